@@ -1,0 +1,129 @@
+// The typed surface of the native addon. binding.ts is the only file that
+// loads the .node binary; everything else imports these types.
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt' | 'coreml';
+export type GraphOptimization = 'disable' | 'basic' | 'extended' | 'all';
+
+export interface OrtInfo {
+  /** ORT's own version string, e.g. "1.30.0". */
+  version: string;
+  /** The ORT_API_VERSION the addon requested (the one its headers declare). */
+  apiVersion: number;
+  /** Absolute path of the library that was dlopen'ed. */
+  libraryPath: string;
+  /** What OrtGetAvailableProviders reports, in our names ('cpu', 'cuda', ...). */
+  providers: ExecutionProvider[];
+}
+
+export interface SessionOptions {
+  /** ORT intra-op threads; 0 lets ORT pick (one per physical core). */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  graphOptimization?: GraphOptimization;
+  /** Tried in order; CPU is always appended as the last resort. */
+  providers?: ExecutionProvider[];
+}
+
+export interface TensorInfo {
+  name: string;
+  /** -1 for a dynamic dimension. */
+  shape: number[];
+  type: string;
+}
+
+export type ResizeMode =
+  /** The image already has the model's size. */
+  | 'none'
+  /** TF.js tf.image.resizeBilinear(alignCorners=false, halfPixelCenters=false). */
+  | 'bilinear'
+  /** TF.js tf.image.resizeBilinear(alignCorners=true). */
+  | 'bilinear-align-corners'
+  /** TF.js tf.image.resizeBilinear(halfPixelCenters=true). */
+  | 'bilinear-half-pixel';
+
+export interface PreprocessSpec {
+  /** Model input size. */
+  width: number;
+  height: number;
+  layout: 'nchw' | 'nhwc';
+  channels: 'rgb' | 'bgr';
+  resize: ResizeMode;
+  /** true: normalise pixels, then resize (nsfwjs); false: resize, then normalise. */
+  normalizeFirst: boolean;
+  /** value = (pixel / scale - mean[c]) / std[c] */
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface PostprocessSpec {
+  /** Output names whose scores are read; several are concatenated along positions. */
+  outputs: string[];
+  activation: 'none' | 'softmax' | 'sigmoid';
+  /** 'max': outputs are [batch, positions, classes]; score = max over positions. */
+  reduce: 'none' | 'max';
+  /** Classes with a score below this are left out of `top`. */
+  threshold: number;
+  /** At most this many classes in `top`, best first; 0 = no limit. */
+  topK: number;
+}
+
+export interface ImageInput {
+  /** Packed uint8 HWC pixels. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface ClassScore {
+  index: number;
+  score: number;
+}
+
+export interface ImageResult {
+  /** Every class's score after activation and reduction. Empty when `error` is set. */
+  scores: Float32Array;
+  top: ClassScore[];
+  /** Set when this image alone failed (e.g. its buffer does not match its size). */
+  error?: string;
+}
+
+export interface RunTiming {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+export interface RunResult {
+  results: ImageResult[];
+  timing: RunTiming;
+}
+
+export interface RawTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface NativeSession {
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  /** The execution provider that runs this session, e.g. 'cpu'. */
+  readonly provider: string;
+  /** Providers that were asked for but could not be used, with the reason. */
+  readonly warnings: string[];
+  /** Preprocess, infer and postprocess a batch on native threads. */
+  run(images: ImageInput[], pre: PreprocessSpec, post: PostprocessSpec): Promise<RunResult>;
+  /** Plain float32 inference, for numerics checks. */
+  runTensors(inputs: Record<string, RawTensor>): Promise<Record<string, RawTensor>>;
+  /** Waits for runs in flight, then frees the session. Later calls reject. */
+  close(): Promise<void>;
+}
+
+export interface NativeAddon {
+  /** dlopen ORT once per process; later calls with the same path return the same info. */
+  loadOrt(libraryPath: string): OrtInfo;
+  createSession(model: string | Uint8Array, options: SessionOptions): Promise<NativeSession>;
+  /** Pure preprocessing, exposed so tests can compare pixels against TF.js bit for bit. */
+  preprocess(image: ImageInput, pre: PreprocessSpec): Float32Array;
+}
