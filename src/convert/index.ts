@@ -1,0 +1,45 @@
+/** TF.js (layers / graph) → ONNX converter. */
+import { detectFormat, readArtifacts } from './tfjs-artifacts.js';
+import { decodeWeights } from './weights.js';
+import { convertLayersModel } from './layers.js';
+import { convertGraphModel } from './graph.js';
+import { CONVERTER_VERSION } from './version.js';
+
+export { CONVERTER_VERSION } from './version.js';
+
+export { ConvertError, ERR_UNSUPPORTED, ERR_INVALID } from './errors.js';
+export { convertCached, defaultCacheDir, cacheKey } from './cache.js';
+export type { ConvertCachedOptions, ConvertCachedResult } from './cache.js';
+
+
+export type TfjsFormat = 'tfjs-layers' | 'tfjs-graph';
+
+export interface ConvertSource {
+  modelFile: string;
+  /** for UMD bundles or relocated shards; for plain model.json the manifest's paths are resolved next to it */
+  weightFiles?: string[];
+}
+
+export interface TensorInfo {
+  name: string;
+  shape: (number | string)[];
+}
+
+export interface ConvertResult {
+  onnx: Uint8Array;
+  format: TfjsFormat;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+export async function convertTfjs(src: ConvertSource): Promise<ConvertResult> {
+  const art = readArtifacts(src.modelFile, src.weightFiles);
+  const format = detectFormat(art.json);
+  const weights = decodeWeights(art.json.weightsManifest ?? [], art.weightData);
+  const conv =
+    format === 'tfjs-layers'
+      ? convertLayersModel(art.json.modelTopology, weights, src.modelFile)
+      : convertGraphModel(art.json, weights, src.modelFile);
+  const onnx = conv.builder.toBytes(format, CONVERTER_VERSION, `converted from ${format} by imlage`);
+  return { onnx, format, inputs: conv.inputs, outputs: conv.outputs };
+}
