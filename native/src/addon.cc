@@ -1,0 +1,80 @@
+// Module initialisation: exports loadOrt, createSession and preprocess. All
+// JS handles live in the per-environment Addon instance (Napi::Addon), so the
+// addon works in several worker_threads at once; the only process-wide state
+// is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
+#include "addon.h"
+
+#include <cstring>
+#include <vector>
+
+#include "errors.h"
+#include "js_args.h"
+#include "ort/loader.h"
+#include "preprocess.h"
+#include "session_wrap.h"
+#include "workers/workers.h"
+
+namespace imlage {
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  sessionConstructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  DefineAddon(exports, {
+                           InstanceMethod<&Addon::LoadOrt>("loadOrt"),
+                           InstanceMethod<&Addon::CreateSession>("createSession"),
+                           InstanceMethod<&Addon::Preprocess>("preprocess"),
+                       });
+}
+
+Napi::Value Addon::LoadOrt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowTypeError(env, "loadOrt(libraryPath) needs the path of the ONNX Runtime library");
+  }
+  try {
+    const OrtRuntime& ort = imlage::LoadOrt(info[0].As<Napi::String>().Utf8Value());
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("version", ort.version);
+    out.Set("apiVersion", Napi::Number::New(env, ort.apiVersion));
+    out.Set("libraryPath", ort.libraryPath);
+    Napi::Array providers = Napi::Array::New(env, ort.providers.size());
+    for (size_t i = 0; i < ort.providers.size(); ++i) {
+      providers.Set(static_cast<uint32_t>(i), ort.providers[i]);
+    }
+    out.Set("providers", providers);
+    return out;
+  } catch (const NativeError& e) {
+    throw MakeError(env, e);
+  }
+}
+
+Napi::Value Addon::CreateSession(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return QueueCreateSession(*this, info);
+  } catch (const NativeError& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(MakeError(env, e).Value());
+    return d.Promise();
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HeldImage image = ReadImage(info[0]);
+  PreprocessSpec spec = ReadPreprocessSpec(info[1]);
+  if (image.error.empty()) image.error = ValidateImage(image.view, spec);
+  if (!image.error.empty()) throw MakeError(env, code::kInvalidArgument, image.error);
+  Napi::Float32Array out = Napi::Float32Array::New(env, spec.OutputCount());
+  imlage::Preprocess(image.view, spec, out.Data());
+  return out;
+}
+
+}  // namespace imlage
+
+// The macro pastes its argument into a function name: no qualified names.
+using ImlageAddon = imlage::Addon;
+NODE_API_ADDON(ImlageAddon)

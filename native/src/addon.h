@@ -1,0 +1,22 @@
+// Per-environment addon state (Napi::Addon instance data). Holds only JS
+// handles that belong to one environment (main thread or a worker thread).
+#pragma once
+
+#include <napi.h>
+
+namespace imlage {
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports);
+
+  // Constructor of the JS session class (SessionWrap) for this environment.
+  Napi::FunctionReference sessionConstructor;
+
+ private:
+  Napi::Value LoadOrt(const Napi::CallbackInfo& info);
+  Napi::Value CreateSession(const Napi::CallbackInfo& info);
+  Napi::Value Preprocess(const Napi::CallbackInfo& info);
+};
+
+}  // namespace imlage

@@ -1,0 +1,61 @@
+// The one place that names imlage's native error codes and turns ORT
+// statuses and C++ failures into them.
+#pragma once
+
+#include <napi.h>
+
+#include <stdexcept>
+#include <string>
+
+struct OrtStatus;
+struct OrtApi;
+
+namespace imlage {
+
+namespace code {
+inline constexpr const char* kOrtLoad = "IMLAGE_ERR_ORT_LOAD";
+inline constexpr const char* kOrtVersion = "IMLAGE_ERR_ORT_VERSION";
+inline constexpr const char* kOrtNotLoaded = "IMLAGE_ERR_ORT_NOT_LOADED";
+inline constexpr const char* kOrtConflict = "IMLAGE_ERR_ORT_CONFLICT";
+inline constexpr const char* kOrt = "IMLAGE_ERR_ORT";
+inline constexpr const char* kModelNotFound = "IMLAGE_ERR_MODEL_NOT_FOUND";
+inline constexpr const char* kModelInvalid = "IMLAGE_ERR_MODEL_INVALID";
+inline constexpr const char* kInvalidArgument = "IMLAGE_ERR_INVALID_ARGUMENT";
+inline constexpr const char* kNotImplemented = "IMLAGE_ERR_NOT_IMPLEMENTED";
+inline constexpr const char* kRuntime = "IMLAGE_ERR_ORT_RUNTIME";
+inline constexpr const char* kClosed = "IMLAGE_ERR_CLOSED";
+inline constexpr const char* kDetached = "IMLAGE_ERR_DETACHED";
+inline constexpr const char* kUnsupportedModel = "IMLAGE_ERR_UNSUPPORTED_MODEL";
+}  // namespace code
+
+// A failure with an IMLAGE_ERR_* code. Safe to throw on worker threads; it is
+// converted to a JS Error only on the JS thread (ToJs).
+class NativeError : public std::runtime_error {
+ public:
+  NativeError(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+// Maps an OrtErrorCode (as int, to keep ORT's header out of this one) to ours.
+const char* CodeForOrtErrorCode(int ortCode);
+
+// If status is non-null: release it and throw NativeError whose message is
+// "<what>: <ORT message>". Returns normally on success (null status).
+void ThrowIfFailed(const OrtApi& api, OrtStatus* status, const std::string& what);
+
+// Releases a status and returns its message ("" for null). For warnings.
+std::string TakeStatusMessage(const OrtApi& api, OrtStatus* status);
+
+Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message);
+inline Napi::Error MakeError(Napi::Env env, const NativeError& e) {
+  return MakeError(env, e.code(), e.what());
+}
+
+// Throws a JS TypeError with code IMLAGE_ERR_INVALID_ARGUMENT (JS thread only).
+[[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
+
+}  // namespace imlage

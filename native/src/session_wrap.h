@@ -1,0 +1,41 @@
+// The JS session object: a Napi::ObjectWrap around a shared native Session.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "ort/session.h"
+
+namespace imlage {
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+
+  // Called only by the createSession worker: info[0] is an External pointing
+  // to a std::shared_ptr<Session> that this object copies.
+  explicit SessionWrap(const Napi::CallbackInfo& info);
+
+  // JS thread: a run started by this session finished (resolved or rejected).
+  void RunSettled();
+
+ private:
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value RunTensors(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  // Registers a run in flight, or returns false when the session is closed.
+  bool BeginRun();
+  void ReleaseIfIdle();
+
+  // Workers hold their own copy of this pointer (and a reference to the JS
+  // object), so the finalizer can never free a session a worker is using.
+  std::shared_ptr<Session> session_;
+  int inflight_ = 0;
+  bool closed_ = false;
+  std::vector<Napi::Promise::Deferred> closeWaiters_;
+};
+
+}  // namespace imlage

@@ -1,0 +1,197 @@
+// session.run(images, pre, post): preprocess, infer and postprocess a batch on
+// a libuv worker thread.
+//
+// Input pixels are not copied on the JS thread. The worker holds a reference
+// to each image's Uint8Array (so the memory cannot be garbage-collected) and
+// reads it on the worker thread -- the same contract Node's own fs.read() and
+// zlib follow for buffers handed to the thread pool. JS code cannot free or
+// resize an ArrayBuffer it does not own; the only way to invalidate it is to
+// transfer (detach) it, which callers must not do while a run is pending. As
+// a guard, a run whose input buffer was detached meanwhile is rejected with
+// IMLAGE_ERR_DETACHED instead of returning results computed from it.
+#include <chrono>
+#include <cstring>
+
+#include "errors.h"
+#include "js_args.h"
+#include "postprocess.h"
+#include "preprocess.h"
+#include "session_wrap.h"
+#include "workers/promise_worker.h"
+#include "workers/workers.h"
+
+namespace imlage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+class RunWorker : public PromiseWorker {
+ public:
+  RunWorker(Napi::Env env, SessionWrap* wrap, Napi::Object self, std::shared_ptr<Session> session)
+      : PromiseWorker(env), wrap_(wrap), self_(Napi::Persistent(self)), session_(std::move(session)) {}
+
+  std::vector<HeldImage> images;
+  PreprocessSpec pre;
+  PostprocessSpec post;
+  std::string inputName;
+  int64_t fixedBatch = 0;  // 0: the model's batch dimension is dynamic
+
+ protected:
+  void Work() override {
+    results_.resize(images.size());
+    std::vector<size_t> valid;
+    for (size_t i = 0; i < images.size(); ++i) {
+      if (images[i].error.empty()) images[i].error = ValidateImage(images[i].view, pre);
+      if (images[i].error.empty()) {
+        valid.push_back(i);
+      } else {
+        results_[i].error = images[i].error;
+      }
+    }
+    const size_t perImage = pre.OutputCount();
+    const size_t chunk = fixedBatch > 0 ? static_cast<size_t>(fixedBatch) : valid.size();
+    std::vector<float> batch;
+    for (size_t start = 0; start < valid.size(); start += chunk) {
+      const size_t n = std::min(chunk, valid.size() - start);
+      const size_t rows = fixedBatch > 0 ? chunk : n;  // a fixed batch is zero-padded
+      auto t0 = Clock::now();
+      batch.assign(rows * perImage, 0.0f);
+      for (size_t k = 0; k < n; ++k) {
+        Preprocess(images[valid[start + k]].view, pre, batch.data() + k * perImage);
+      }
+      auto t1 = Clock::now();
+      std::vector<int64_t> shape = pre.nchw
+          ? std::vector<int64_t>{static_cast<int64_t>(rows), 3, pre.height, pre.width}
+          : std::vector<int64_t>{static_cast<int64_t>(rows), pre.height, pre.width, 3};
+      ValuePtr input = session_->WrapFloat(batch.data(), batch.size(), shape);
+      std::vector<FloatTensor> outputs =
+          session_->Run({inputName}, {input.get()}, post.outputs);
+      auto t2 = Clock::now();
+      std::vector<const FloatTensor*> views;
+      for (const auto& t : outputs) views.push_back(&t);
+      for (size_t k = 0; k < n; ++k) {
+        results_[valid[start + k]] = Postprocess(views, static_cast<int64_t>(k), post);
+      }
+      auto t3 = Clock::now();
+      preprocessMs_ += Ms(t0, t1);
+      inferenceMs_ += Ms(t1, t2);
+      postprocessMs_ += Ms(t2, t3);
+    }
+  }
+
+  Napi::Value Result() override {
+    Napi::Env env = Env();
+    for (const HeldImage& image : images) {
+      if (IsDetached(image.data)) {
+        throw NativeError(code::kDetached,
+                          "an image buffer was detached (transferred) while the run was in "
+                          "progress; do not transfer buffers passed to run()");
+      }
+    }
+    Napi::Array results = Napi::Array::New(env, results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+      const ImageScores& r = results_[i];
+      Napi::Object o = Napi::Object::New(env);
+      Napi::Float32Array scores = Napi::Float32Array::New(env, r.scores.size());
+      if (!r.scores.empty()) {
+        std::memcpy(scores.Data(), r.scores.data(), r.scores.size() * sizeof(float));
+      }
+      o.Set("scores", scores);
+      Napi::Array top = Napi::Array::New(env, r.top.size());
+      for (size_t k = 0; k < r.top.size(); ++k) {
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("index", Napi::Number::New(env, static_cast<double>(r.top[k].index)));
+        entry.Set("score", Napi::Number::New(env, r.top[k].score));
+        top.Set(static_cast<uint32_t>(k), entry);
+      }
+      o.Set("top", top);
+      if (!r.error.empty()) o.Set("error", r.error);
+      results.Set(static_cast<uint32_t>(i), o);
+    }
+    Napi::Object timing = Napi::Object::New(env);
+    timing.Set("preprocessMs", preprocessMs_);
+    timing.Set("inferenceMs", inferenceMs_);
+    timing.Set("postprocessMs", postprocessMs_);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("results", results);
+    out.Set("timing", timing);
+    return out;
+  }
+
+  void Settled() override {
+    session_.reset();
+    wrap_->RunSettled();
+  }
+
+ private:
+  SessionWrap* wrap_;
+  Napi::ObjectReference self_;  // keeps the session object (and wrap_) alive
+  std::shared_ptr<Session> session_;
+  std::vector<ImageScores> results_;
+  double preprocessMs_ = 0;
+  double inferenceMs_ = 0;
+  double postprocessMs_ = 0;
+};
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Session> session,
+                       const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<HeldImage> images = ReadImages(info[0]);
+  PreprocessSpec pre = ReadPreprocessSpec(info[1]);
+  PostprocessSpec post = ReadPostprocessSpec(info[2]);
+
+  if (session->inputs().empty()) {
+    throw NativeError(code::kUnsupportedModel, "the model has no inputs");
+  }
+  const TensorMeta& input = session->inputs()[0];
+  const auto& s = input.shape;
+  const bool rank4 = s.size() == 4;
+  auto fits = [](int64_t dim, int64_t want) { return dim < 0 || dim == want; };
+  const bool shapeOk = rank4 && (pre.nchw ? fits(s[1], 3) && fits(s[2], pre.height) && fits(s[3], pre.width)
+                                          : fits(s[1], pre.height) && fits(s[2], pre.width) && fits(s[3], 3));
+  if (input.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || !shapeOk) {
+    throw NativeError(code::kInvalidArgument,
+                      "model input '" + input.name + "' is " + ElementTypeName(input.type) + " " +
+                          ShapeString(s) + "; the preprocess spec produces float32 " +
+                          (pre.nchw ? "[N,3," + std::to_string(pre.height) + "," + std::to_string(pre.width) + "]"
+                                    : "[N," + std::to_string(pre.height) + "," + std::to_string(pre.width) + ",3]"));
+  }
+  if (post.outputs.empty()) {
+    if (session->outputs().empty()) throw NativeError(code::kUnsupportedModel, "the model has no outputs");
+    post.outputs.push_back(session->outputs()[0].name);
+  }
+  for (const std::string& name : post.outputs) {
+    bool found = false;
+    for (const auto& o : session->outputs()) found = found || o.name == name;
+    if (!found) {
+      std::string names;
+      for (const auto& o : session->outputs()) names += (names.empty() ? "" : ", ") + o.name;
+      throw NativeError(code::kInvalidArgument,
+                        "postprocess.outputs names '" + name + "', but the model's outputs are: " + names);
+    }
+  }
+
+  auto* worker = new RunWorker(env, wrap, self, std::move(session));
+  worker->images = std::move(images);
+  worker->pre = pre;
+  worker->post = std::move(post);
+  worker->inputName = input.name;
+  worker->fixedBatch = s[0] > 0 ? s[0] : 0;
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace imlage
