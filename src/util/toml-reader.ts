@@ -1,0 +1,119 @@
+// Typed reads from a parsed TOML table. Every failure names the file and the
+// dotted key, says what was expected and what was found.
+
+import { ImlageError, type ErrorCode } from '../errors.js';
+
+type Table = Record<string, unknown>;
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a table';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+export class TomlReader {
+  constructor(
+    readonly file: string,
+    private readonly table: Table,
+    private readonly prefix = '',
+    private readonly code: ErrorCode = 'IMLAGE_ERR_MANIFEST',
+  ) {}
+
+  key(k: string): string {
+    return this.prefix ? `${this.prefix}.${k}` : k;
+  }
+
+  fail(k: string, message: string): never {
+    throw new ImlageError(this.code, `${this.file}: key '${this.key(k)}': ${message}`);
+  }
+
+  has(k: string): boolean {
+    return this.table[k] !== undefined;
+  }
+
+  keys(): string[] {
+    return Object.keys(this.table);
+  }
+
+  /** Reject keys this reader does not know: a typo must not be silently ignored. */
+  onlyKeys(allowed: readonly string[]): void {
+    for (const k of Object.keys(this.table)) {
+      if (!allowed.includes(k)) this.fail(k, `unknown key (allowed here: ${allowed.join(', ')})`);
+    }
+  }
+
+  sub(k: string, required = false): TomlReader | undefined {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (required) this.fail(k, 'missing table');
+      return undefined;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(k, `expected a table, found ${describe(v)}`);
+    return new TomlReader(this.file, v as Table, this.key(k), this.code);
+  }
+
+  string(k: string): string;
+  string(k: string, def: string): string;
+  string(k: string, def: undefined, optional: true): string | undefined;
+  string(k: string, def?: string, optional = false): string | undefined {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (def !== undefined || optional) return def;
+      this.fail(k, 'missing (expected a string)');
+    }
+    if (typeof v !== 'string') this.fail(k, `expected a string, found ${describe(v)}`);
+    return v;
+  }
+
+  oneOf<T extends string>(k: string, allowed: readonly T[], def?: T): T {
+    const v = def === undefined ? this.string(k) : this.string(k, def);
+    if (!allowed.includes(v as T)) this.fail(k, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found "${v}"`);
+    return v as T;
+  }
+
+  number(k: string, def?: number, range?: { min?: number; max?: number; integer?: boolean }): number {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (def !== undefined) return def;
+      this.fail(k, 'missing (expected a number)');
+    }
+    if (typeof v !== 'number' || Number.isNaN(v)) this.fail(k, `expected a number, found ${describe(v)}`);
+    if (range?.integer && !Number.isInteger(v)) this.fail(k, `expected an integer, found ${v}`);
+    if (range?.min !== undefined && v < range.min) this.fail(k, `must be >= ${range.min}, found ${v}`);
+    if (range?.max !== undefined && v > range.max) this.fail(k, `must be <= ${range.max}, found ${v}`);
+    return v;
+  }
+
+  boolean(k: string, def?: boolean): boolean {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (def !== undefined) return def;
+      this.fail(k, 'missing (expected true or false)');
+    }
+    if (typeof v !== 'boolean') this.fail(k, `expected true or false, found ${describe(v)}`);
+    return v;
+  }
+
+  strings(k: string, def?: string[]): string[] {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (def !== undefined) return def;
+      this.fail(k, 'missing (expected an array of strings)');
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) this.fail(k, `expected an array of strings, found ${describe(v)}`);
+    return v as string[];
+  }
+
+  numbers(k: string, length: number, def?: number[]): number[] {
+    const v = this.table[k];
+    if (v === undefined) {
+      if (def !== undefined) return def;
+      this.fail(k, `missing (expected an array of ${length} numbers)`);
+    }
+    if (!Array.isArray(v) || v.length !== length || v.some((x) => typeof x !== 'number')) {
+      this.fail(k, `expected an array of ${length} numbers, found ${describe(v)}`);
+    }
+    return v as number[];
+  }
+}

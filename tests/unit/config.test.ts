@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/config/config.js';
+
+describe('config.toml', () => {
+  it('reads engine and per-plugin settings', () => {
+    const c = parseConfig('/c.toml', `
+[engine]
+mode = "fast"
+batch_size = 16
+providers = ["cuda", "cpu"]
+intra_op_threads = 2
+
+[plugins]
+enabled = ["nsfw"]
+paths = ["~/my-plugins"]
+
+[plugins.objects]
+threshold = 0.5
+top_k = 3
+`);
+    expect(c).toMatchObject({ mode: 'fast', batchSize: 16, providers: ['cuda', 'cpu'], intraOpThreads: 2, enabledPlugins: ['nsfw'] });
+    expect(c.pluginPaths[0]).not.toContain('~');
+    expect(c.plugins.objects).toEqual({ threshold: 0.5, topK: 3 });
+  });
+
+  it('names the file and key of a bad value', () => {
+    expect(() => parseConfig('/c.toml', '[engine]\nproviders = ["gpu"]\n')).toThrow(/\/c\.toml: key 'engine\.providers': unknown provider "gpu"/);
+    expect(() => parseConfig('/c.toml', '[engine]\nbatch_size = 0\n')).toThrow(/key 'engine\.batch_size': must be >= 1/);
+    expect(() => parseConfig('/c.toml', '[plugins.nsfw]\nthreshold = "high"\n')).toThrow(/key 'plugins\.nsfw\.threshold': expected a number/);
+  });
+
+  it('a missing default config is fine, a missing explicit one is an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imlage-config-'));
+    expect(() => loadConfig(join(dir, 'nope.toml'))).toThrow(/config file not found/);
+    const f = join(dir, 'config.toml');
+    writeFileSync(f, '[engine]\nmode = "exact"\n');
+    expect(loadConfig(f).mode).toBe('exact');
+    expect(loadConfig(false)).toEqual({ pluginPaths: [], plugins: {} });
+  });
+});

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseManifest, readManifest } from '../../src/plugins/manifest.js';
+import { discoverPlugins } from '../../src/plugins/discover.js';
+import { resolveModelFiles } from '../../src/plugins/model-source.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const nsfwFile = join(root, 'plugins', 'nsfw', 'plugin.toml');
+const nsfwText = readFileSync(nsfwFile, 'utf8');
+
+function expectManifestError(text: string, ...fragments: string[]) {
+  let err: any;
+  try {
+    parseManifest('/x/plugin.toml', text);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected a manifest error').toBeDefined();
+  expect(err.code).toBe('IMLAGE_ERR_MANIFEST');
+  for (const f of ['/x/plugin.toml', ...fragments]) expect(err.message).toContain(f);
+}
+
+describe('plugin manifests', () => {
+  it('reads the shipped nsfw and objects manifests', () => {
+    const nsfw = readManifest(nsfwFile);
+    expect(nsfw.name).toBe('nsfw');
+    expect(nsfw.model).toMatchObject({ package: 'nsfwjs', format: 'tfjs-layers' });
+    expect(nsfw.output.labels).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
+    expect(nsfw.preprocess.exact).toEqual({ resize: 'bilinear-align-corners', normalizeFirst: true });
+    const objects = readManifest(join(root, 'plugins', 'objects', 'plugin.toml'));
+    expect(objects.output.labels).toHaveLength(80);
+    expect(objects.output.reduce).toBe('max');
+    expect(objects.input).toMatchObject({ width: 416, height: 416, layout: 'nchw' });
+  });
+
+  it('resolves model files inside the npm packages that ship them', () => {
+    const r = resolveModelFiles(readManifest(nsfwFile));
+    expect(r.modelFile).toMatch(/node_modules\/nsfwjs\/dist\/models\/mobilenet_v2\/model\.min\.js$/);
+    expect(r.weightFiles).toHaveLength(1);
+    expect(r.label).toMatch(/^nsfwjs@\d+\.\d+\.\d+ dist\/models\/mobilenet_v2\/model\.min\.js$/);
+  });
+
+  it('names the file and key of a wrong type', () => {
+    expectManifestError(nsfwText.replace('width = 224', 'width = "224"'), "'input.width'", 'expected a number', 'string "224"');
+  });
+
+  it('names the key of an out-of-range value', () => {
+    expectManifestError(nsfwText.replace('threshold = 0.0', 'threshold = 1.5'), "'output.threshold'", 'must be <= 1');
+  });
+
+  it('rejects unknown keys instead of ignoring a typo', () => {
+    expectManifestError(nsfwText.replace('top_k = 5', 'topk = 5'), "'output.topk'", 'unknown key');
+  });
+
+  it('rejects an unknown enum value, listing the allowed ones', () => {
+    expectManifestError(nsfwText.replace('layout = "nhwc"', 'layout = "hwc"'), "'input.layout'", '"nchw", "nhwc"');
+  });
+
+  it('reports TOML syntax errors with a line number', () => {
+    expectManifestError('name = "x"\nversion = [1,\n', 'not valid TOML', 'line');
+  });
+
+  it('reports a missing model package with the install command', () => {
+    const m = parseManifest('/x/plugin.toml', nsfwText.replace('package = "nsfwjs"', 'package = "no-such-model-package"'));
+    expect(() => resolveModelFiles(m)).toThrow(/npm install no-such-model-package/);
+  });
+
+  it('discovery reports a broken manifest without hiding the good ones', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'imlage-plugins-'));
+    mkdirSync(join(dir, 'broken'));
+    writeFileSync(join(dir, 'broken', 'plugin.toml'), 'name = "broken"\nkind = "onnx"\n');
+    const found = discoverPlugins([join(root, 'plugins'), dir]);
+    expect(found.plugins.map((p) => p.name).sort()).toEqual(['nsfw', 'objects']);
+    expect(found.problems).toHaveLength(1);
+    expect(found.problems[0]!.error).toContain(join(dir, 'broken', 'plugin.toml'));
+  });
+});
