@@ -1,0 +1,150 @@
+// A manifest-only "onnx" plugin: a model file (converted once from TF.js
+// when needed) run by the native addon with the manifest's pre- and
+// post-processing.
+
+import { basename } from 'node:path';
+import { convertCached } from '../convert/index.js';
+import { ImlageError, errorMessage } from '../errors.js';
+import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
+import type { PluginManifest, PreprocessMode } from '../plugins/manifest.js';
+import { resolveModelFiles } from '../plugins/model-source.js';
+import type { PluginResult } from './types.js';
+
+export interface PluginLoadContext {
+  addon: NativeAddon;
+  session: SessionOptions;
+  cacheDir?: string;
+  log: (msg: string) => void;
+}
+
+export interface ScoreOverrides {
+  threshold?: number;
+  topK?: number;
+}
+
+function checkShape(m: PluginManifest, input: TensorInfo): void {
+  const { width, height, layout } = m.input;
+  const want = layout === 'nchw' ? [3, height, width] : [height, width, 3];
+  const got = input.shape.slice(1);
+  const ok = got.length === 3 && got.every((d, i) => d === -1 || d === want[i]);
+  if (!ok) {
+    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'input': the model's input "${input.name}" has shape ` +
+      `[${input.shape.join(', ')}], which does not match ${layout} ${width}x${height}x3`);
+  }
+}
+
+// Six decimals: float32 scores carry no more, and the output stays readable.
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+export class OnnxPlugin {
+  private constructor(
+    readonly manifest: PluginManifest,
+    private readonly session: NativeSession,
+    /** "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js" */
+    readonly model: string,
+  ) {}
+
+  get name(): string {
+    return this.manifest.name;
+  }
+
+  get provider(): string {
+    return this.session.provider;
+  }
+
+  get warnings(): string[] {
+    return this.session.warnings;
+  }
+
+  static async load(m: PluginManifest, ctx: PluginLoadContext): Promise<OnnxPlugin> {
+    const src = resolveModelFiles(m);
+    let modelPath = src.modelFile;
+    if (m.model.format !== 'onnx') {
+      const t0 = Date.now();
+      const converted = await convertCached(
+        { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined },
+        { cacheDir: ctx.cacheDir, onProgress: (msg) => ctx.log(`${m.name}: ${msg}`) },
+      );
+      if (!converted.fromCache) ctx.log(`${m.name}: converted ${src.origin} ${basename(src.modelFile)} to ONNX in ${Date.now() - t0} ms (cached for next time)`);
+      modelPath = converted.path;
+    }
+    const session = await ctx.addon.createSession(modelPath, ctx.session);
+    try {
+      const input = m.input.name ? session.inputs.find((i) => i.name === m.input.name) : session.inputs[0];
+      if (!input) {
+        throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'input.name': the model has no input "${m.input.name}" ` +
+          `(it has: ${session.inputs.map((i) => i.name).join(', ')})`);
+      }
+      checkShape(m, input);
+      for (const name of m.output.names) {
+        const out = session.outputs.find((o) => o.name === name);
+        if (!out) {
+          throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.names': the model has no output "${name}" ` +
+            `(it has: ${session.outputs.map((o) => o.name).join(', ')})`);
+        }
+        const classes = out.shape[out.shape.length - 1];
+        if (classes !== undefined && classes !== -1 && classes !== m.output.labels.length) {
+          throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.labels': ${m.output.labels.length} labels, ` +
+            `but output "${name}" has ${classes} classes`);
+        }
+      }
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    return new OnnxPlugin(m, session, src.label);
+  }
+
+  /** The decode this plugin needs: 'full' (exact mode) or its own size (fast mode). */
+  preprocessSpec(mode: PreprocessMode): PreprocessSpec {
+    const i = this.manifest.input;
+    const exact = mode === 'exact';
+    return {
+      width: i.width,
+      height: i.height,
+      layout: i.layout,
+      channels: i.channels,
+      resize: exact ? this.manifest.preprocess.exact.resize : 'none',
+      normalizeFirst: exact ? this.manifest.preprocess.exact.normalizeFirst : false,
+      scale: i.scale,
+      mean: i.mean,
+      std: i.std,
+    };
+  }
+
+  postprocessSpec(o: ScoreOverrides = {}): PostprocessSpec {
+    const out = this.manifest.output;
+    return {
+      outputs: out.names,
+      activation: out.activation,
+      reduce: out.reduce,
+      threshold: o.threshold ?? out.threshold,
+      topK: o.topK ?? out.topK,
+    };
+  }
+
+  /** Runs a batch; a failure fails this plugin's results for these images only. */
+  async run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginResult[]> {
+    try {
+      const { results, timing } = await this.session.run(images, this.preprocessSpec(mode), this.postprocessSpec(o));
+      const share = Math.round((timing.inferenceMs / Math.max(1, images.length)) * 100) / 100;
+      const labels = this.manifest.output.labels;
+      return results.map((r): PluginResult => {
+        if (r.error) return { error: r.error };
+        return {
+          tags: r.top.map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
+          model: this.model,
+          version: this.manifest.version,
+          inference_time_ms: share,
+        };
+      });
+    } catch (err) {
+      const error = `${this.name}: ${errorMessage(err)}`;
+      return images.map(() => ({ error }));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

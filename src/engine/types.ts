@@ -1,0 +1,38 @@
+// What the engine returns, shaped as the CLI prints it (JSON field names
+// are part of the output format, hence snake_case).
+
+export interface Tag {
+  label: string;
+  confidence: number;
+}
+
+export interface PluginSuccess {
+  tags: Tag[];
+  /** Where the weights come from, e.g. "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js". */
+  model: string;
+  /** The plugin's version. */
+  version: string;
+  /** This image's share of its batch's inference time. */
+  inference_time_ms: number;
+}
+
+export interface PluginFailure {
+  error: string;
+}
+
+export type PluginResult = PluginSuccess | PluginFailure;
+
+export interface TagResult {
+  /** The path, or the name given to a buffer input. */
+  file: string;
+  results: Record<string, PluginResult>;
+  /** Set when the image itself failed (unreadable, not an image): no plugin ran. */
+  error?: string;
+}
+
+/** A path, raw encoded bytes, or bytes with a name to report them under. */
+export type TagInput = string | Uint8Array | { name: string; data: Uint8Array };
+
+export function isFailure(r: PluginResult): r is PluginFailure {
+  return (r as PluginFailure).error !== undefined;
+}

@@ -1,0 +1,11 @@
+// The public npm API. The CLI is built only from what is exported here.
+
+export { Engine, type EngineOptions, type PluginInfo, type TagOptions } from './engine/engine.js';
+export type { Tag, TagInput, TagResult, PluginResult, PluginSuccess, PluginFailure } from './engine/types.js';
+export { isFailure } from './engine/types.js';
+export { expandInputs, isImagePath, IMAGE_EXTENSIONS, type ExpandOptions } from './engine/inputs.js';
+export { ImlageError, type ErrorCode } from './errors.js';
+export { discoverPlugins, type Discovery, type DiscoveryProblem } from './plugins/discover.js';
+export { readManifest, parseManifest, type PluginManifest, type PreprocessMode } from './plugins/manifest.js';
+export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
+export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
