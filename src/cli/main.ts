@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Command-line wiring only: parse, then call library functions.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ImlageError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { pluginsListCommand } from './plugins.js';
+import { prepareCommand } from './prepare.js';
+import { tagCommand } from './tag.js';
+
+const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+
+function number(min: number, max: number, integer = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || Number.isNaN(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const program = new Command()
+  .name('imlage')
+  .description('Tag images with local models: NSFW classes, objects and more.')
+  .version(version);
+
+program
+  .command('tag')
+  .description('tag images: files, folders or glob patterns')
+  .argument('<paths...>', 'image files, folders or globs (quote globs to keep the shell from expanding them)')
+  .option('-r, --recursive', 'look inside sub-folders too')
+  .option('-p, --plugin <name>', 'run this plugin (repeatable; default: every enabled plugin)', collect)
+  .option('-t, --threshold <n>', 'leave out tags below this confidence (0..1), for every plugin', number(0, 1))
+  .option('-l, --limit <n>', 'at most this many tags per plugin per image', number(1, 100000, true))
+  .option('-o, --output <file>', 'write results to this file instead of stdout')
+  .addOption(new Option('-f, --format <format>', 'json: one document at the end; jsonl: one line per image as it finishes').choices(['json', 'jsonl']).default('json'))
+  .addOption(new Option('--mode <mode>', "exact: each model's original preprocessing; fast: decode straight to model size").choices(['exact', 'fast']))
+  .option('--batch-size <n>', 'images per inference batch (default 8)', number(1, 1024, true))
+  .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(['cpu', 'cuda', 'tensorrt', 'coreml']).argParser(collect))
+  .option('--threads <n>', 'ONNX Runtime threads per model (0: one per core)', number(0, 1024, true))
+  .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')
+  .option('-q, --quiet', 'print nothing on stderr but errors')
+  .action(async (paths: string[], opts) => {
+    process.exitCode = await tagCommand(paths, opts);
+  });
+
+program
+  .command('prepare')
+  .description('convert and load the models of the enabled plugins now (install runs this)')
+  .option('-p, --plugin <name>', 'only this plugin (repeatable)', collect)
+  .option('--config <file>', 'read this config.toml')
+  .option('-q, --quiet', 'print nothing on stderr but errors')
+  .action(async (opts) => {
+    process.exitCode = await prepareCommand(opts);
+  });
+
+const plugins = program.command('plugins').description('installed plugins');
+plugins
+  .command('list')
+  .description('list installed plugins')
+  .option('--json', 'machine-readable output')
+  .option('--config <file>', 'read this config.toml')
+  .action((opts) => {
+    process.exitCode = pluginsListCommand(opts);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const code = err instanceof ImlageError ? ` [${err.code}]` : '';
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`imlage: error${code}: ${msg}\n`);
+  if (process.env.IMLAGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,92 @@
+// `imlage tag PATH...`: parse options, call the Engine, write results,
+// summarise on stderr. Exit status 1 only when nothing could be tagged.
+
+import { Engine } from '../engine/engine.js';
+import { expandInputs } from '../engine/inputs.js';
+import { isFailure, type TagResult } from '../engine/types.js';
+import { ImlageError } from '../errors.js';
+import type { ExecutionProvider } from '../native/types.js';
+import type { PreprocessMode } from '../plugins/manifest.js';
+import { ResultWriter } from './output.js';
+
+export interface TagCommandOptions {
+  recursive?: boolean;
+  plugin?: string[];
+  threshold?: number;
+  limit?: number;
+  output?: string;
+  format: 'json' | 'jsonl';
+  mode?: PreprocessMode;
+  batchSize?: number;
+  provider?: ExecutionProvider[];
+  threads?: number;
+  config?: string;
+  quiet?: boolean;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!;
+}
+
+export async function tagCommand(paths: string[], opts: TagCommandOptions): Promise<number> {
+  const say = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`imlage: ${m}\n`);
+  };
+  const started = Date.now();
+  const engine = await Engine.create({
+    plugins: opts.plugin,
+    threshold: opts.threshold,
+    topK: opts.limit,
+    mode: opts.mode,
+    batchSize: opts.batchSize,
+    providers: opts.provider,
+    intraOpThreads: opts.threads,
+    config: opts.config,
+    onLog: say,
+  });
+  const writer = new ResultWriter(opts.output);
+  const progress = process.stderr.isTTY && !opts.quiet;
+  let skipped = 0;
+  let total = 0;
+  let tagged = 0;
+  let partial = 0;
+  const failed: TagResult[] = [];
+  const all: TagResult[] = [];
+  try {
+    const inputs = expandInputs(paths, { recursive: opts.recursive, onSkip: () => skipped++ });
+    for await (const r of engine.tag(inputs)) {
+      total++;
+      const outcomes = Object.values(r.results);
+      const good = outcomes.filter((x) => !isFailure(x)).length;
+      if (r.error || good === 0) failed.push(r);
+      else {
+        tagged++;
+        if (good < outcomes.length) partial++;
+      }
+      if (opts.format === 'jsonl') await writer.write(JSON.stringify(r) + '\n');
+      else all.push(r);
+      if (progress) process.stderr.write(`\r\x1b[K${total} images, ${failed.length} failed: ${r.file}`);
+    }
+    if (opts.format === 'json') await writer.write(JSON.stringify(all, null, 2) + '\n');
+  } finally {
+    if (progress) process.stderr.write('\r\x1b[K');
+    await writer.close();
+    await engine.close();
+  }
+
+  const secs = (Date.now() - started) / 1000;
+  if (total === 0) {
+    throw new ImlageError('IMLAGE_ERR_INPUT', `no images found in ${paths.join(' ')}` +
+      (skipped ? ` (${skipped} files skipped: not image extensions)` : '') +
+      (opts.recursive ? '' : '; use --recursive to look inside sub-folders'));
+  }
+  for (const f of failed.slice(0, 20)) {
+    const why = f.error ?? Object.entries(f.results).map(([k, v]) => (isFailure(v) ? `${k}: ${v.error}` : '')).join('; ');
+    say(`failed: ${f.file}: ${firstLine(why)}`);
+  }
+  if (failed.length > 20) say(`... and ${failed.length - 20} more failures (see the output's "error" fields)`);
+  say(`${total} image${total === 1 ? '' : 's'}: ${tagged} tagged${partial ? ` (${partial} with a failed plugin)` : ''}, ${failed.length} failed` +
+    `${skipped ? `, ${skipped} non-image files skipped` : ''}; ${secs.toFixed(1)} s, ${(total / secs).toFixed(1)} images/s` +
+    (opts.output ? `; results in ${opts.output}` : ''));
+  return tagged === 0 ? 1 : 0;
+}
