@@ -21,25 +21,29 @@ namespace {
 inline float F32(double v) { return static_cast<float>(v); }
 
 struct Normalizer {
-  double scale;
-  double mean[3];
-  double std[3];
+  // Scalars are float32 tensors in TF.js, so they are rounded to float first.
+  // They are stored as float (not as double holding a rounded value): GCC 12's
+  // SLP vectoriser was seen to drop the double->float->double rounding of the
+  // latter at -O3, which changed results by one ulp.
+  float scale;
+  float mean[3];
+  float std[3];
   bool identity[3];  // mean 0, std 1: only the division by scale
 
   explicit Normalizer(const PreprocessSpec& spec) {
-    scale = static_cast<double>(F32(spec.scale));
+    scale = F32(spec.scale);
     for (int c = 0; c < 3; ++c) {
-      mean[c] = static_cast<double>(F32(spec.mean[c]));
-      std[c] = static_cast<double>(F32(spec.std[c]));
+      mean[c] = F32(spec.mean[c]);
+      std[c] = F32(spec.std[c]);
       identity[c] = spec.mean[c] == 0.0 && spec.std[c] == 1.0;
     }
   }
   // v is a float32 value (a pixel, or a resized pixel); c is the output channel.
   float operator()(double v, int c) const {
-    const float scaled = F32(v / scale);
+    const float scaled = F32(v / static_cast<double>(scale));
     if (identity[c]) return scaled;
-    const float centered = F32(static_cast<double>(scaled) - mean[c]);
-    return F32(static_cast<double>(centered) / std[c]);
+    const float centered = F32(static_cast<double>(scaled) - static_cast<double>(mean[c]));
+    return F32(static_cast<double>(centered) / static_cast<double>(std[c]));
   }
 };
 
