@@ -13,12 +13,19 @@ interface TfNode {
   attr?: Record<string, any>;
 }
 
-type Val = { kind: 'const'; t: ConstTensor } | { kind: 'dyn'; name: string; dtype: ConstDType };
+/**
+ * A TF tensor during conversion: a constant (folded in JS) or a dynamic ONNX tensor. For dynamic
+ * tensors `rank` and `batch` (the axis carrying the input batch) are tracked where provable.
+ */
+type Val = { kind: 'const'; t: ConstTensor } | { kind: 'dyn'; name: string; dtype: ConstDType; rank?: number; batch?: number };
+type Meta = { rank?: number; batch?: number };
 
 export interface GraphConversion {
   builder: GraphBuilder;
   inputs: { name: string; shape: (number | string)[] }[];
   outputs: { name: string; shape: (number | string)[] }[];
+  /** why the batch dimension stays as declared (first ops it could not be traced through) */
+  batchNote?: string;
 }
 
 const BINARY_OPS: Record<string, string> = {
@@ -130,6 +137,8 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
   const vals = new Map<string, Val>();
   const constInits = new Map<string, string>();
   const inputs: GraphConversion['inputs'] = [];
+  /** ops through which the batch axis could not be followed */
+  const batchLost: string[] = [];
 
   const key = (node: string, idx: number) => `${node}:${idx}`;
   const get = (ref: string, at: TfNode): Val => {
@@ -158,7 +167,6 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
     const refs = (n.input ?? []).filter((i) => !i.startsWith('^'));
     const ins = refs.map((r) => get(r, n));
     const setOut = (idx: number, v: Val) => vals.set(key(n.name, idx), v);
-    const dyn = (name: string, dtype: ConstDType = 'float32'): Val => ({ kind: 'dyn', name, dtype });
 
     if (n.op === 'Const') {
       const w = weights.get(n.name);
@@ -180,7 +188,8 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
       const dtype = tfDtype(attr.dtype);
       g.addInput(n.name, shape, onnxElem(dtype));
       inputs.push({ name: n.name, shape });
-      setOut(0, dyn(n.name, dtype));
+      const batchCandidate = dims.length > 0 && (Number(dims[0].size ?? -1) < 0 || Number(dims[0].size) === 1);
+      setOut(0, { kind: 'dyn', name: n.name, dtype, rank: dims.length, batch: batchCandidate ? 0 : undefined });
       continue;
     }
     if (ALIAS_OPS.has(n.op)) {
@@ -200,7 +209,12 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
       }
     }
     const outs = convertNode(n, attr, refs, ins);
-    outs.forEach((v, i) => setOut(i, v));
+    const tracked = outs.some((v) => v.kind === 'dyn' && (v.batch !== undefined || v.rank !== undefined));
+    const meta = tracked ? {} : batchMeta(n, attr, ins);
+    outs.forEach((v, i) => {
+      if (!tracked && v.kind === 'dyn') Object.assign(v, meta);
+      setOut(i, v);
+    });
   }
 
   function activation(y: string, act: string, n: TfNode, attr: Record<string, any>, extra: string[]): string {
@@ -370,7 +384,17 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
       }
       case 'Reshape': {
         const s = ins[1]!;
-        const shape = s.kind === 'const' ? g.initI64(`${n.name}/shape`, toNumbers(s.t)) : g.op('Cast', [s.name], { to: OnnxDataType.INT64 }, `${n.name}/shape`);
+        if (s.kind === 'const') {
+          const target = toNumbers(s.t);
+          // A leading 1 that reshapes a tensor whose axis 0 is the (size-1) batch keeps the batch
+          // axis: write it as 0 ("copy input dim 0") so the graph also runs for larger batches.
+          const keepsBatch = x?.kind === 'dyn' && x.batch === 0 && target.length > 0 && target[0] === 1;
+          if (keepsBatch) target[0] = 0;
+          else if (x?.kind === 'dyn' && x.batch !== undefined) batchLost.push(`${n.op} '${n.name}'`);
+          const y = g.op('Reshape', [xn(), g.initI64(`${n.name}/shape`, target)], {}, n.name);
+          return [{ kind: 'dyn', name: y, dtype, rank: target.length, batch: keepsBatch ? 0 : undefined }];
+        }
+        const shape = g.op('Cast', [s.name], { to: OnnxDataType.INT64 }, `${n.name}/shape`);
         return [out(g.op('Reshape', [xn(), shape], {}, n.name))];
       }
       case 'Transpose': {
@@ -457,6 +481,94 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
     }
   }
 
+  /** Provable rank / batch-axis propagation through one op; sets `batchLost` when unsure. */
+  function batchMeta(n: TfNode, attr: Record<string, any>, ins: Val[]): Meta {
+    const carries = ins.some((v) => v.kind === 'dyn' && v.batch !== undefined);
+    const lost = (): Meta => {
+      if (carries) batchLost.push(`${n.op} '${n.name}'`);
+      return {};
+    };
+    if (BINARY_OPS[n.op] || n.op === 'SquaredDifference') {
+      const [a, c] = ins as [Val, Val];
+      if (a.kind === 'dyn' && c.kind === 'dyn') return a.batch === c.batch && a.rank === c.rank && a.rank !== undefined ? { rank: a.rank, batch: a.batch } : lost();
+      const d = (a.kind === 'dyn' ? a : c) as Extract<Val, { kind: 'dyn' }>;
+      const k = (a.kind === 'const' ? a : c) as Extract<Val, { kind: 'const' }>;
+      if (d.rank === undefined) return lost();
+      const rc = k.t.shape.length;
+      if (rc > d.rank) return lost();
+      if (d.batch !== undefined && rc >= d.rank - d.batch && k.t.shape[d.batch - (d.rank - rc)] !== 1) return lost();
+      return { rank: d.rank, batch: d.batch };
+    }
+    const x = ins[0];
+    if (!x || x.kind !== 'dyn') return lost();
+    const xm: Meta = { rank: x.rank, batch: x.batch };
+    const op = n.op;
+    if (UNARY_OPS[op] || ['Relu6', 'LeakyRelu', 'Cast', 'Square', 'Rsqrt'].includes(op)) return xm;
+    if ((op === 'Softmax' || op === 'LogSoftmax') && (x.rank ?? 0) >= 2) return xm;
+    if (op === 'Prelu') {
+      const y = ins[1]!;
+      return y.kind === 'const' && x.rank !== undefined && y.t.shape.length < x.rank - (x.batch ?? 0) ? xm : lost();
+    }
+    if (/Conv2D|Depthwise|^MaxPool$|^AvgPool$|FusedBatchNorm|^Resize/.test(op)) {
+      return x.rank === 4 && (x.batch === 0 || x.batch === undefined) ? { rank: 4, batch: x.batch } : lost();
+    }
+    if (x.batch === undefined) return { rank: undefined };
+    const b = x.batch;
+    const r = x.rank;
+    switch (op) {
+      case 'Transpose': {
+        const perm = toNumbers((ins[1] as { t: ConstTensor }).t);
+        return { rank: perm.length, batch: perm.indexOf(b) };
+      }
+      case 'Pad':
+      case 'PadV2':
+      case 'MirrorPad': {
+        const p = toNumbers((ins[1] as { t: ConstTensor }).t);
+        return p[b * 2] === 0 && p[b * 2 + 1] === 0 ? xm : lost();
+      }
+      case 'ConcatV2': {
+        const parts = ins.slice(0, -1);
+        if (r === undefined || !parts.every((v) => v.kind === 'dyn' && v.batch === b && v.rank === r)) return lost();
+        let axis = toNumbers((ins[ins.length - 1] as { t: ConstTensor }).t)[0]!;
+        if (axis < 0) axis += r;
+        return axis !== b ? xm : lost();
+      }
+      case 'SplitV': {
+        if (r === undefined) return lost();
+        let axis = toNumbers((ins[2] as { t: ConstTensor }).t)[0]!;
+        if (axis < 0) axis += r;
+        return axis !== b ? xm : lost();
+      }
+      case 'Squeeze': {
+        const dims = attrInts(attr.squeeze_dims ?? attr.axis).map((d) => (d < 0 && r !== undefined ? d + r : d));
+        if (!dims.length || dims.includes(b) || dims.some((d) => d < 0)) return lost();
+        return { rank: r === undefined ? undefined : r - dims.length, batch: b - dims.filter((d) => d < b).length };
+      }
+      case 'MatMul':
+      case '_FusedMatMul':
+        return r === 2 && b === 0 && !attrBool(attr.transpose_a) && ins[1]?.kind === 'const' ? xm : lost();
+      default:
+        return lost();
+    }
+  }
+
+  // Dynamic batch: only when every op provably carries axis 0 of the input(s) to axis 0 of every output.
+  const outVals = outputRefs.map((ref) => {
+    const r = parseRef(ref);
+    return vals.get(key(r.node, r.idx));
+  });
+  const dynamicBatch =
+    batchLost.length === 0 &&
+    inputs.every((i) => {
+      const v = vals.get(key(i.name, 0));
+      return v?.kind === 'dyn' && v.batch === 0;
+    }) &&
+    outVals.every((v) => v?.kind === 'dyn' && v.batch === 0);
+  if (dynamicBatch) {
+    for (const i of inputs) i.shape[0] = 'batch';
+    for (const vi of g.inputs) if (vi.shape) vi.shape[0] = 'batch';
+  }
+
   const outputs: GraphConversion['outputs'] = [];
   const sigOut = signature?.outputs ?? {};
   for (const ref of outputRefs) {
@@ -472,9 +584,10 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
           return s < 0 ? (i === 0 ? 'batch' : `${name}_d${i}`) : s;
         })
       : [];
+    if (dynamicBatch && shape.length) shape[0] = 'batch';
     const dtype = v.kind === 'dyn' ? v.dtype : v.t.dtype;
     g.addOutput(name, dims ? shape : null, onnxElem(dtype));
     outputs.push({ name, shape });
   }
-  return { builder: g, inputs, outputs };
+  return { builder: g, inputs, outputs, batchNote: dynamicBatch ? undefined : batchLost.slice(0, 3).join(', ') || undefined };
 }

@@ -46,22 +46,25 @@ describe('TF.js graph models → ONNX numerics', () => {
     await tfReady();
     const conv = await convertTfjs({ modelFile: NANODET });
     expect(conv.format).toBe('tfjs-graph');
-    expect(conv.inputs).toEqual([{ name: 'input_1', shape: [1, 3, 416, 416] }]);
+    // the model declares batch 1; its Reshapes provably keep axis 0, so the converter makes it dynamic
+    expect(conv.inputs).toEqual([{ name: 'input_1', shape: ['batch', 3, 416, 416] }]);
     const names = conv.outputs.map((o) => o.name);
     expect(names).toEqual(['Identity', 'Identity_1', 'Identity_2', 'Identity_3', 'Identity_4', 'Identity_5']);
     expect(conv.outputs.map((o) => o.shape)).toEqual([
-      [1, 2704, 80],
-      [1, 676, 80],
-      [1, 169, 80],
-      [1, 2704, 44],
-      [1, 676, 44],
-      [1, 169, 44],
+      ['batch', 2704, 80],
+      ['batch', 676, 80],
+      ['batch', 169, 80],
+      ['batch', 2704, 44],
+      ['batch', 676, 44],
+      ['batch', 169, 44],
     ]);
     const session = await ortSession(conv.onnx);
     const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(NANODET)));
 
     let worst = 0;
     const perOutput: Record<string, number> = {};
+    const inputs: Float32Array[] = [];
+    const tfAll: Float32Array[][] = [];
     for (const photo of PHOTO_SET) {
       const chw = toChw(await photoTensor(photo, 416, 416), 416, 416);
       const dims: [number, number, number, number] = [1, 3, 416, 416];
@@ -69,6 +72,8 @@ describe('TF.js graph models → ONNX numerics', () => {
         const res = model.execute(tf.tensor4d(chw, dims), names.map((n) => `${n}:0`)) as tf.Tensor[];
         return res.map((t) => t.dataSync() as Float32Array);
       });
+      inputs.push(chw);
+      tfAll.push(tfOuts);
       const ortOut = await runOrt(session, 'input_1', chw, dims);
       names.forEach((n, i) => {
         const d = maxAbsDiff(tfOuts[i]!, ortOut[n]!);
@@ -82,6 +87,21 @@ describe('TF.js graph models → ONNX numerics', () => {
         .join(' ')})`,
     );
     expect(worst).toBeLessThan(TOL);
+
+    // dynamic batch: all photos in one ONNX run agree with the per-photo TF.js results
+    const batch = new Float32Array(inputs.length * inputs[0]!.length);
+    inputs.forEach((x, i) => batch.set(x, i * x.length));
+    const batched = await runOrt(session, 'input_1', batch, [inputs.length, 3, 416, 416]);
+    let batchWorst = 0;
+    names.forEach((n, j) => {
+      const per = tfAll[0]![j]!.length;
+      expect(batched[n]!.length).toBe(per * inputs.length);
+      tfAll.forEach((outs, i) => {
+        batchWorst = Math.max(batchWorst, maxAbsDiff(outs[j]!, batched[n]!.subarray(i * per, (i + 1) * per)));
+      });
+    });
+    console.log(`[convert] human-models nanodet batch ${inputs.length} ONNX run vs TF.js: max abs diff ${batchWorst.toExponential(3)}`);
+    expect(batchWorst).toBeLessThan(TOL);
     model.dispose();
     await session.release();
   });
