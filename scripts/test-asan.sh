@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the addon with AddressSanitizer + UBSan into build-asan/ and runs the
+# native tests against that binary (IMLAGE_ADDON_PATH tells binding.ts which
+# .node to load). Node itself is not instrumented, so the sanitizer runtimes
+# are preloaded; leak detection is off because V8/Node hold memory at exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --debug
+
+addon="$(pwd)/build-asan/Debug/imlage.node"
+[ -f "$addon" ] || addon="$(pwd)/build-asan/Release/imlage.node"
+[ -f "$addon" ] || { echo "test-asan: no addon built under build-asan/" >&2; exit 1; }
+
+asan="$(gcc -print-file-name=libasan.so)"
+ubsan="$(gcc -print-file-name=libubsan.so)"
+
+LD_PRELOAD="$asan:$ubsan" \
+ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+IMLAGE_ADDON_PATH="$addon" \
+  npx vitest run tests/native "$@"
