@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CONVERTER_VERSION } from './version.js';
 import { convertTfjs, type ConvertSource, type TensorInfo } from './index.js';
-import { readArtifacts } from './tfjs-artifacts.js';
+import { listSourceFiles } from './tfjs-artifacts.js';
 
 export interface ConvertCachedOptions {
   cacheDir?: string;
@@ -28,10 +28,9 @@ export function defaultCacheDir(): string {
 
 /** sha256 over the converter version and the bytes of every source file (model + shards, in order). */
 export function cacheKey(src: ConvertSource): string {
-  const art = readArtifacts(src.modelFile, src.weightFiles);
   const h = createHash('sha256');
   h.update(`imlage-convert ${CONVERTER_VERSION}\n`);
-  for (const f of art.files) {
+  for (const f of listSourceFiles(src.modelFile, src.weightFiles)) {
     const bytes = readFileSync(f);
     h.update(`${bytes.length}\n`);
     h.update(bytes);

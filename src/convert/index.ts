@@ -11,7 +11,6 @@ export { ConvertError, ERR_UNSUPPORTED, ERR_INVALID } from './errors.js';
 export { convertCached, defaultCacheDir, cacheKey } from './cache.js';
 export type { ConvertCachedOptions, ConvertCachedResult } from './cache.js';
 
-
 export type TfjsFormat = 'tfjs-layers' | 'tfjs-graph';
 
 export interface ConvertSource {

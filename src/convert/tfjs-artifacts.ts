@@ -122,6 +122,13 @@ export function readArtifacts(modelFile: string, weightFiles?: string[]): TfjsAr
   return { modelFile, json, weightData, files };
 }
 
+/** The files a conversion reads (model first, then shards in manifest order), without decoding weights. */
+export function listSourceFiles(modelFile: string, weightFiles?: string[]): string[] {
+  if (weightFiles && weightFiles.length > 0) return [resolve(modelFile), ...weightFiles.map((f) => resolve(f))];
+  const json = readModelJson(modelFile);
+  return [resolve(modelFile), ...(json.weightsManifest ?? []).flatMap((g) => g.paths.map((p) => resolveShard(modelFile, p)))];
+}
+
 export function detectFormat(json: ModelJson): 'tfjs-layers' | 'tfjs-graph' {
   if (json.format === 'graph-model' || Array.isArray(json.modelTopology?.node)) return 'tfjs-graph';
   if (json.format === 'layers-model' || json.modelTopology?.model_config || json.modelTopology?.class_name) return 'tfjs-layers';

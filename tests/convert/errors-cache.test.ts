@@ -97,6 +97,9 @@ describe('convertCached', () => {
       // deterministic: a fresh conversion yields the cached bytes
       const fresh = await convertTfjs(src);
       expect(Buffer.compare(Buffer.from(fresh.onnx), bytes1)).toBe(0);
+      // explicit weightFiles (UMD shard bundles) give the same model as manifest resolution
+      const explicit = await convertTfjs({ ...src, weightFiles: [join(NSFW, 'mobilenet_v2', 'group1-shard1of1.min.js')] });
+      expect(Buffer.compare(Buffer.from(explicit.onnx), bytes1)).toBe(0);
       expect(progress.length).toBeGreaterThan(0);
       expect(CONVERTER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     } finally {
