@@ -33,7 +33,7 @@ describe('native preprocess vs TF.js', () => {
       normalizeFirst: true, scale: 255, mean: [0, 0, 0], std: [1, 1, 1],
     };
     for (const image of images) {
-      const ref = tf.tidy(() => tf.image.resizeBilinear(toTensor(image).toFloat().div(255), [224, 224], true).dataSync() as Float32Array);
+      const ref = tf.tidy(() => tf.image.resizeBilinear(toTensor(image).toFloat().div<tf.Tensor3D>(255), [224, 224], true).dataSync() as Float32Array);
       const native = addon.preprocess(image, pre);
       expect(mismatches(native, ref)).toBe(0);
     }
