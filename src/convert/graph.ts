@@ -251,7 +251,7 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
     const toNchw = (name: string) => (nhwc ? g.op('Transpose', [name], { perm: NHWC_TO_NCHW }, `${n.name}/nchw`) : name);
     const fromNchw = (name: string) => (nhwc ? g.op('Transpose', [name], { perm: NCHW_TO_NHWC }, n.name) : name);
     const spatial = (v: number[]) => (v.length === 4 ? (nhwc ? [v[1]!, v[2]!] : [v[2]!, v[3]!]) : v.length ? v : [1, 1]);
-    const padAttrs = (k: number[], isPool: boolean): Record<string, any> => {
+    const padAttrs = (): Record<string, any> => {
       const padding = attrStr(attr.padding);
       if (padding === 'SAME') return { auto_pad: 'SAME_UPPER' };
       if (padding === 'VALID') return { pads: [0, 0, 0, 0] };
@@ -261,8 +261,6 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
         return { pads: [e[h * 2]!, e[w * 2]!, e[h * 2 + 1]!, e[w * 2 + 1]!] };
       }
       throw unsupported('op', `${n.op}(padding=${padding})`, n.name, modelFile);
-      void k;
-      void isPool;
     };
 
     if (BINARY_OPS[n.op]) {
@@ -324,7 +322,7 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
         let y = g.op(
           'Conv',
           convIns,
-          { kernel_shape: k, strides: spatial(attrInts(attr.strides)), dilations: spatial(attrInts(attr.dilations)), group, ...padAttrs(k, false) },
+          { kernel_shape: k, strides: spatial(attrInts(attr.strides)), dilations: spatial(attrInts(attr.dilations)), group, ...padAttrs() },
           `${n.name}/conv`,
         );
         if (rest.length > 1) throw unsupported('op', `${n.op}(fused ${fused.join(',')})`, n.name, modelFile);
@@ -339,7 +337,7 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
       case 'MaxPool':
       case 'AvgPool': {
         const k = spatial(attrInts(attr.ksize));
-        const attrs: Record<string, any> = { kernel_shape: k, strides: spatial(attrInts(attr.strides)), ...padAttrs(k, true) };
+        const attrs: Record<string, any> = { kernel_shape: k, strides: spatial(attrInts(attr.strides)), ...padAttrs() };
         if (n.op === 'AvgPool') attrs.count_include_pad = 0;
         const y = g.op(n.op === 'MaxPool' ? 'MaxPool' : 'AveragePool', [toNchw(xn())], attrs, `${n.name}/pool`);
         return [out(fromNchw(y))];

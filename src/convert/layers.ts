@@ -247,9 +247,7 @@ export function convertLayersModel(
         const k = getWeight(lname, depthwise ? 'depthwise_kernel' : 'kernel')!;
         const groups: number = depthwise ? k.shape[2]! : (c.groups ?? 1);
         const w = depthwise ? depthwiseToOihw(k.data as Float32Array, k.shape) : hwioToOihw(k.data as Float32Array, k.shape);
-        if (groups !== 1 && !depthwise) {
-          // Keras grouped conv kernel is [kh,kw,in/groups,out]: HWIO → OIHW is already right.
-        }
+        // (a Keras grouped conv kernel is [kh,kw,in/groups,out]: HWIO → OIHW is already right)
         const inputsArr = [t.name, g.initF32(`${lname}/kernel`, w.dims, w.data)];
         if (c.use_bias !== false) {
           const b = getWeight(lname, 'bias')!;
