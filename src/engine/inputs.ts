@@ -53,6 +53,7 @@ async function* walk(dir: string, recursive: boolean): AsyncGenerator<string> {
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
+    if (e.name.startsWith('.')) continue; // hidden files and folders are not photos
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (recursive) yield* walk(p, recursive);

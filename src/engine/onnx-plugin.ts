@@ -114,12 +114,14 @@ export class OnnxPlugin {
 
   postprocessSpec(o: ScoreOverrides = {}): PostprocessSpec {
     const out = this.manifest.output;
+    const topK = o.topK ?? out.topK;
     return {
       outputs: out.names,
       activation: out.activation,
       reduce: out.reduce,
       threshold: o.threshold ?? out.threshold,
-      topK: o.topK ?? out.topK,
+      // Room for the excluded labels, which are dropped after the native top-k.
+      topK: topK === 0 ? 0 : topK + out.exclude.length,
     };
   }
 
@@ -128,11 +130,13 @@ export class OnnxPlugin {
     try {
       const { results, timing } = await this.session.run(images, this.preprocessSpec(mode), this.postprocessSpec(o));
       const share = Math.round((timing.inferenceMs / Math.max(1, images.length)) * 100) / 100;
-      const labels = this.manifest.output.labels;
+      const { labels, exclude } = this.manifest.output;
+      const topK = o.topK ?? this.manifest.output.topK;
       return results.map((r): PluginResult => {
         if (r.error) return { error: r.error };
+        const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
         return {
-          tags: r.top.map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
+          tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
           model: this.model,
           version: this.manifest.version,
           inference_time_ms: share,

@@ -11,8 +11,11 @@ export interface OrtInfo {
   apiVersion: number;
   /** Absolute path of the library that was dlopen'ed. */
   libraryPath: string;
-  /** What OrtGetAvailableProviders reports, in our names ('cpu', 'cuda', ...). */
-  providers: ExecutionProvider[];
+  /**
+   * What OrtGetAvailableProviders reports, in lower case ('cpu', 'cuda', 'webgpu', ...):
+   * providers compiled into the library, whose own libraries may still be missing.
+   */
+  providers: string[];
 }
 
 export interface SessionOptions {

@@ -50,6 +50,8 @@ export interface OutputSpec {
   activation: 'none' | 'softmax' | 'sigmoid';
   reduce: 'none' | 'max';
   labels: string[];
+  /** Labels never reported (a model's known false positives). */
+  exclude: string[];
   threshold: number;
   topK: number;
 }
@@ -122,17 +124,19 @@ export function parseManifest(file: string, text: string): PluginManifest {
   };
 
   const o = r.sub('output', true)!;
-  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'threshold', 'top_k']);
+  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'exclude', 'threshold', 'top_k']);
   const output: OutputSpec = {
     names: o.strings('names'),
     activation: o.oneOf('activation', ['none', 'softmax', 'sigmoid'] as const, 'none'),
     reduce: o.oneOf('reduce', ['none', 'max'] as const, 'none'),
     labels: o.strings('labels'),
+    exclude: o.strings('exclude', []),
     threshold: o.number('threshold', 0, { min: 0, max: 1 }),
     topK: o.number('top_k', 0, { min: 0, integer: true }),
   };
   if (output.names.length === 0) o.fail('names', 'must name at least one model output');
   if (output.labels.length === 0) o.fail('labels', 'must list at least one label');
+  for (const l of output.exclude) if (!output.labels.includes(l)) o.fail('exclude', `"${l}" is not one of the labels`);
 
   return {
     file,
