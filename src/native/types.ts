@@ -130,3 +130,76 @@ export interface NativeAddon {
   /** Pure preprocessing, exposed so tests can compare pixels against TF.js bit for bit. */
   preprocess(image: ImageInput, pre: PreprocessSpec): Float32Array;
 }
+
+// ---- SMI plugins (shared libraries loaded by the addon; ABI in native/include/imlage/smi.h)
+
+export interface SmiVersion {
+  major: number;
+  minor: number;
+}
+
+export interface SmiPluginInfo {
+  /** plugin_id from the descriptor. */
+  id: string;
+  /** get_plugin_name() / get_plugin_version(). */
+  name: string;
+  version: string;
+  /** get_supported_frameworks(), e.g. ['onnx'] or ['none']. */
+  frameworks: string[];
+  /** The SMI version the plugin was built against. */
+  smi: SmiVersion;
+  /** false: the host serialises every call into this plugin. */
+  threadSafe: boolean;
+  /** Which optional entry points the plugin provides (e.g. 'batch_inference'). */
+  entryPoints: string[];
+}
+
+export interface SmiModelSpec {
+  /** Model id the plugin will be called with. */
+  id: string;
+  /** Absolute paths of the model's files, in manifest order. */
+  files: string[];
+  /** Free-form JSON handed to register_model. */
+  configJson?: string;
+}
+
+export interface SmiImageResult {
+  tags: { label: string; score: number }[];
+  /** Set when the plugin failed this image (status + its last error message). */
+  error?: string;
+}
+
+export interface SmiRunResult {
+  results: SmiImageResult[];
+  timing: { inferenceMs: number };
+}
+
+export type SmiLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface SmiLoadOptions {
+  /** JSON handed to initialize(); the plugin's typed config after validation. */
+  configJson: string;
+  /** Messages the plugin logs through the host's log service (called on the JS thread). */
+  onLog?: (level: SmiLogLevel, message: string) => void;
+}
+
+export interface NativePlugin {
+  readonly info: SmiPluginInfo;
+  registerModel(spec: SmiModelSpec): Promise<void>;
+  unregisterModel(id: string): Promise<void>;
+  loadModel(id: string): Promise<void>;
+  unloadModel(id: string): Promise<void>;
+  /** get_model_info() as parsed JSON (the plugin writes JSON into a host buffer). */
+  modelInfo(id: string): Promise<unknown>;
+  /** batch_inference when provided, else inference per image; per-image failures fill `error`. */
+  run(modelId: string, images: ImageInput[]): Promise<SmiRunResult>;
+  /** Waits for calls in flight, calls cleanup, dlcloses. Later calls reject with IMLAGE_ERR_CLOSED. */
+  close(): Promise<void>;
+}
+
+export interface NativeAddonPlugins {
+  /** dlopen + validate + initialize on a worker thread; every refusal is an Error with a specific code. */
+  loadPlugin(libraryPath: string, options: SmiLoadOptions): Promise<NativePlugin>;
+  /** The SMI version this host implements. */
+  smiVersion(): SmiVersion;
+}
