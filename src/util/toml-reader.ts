@@ -53,6 +53,29 @@ export class TomlReader {
     return new TomlReader(this.file, v as Table, this.key(k), this.code);
   }
 
+  /** An array of tables ([[k]] in TOML). */
+  tables(k: string): TomlReader[] {
+    const v = this.table[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) {
+      this.fail(k, `expected an array of tables ([[${this.key(k)}]]), found ${describe(v)}`);
+    }
+    return (v as Table[]).map((t, i) => new TomlReader(this.file, t, `${this.key(k)}[${i}]`, this.code));
+  }
+
+  /** A value as it was parsed, unchecked (checked later against a schema). */
+  value(k: string): unknown {
+    return this.table[k];
+  }
+
+  /** A table as plain data, for values handed on unchecked (e.g. to a plugin as JSON). */
+  raw(k: string): Record<string, unknown> | undefined {
+    const v = this.table[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(k, `expected a table, found ${describe(v)}`);
+    return v as Record<string, unknown>;
+  }
+
   string(k: string): string;
   string(k: string, def: string): string;
   string(k: string, def: undefined, optional: true): string | undefined;

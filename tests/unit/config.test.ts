@@ -20,10 +20,15 @@ paths = ["~/my-plugins"]
 [plugins.objects]
 threshold = 0.5
 top_k = 3
+
+[plugins.colors]
+max_colors = 5
 `);
     expect(c).toMatchObject({ mode: 'fast', batchSize: 16, providers: ['cuda', 'cpu'], intraOpThreads: 2, enabledPlugins: ['nsfw'] });
     expect(c.pluginPaths[0]).not.toContain('~');
-    expect(c.plugins.objects).toEqual({ threshold: 0.5, topK: 3 });
+    expect(c.plugins.objects).toEqual({ threshold: 0.5, topK: 3, settings: {} });
+    // A plugin's own settings are kept for checking against its manifest when it loads.
+    expect(c.plugins.colors).toEqual({ settings: { max_colors: 5 } });
   });
 
   it('names the file and key of a bad value', () => {

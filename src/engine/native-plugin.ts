@@ -1,0 +1,124 @@
+// A kind = "native" plugin: an SMI shared library, in this process or in a
+// child process of its own (isolation = "process").
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ImlageError, errorMessage } from '../errors.js';
+import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SmiRunResult } from '../native/types.js';
+import type { SettingValue } from '../plugins/config-schema.js';
+import { IsolatedPlugin } from '../plugins/isolation/host.js';
+import type { NativeManifest } from '../plugins/manifest.js';
+import { round6, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import type { PluginResult } from './types.js';
+
+export interface NativeLoadContext {
+  addon: NativeAddon & NativeAddonPlugins;
+  ortLibrary: string;
+  settings: Record<string, SettingValue>;
+  log: (msg: string) => void;
+}
+
+export function platformKey(): string {
+  return `${process.platform}-${process.arch}`;
+}
+
+/** The library file for this platform, or an error naming the manifest key and the fix. */
+export function resolveLibrary(m: NativeManifest): string {
+  const key = platformKey();
+  const rel = m.library[key];
+  if (!rel) {
+    throw new ImlageError('IMLAGE_ERR_PLUGIN_LIBRARY', `${m.file}: key 'library': no library for ${key} ` +
+      `(this plugin ships ${Object.keys(m.library).join(', ')})`);
+  }
+  const lib = isAbsolute(rel) ? rel : resolve(m.dir, rel);
+  if (!existsSync(lib)) {
+    throw new ImlageError('IMLAGE_ERR_PLUGIN_LIBRARY', `${m.file}: key 'library.${key}': ${lib} does not exist ` +
+      `(plugins that ship with imlage are built by \`npm run build:native\`)`);
+  }
+  return lib;
+}
+
+export class NativeTaggerPlugin implements TaggerPlugin {
+  private constructor(
+    readonly manifest: NativeManifest,
+    private readonly plugin: NativePlugin,
+    readonly library: string,
+  ) {}
+
+  get name(): string {
+    return this.manifest.name;
+  }
+
+  get model(): string {
+    return `${this.plugin.info.name}@${this.plugin.info.version} (${this.manifest.models.map((m) => m.id).join(', ')})`;
+  }
+
+  get provider(): string {
+    return this.manifest.isolation === 'process' ? 'native, isolated' : 'native';
+  }
+
+  readonly warnings: string[] = [];
+
+  /** Restarts after crashes or hangs (isolated plugins only). */
+  get restarts(): number {
+    return this.plugin instanceof IsolatedPlugin ? this.plugin.restarts : 0;
+  }
+
+  static async load(m: NativeManifest, ctx: NativeLoadContext): Promise<NativeTaggerPlugin> {
+    const library = resolveLibrary(m);
+    const load = {
+      configJson: JSON.stringify(ctx.settings),
+      onLog: (level: string, message: string) => ctx.log(`${m.name}: ${level}: ${message}`),
+    };
+    const plugin = m.isolation === 'process'
+      ? await IsolatedPlugin.start({ name: m.name, library, ortLibrary: ctx.ortLibrary, timeoutMs: m.timeoutMs, load })
+      : await ctx.addon.loadPlugin(library, load);
+    try {
+      for (const model of m.models) {
+        const files = model.files.map((f) => (isAbsolute(f) ? f : resolve(m.dir, f)));
+        await plugin.registerModel({ id: model.id, files, configJson: JSON.stringify(model.config) });
+        await plugin.loadModel(model.id);
+      }
+    } catch (err) {
+      await plugin.close().catch(() => {});
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: plugin "${m.name}" could not load its models: ${errorMessage(err)}`, { cause: err });
+    }
+    return new NativeTaggerPlugin(m, plugin, library);
+  }
+
+  decodeNeed(): DecodeNeed {
+    const { width, height } = this.manifest.input;
+    return width === 0 ? { kind: 'full' } : { kind: 'resized', width, height, kernel: 'lanczos3' };
+  }
+
+  async run(images: ImageInput[], _mode: unknown, o: ScoreOverrides): Promise<PluginResult[]> {
+    const threshold = o.threshold ?? this.manifest.output.threshold;
+    const topK = o.topK ?? this.manifest.output.topK;
+    try {
+      const t0 = performance.now();
+      const perModel: SmiRunResult[] = [];
+      for (const model of this.manifest.models) perModel.push(await this.plugin.run(model.id, images));
+      const share = Math.round(((performance.now() - t0) / Math.max(1, images.length)) * 100) / 100;
+      return images.map((_, i): PluginResult => {
+        const failed = perModel.map((r) => r.results[i]!).find((r) => r.error);
+        if (failed) return { error: `${this.name}: ${failed.error}` };
+        const tags = perModel.flatMap((r) => r.results[i]!.tags)
+          .filter((t) => t.score >= threshold)
+          .sort((a, b) => b.score - a.score);
+        return {
+          tags: (topK ? tags.slice(0, topK) : tags).map((t) => ({ label: t.label, confidence: round6(t.score) })),
+          model: this.model,
+          version: this.manifest.version,
+          inference_time_ms: share,
+        };
+      });
+    } catch (err) {
+      const error = `${this.name}: ${errorMessage(err)}`;
+      return images.map(() => ({ error }));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.plugin.close();
+  }
+}

@@ -1,0 +1,55 @@
+// The child side of an isolated plugin: loads the addon and one plugin, and
+// serves the engine's calls. If the plugin crashes or hangs, only this
+// process dies; the engine fails the calls in flight and starts a new one.
+
+import { loadAddon } from '../../native/binding.js';
+import type { NativeAddon, NativeAddonPlugins, NativePlugin } from '../../native/types.js';
+import type { Reply, Request } from './protocol.js';
+
+let plugin: NativePlugin | undefined;
+
+function send(r: Reply): void {
+  process.send!(r);
+}
+
+async function handle(req: Request): Promise<unknown> {
+  if (req.op === 'load') {
+    const addon = loadAddon() as NativeAddon & NativeAddonPlugins;
+    addon.loadOrt(req.ortLibrary);
+    const loaded = await addon.loadPlugin(req.library, {
+      configJson: req.configJson,
+      onLog: (level, message) => send({ log: level, message }),
+    });
+    plugin = loaded;
+    return loaded.info;
+  }
+  if (!plugin) throw new Error('plugin not loaded');
+  switch (req.op) {
+    case 'registerModel':
+      return plugin.registerModel(req.spec);
+    case 'unregisterModel':
+      return plugin.unregisterModel(req.modelId);
+    case 'loadModel':
+      return plugin.loadModel(req.modelId);
+    case 'unloadModel':
+      return plugin.unloadModel(req.modelId);
+    case 'modelInfo':
+      return plugin.modelInfo(req.modelId);
+    case 'run':
+      return plugin.run(req.modelId, req.images);
+    case 'close':
+      await plugin.close();
+      plugin = undefined;
+      setImmediate(() => process.exit(0));
+      return undefined;
+  }
+}
+
+process.on('message', (req: Request) => {
+  handle(req).then(
+    (value) => send({ id: req.id, ok: true, value }),
+    (err: Error & { code?: string }) => send({ id: req.id, ok: false, error: { message: err.message, code: err.code } }),
+  );
+});
+// The engine went away: nothing left to serve.
+process.on('disconnect', () => process.exit(0));

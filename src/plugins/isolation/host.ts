@@ -1,0 +1,168 @@
+// The engine side of an isolated plugin: the same NativePlugin interface as
+// an in-process one, served by a child process. A crash (signal, abort) or a
+// call that outlives the timeout fails the calls in flight with a clear
+// error; the next call starts a fresh child and replays load and models.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ImlageError } from '../../errors.js';
+import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult } from '../../native/types.js';
+import type { Reply, Request } from './protocol.js';
+
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; op: string };
+type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export interface IsolationOptions {
+  name: string;
+  library: string;
+  ortLibrary: string;
+  timeoutMs: number;
+  load: SmiLoadOptions;
+}
+
+export class IsolatedPlugin implements NativePlugin {
+  private child?: ChildProcess;
+  private starting?: Promise<void>;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private models: SmiModelSpec[] = [];
+  private loadedModels = new Set<string>();
+  private closed = false;
+  /** How many times the child had to be restarted after a crash or a hang. */
+  restarts = 0;
+
+  private constructor(
+    private readonly opts: IsolationOptions,
+    public info: SmiPluginInfo,
+  ) {}
+
+  static async start(opts: IsolationOptions): Promise<IsolatedPlugin> {
+    const p = new IsolatedPlugin(opts, undefined as unknown as SmiPluginInfo);
+    await p.ensureChild();
+    return p;
+  }
+
+  private ensureChild(): Promise<void> {
+    if (this.child) return Promise.resolve();
+    this.starting ??= (async () => {
+      const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      this.child = child;
+      child.on('message', (m: Reply) => this.onReply(m));
+      child.on('exit', (code, signal) => this.onExit(child, code, signal));
+      try {
+        this.info = (await this.call({ op: 'load', library: this.opts.library, configJson: this.opts.load.configJson, ortLibrary: this.opts.ortLibrary })) as SmiPluginInfo;
+        for (const m of this.models) await this.call({ op: 'registerModel', spec: m });
+        for (const id of this.loadedModels) await this.call({ op: 'loadModel', modelId: id });
+      } finally {
+        this.starting = undefined;
+      }
+    })();
+    return this.starting;
+  }
+
+  private onReply(m: Reply): void {
+    if ('log' in m) {
+      this.opts.load.onLog?.(m.log, m.message);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    if (this.closed && this.pending.size === 0) return;
+    this.restarts++;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.failAll(new ImlageError('IMLAGE_ERR_PLUGIN_CRASHED', `plugin "${this.opts.name}" (${this.opts.library}) ${how} in its isolated process; it will be restarted for the next images`));
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  private call(body: Body): Promise<unknown> {
+    const child = this.child;
+    if (!child) return Promise.reject(new ImlageError('IMLAGE_ERR_PLUGIN_CRASHED', `plugin "${this.opts.name}" is not running`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject, op: body.op };
+      p.timer = setTimeout(() => {
+        // A hung plugin cannot be interrupted inside its process: end the process.
+        this.pending.delete(id);
+        p.reject(new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" did not answer ${body.op} within ${this.opts.timeoutMs} ms; its process was ended and will be restarted`));
+        if (this.child === child) {
+          this.child = undefined;
+          this.restarts++;
+          child.kill('SIGKILL');
+          this.failAll(new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" was restarted after a call timed out`));
+        }
+      }, this.opts.timeoutMs);
+      this.pending.set(id, p);
+      child.send({ id, ...body } as Request);
+    });
+  }
+
+  private async callStarted(body: Body): Promise<unknown> {
+    if (this.closed) throw new ImlageError('IMLAGE_ERR_CLOSED', `plugin "${this.opts.name}" was closed`);
+    await this.ensureChild();
+    return this.call(body);
+  }
+
+  async registerModel(spec: SmiModelSpec): Promise<void> {
+    await this.callStarted({ op: 'registerModel', spec });
+    this.models.push(spec);
+  }
+
+  async unregisterModel(id: string): Promise<void> {
+    await this.callStarted({ op: 'unregisterModel', modelId: id });
+    this.models = this.models.filter((m) => m.id !== id);
+  }
+
+  async loadModel(id: string): Promise<void> {
+    await this.callStarted({ op: 'loadModel', modelId: id });
+    this.loadedModels.add(id);
+  }
+
+  async unloadModel(id: string): Promise<void> {
+    await this.callStarted({ op: 'unloadModel', modelId: id });
+    this.loadedModels.delete(id);
+  }
+
+  modelInfo(id: string): Promise<unknown> {
+    return this.callStarted({ op: 'modelInfo', modelId: id });
+  }
+
+  run(modelId: string, images: ImageInput[]): Promise<SmiRunResult> {
+    return this.callStarted({ op: 'run', modelId, images }) as Promise<SmiRunResult>;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const inFlight = [...this.pending.values()].map((p) => new Promise<void>((res) => {
+      const { resolve, reject } = p;
+      p.resolve = (v) => (resolve(v), res());
+      p.reject = (e) => (reject(e), res());
+    }));
+    await Promise.all(inFlight);
+    this.closed = true;
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    await this.call({ op: 'close' }).catch(() => {});
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

