@@ -11,8 +11,12 @@ CACHE="${IMLAGE_FIXTURE_CACHE:-$here/tests/fixtures/.cache}"
 PHOTOS=(baboon.jpg messi5.jpg fruits.jpg squirrel_cls.jpg building.jpg home.jpg
         butterfly.jpg starry_night.jpg aero1.jpg apple.jpg)
 PNGS=(rubberwhale1.png smarties.png chicky_512.png)
+# Printed text, for the OCR plugin.
+TEXT=(imageTextN.png licenseplate_motion.jpg)
+# Bump when the set changes, so existing fixture folders are rebuilt.
+FIXTURE_SET=2
 
-if [ -f "$OUT/.complete" ]; then exit 0; fi
+if [ "$(cat "$OUT/.complete" 2>/dev/null)" = "$FIXTURE_SET" ]; then exit 0; fi
 mkdir -p "$CACHE" "$OUT"
 src="$CACHE/x/usr/share/doc/opencv-doc/examples/data"
 if [ ! -d "$src" ]; then
@@ -28,6 +32,8 @@ if [ ! -d "$src" ]; then
   rm -rf x; dpkg -x opencv-doc_*.deb x
 fi
 for f in "${PHOTOS[@]}" "${PNGS[@]}"; do cp "$src/$f" "$OUT/$f"; done
+mkdir -p "$OUT/text"
+for f in "${TEXT[@]}"; do cp "$src/$f" "$OUT/text/$f"; done
 cd "$here"
 node --input-type=module - "$OUT" <<'JS'
 import sharp from 'sharp';
@@ -49,5 +55,5 @@ writeFileSync(join(bad, 'corrupt.jpg'), corrupt.subarray(0, 6000));
 writeFileSync(join(bad, 'empty.jpg'), Buffer.alloc(0));
 writeFileSync(join(bad, 'notes.txt.jpg'), 'this is a text file with an image extension\n');
 JS
-touch "$OUT/.complete"
+echo "$FIXTURE_SET" > "$OUT/.complete"
 echo "fixtures ready in $OUT"
