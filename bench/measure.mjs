@@ -1,0 +1,259 @@
+// One measurement, in a process of its own (forked by bench/run.mjs) so that
+// each contender's peak RSS is its own. Receives its settings as the first
+// IPC message, replies with one message and exits.
+//
+// Every contender is timed the same way: set-up (model load) and a warm-up
+// pass over its first batch are not timed; then R timed passes over the
+// same list of images.
+
+import { performance } from 'node:perf_hooks';
+import * as lib from './lib.mjs';
+
+const CONTENDERS = {
+  // --- imlage, through its public API ---------------------------------------
+  async imlage(cfg) {
+    const { Engine, isFailure } = await lib.importDist('index.js');
+    const engine = await Engine.create({
+      plugins: cfg.plugins,
+      mode: cfg.mode,
+      config: false,
+      ...(cfg.batchSize ? { batchSize: cfg.batchSize } : {}),
+    });
+    return {
+      warm: cfg.batchSize ?? 8,
+      async pass(files) {
+        let images = 0;
+        let errors = 0;
+        for await (const r of engine.tag(files)) {
+          images++;
+          if (r.error || Object.values(r.results).some((p) => isFailure(p))) errors++;
+        }
+        return { images, errors };
+      },
+      close: () => engine.close(),
+    };
+  },
+
+  // --- onnxruntime-node, naive: one image at a time, default session --------
+  async ortNaive(cfg) {
+    const ort = await import('onnxruntime-node');
+    const sharp = (await import('sharp')).default;
+    const m = lib.MODELS[cfg.model];
+    const session = await ort.InferenceSession.create(await lib.modelPath(cfg.model));
+    const input = session.inputNames[0];
+    return {
+      warm: 2,
+      async pass(files) {
+        let errors = 0;
+        for (const f of files) {
+          let px;
+          try {
+            px = await lib.decodeTo(sharp, f, m.size);
+          } catch {
+            errors++;
+            continue;
+          }
+          const data = new Float32Array(m.size * m.size * 3);
+          lib.toFloat(px, data, 0, m.size, m.layout);
+          const dims = m.layout === 'nhwc' ? [1, m.size, m.size, 3] : [1, 3, m.size, m.size];
+          const out = await session.run({ [input]: new ort.Tensor('float32', data, dims) }, m.outputs);
+          lib.reduceOutputs(cfg.model, out, 1);
+        }
+        return { images: files.length, errors };
+      },
+      close: () => session.release(),
+    };
+  },
+
+  // --- onnxruntime-node, tuned: concurrent decode, big batches, threads = cores.
+  // With several models, each gets its own decode at its own size, as a user
+  // running those tools side by side would do.
+  async ortTuned(cfg) {
+    const ort = await import('onnxruntime-node');
+    const sharp = (await import('sharp')).default;
+    const names = cfg.models;
+    const sessions = await Promise.all(names.map(async (n) => ort.InferenceSession.create(await lib.modelPath(n), {
+      intraOpNumThreads: lib.TUNED.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    })));
+    const B = lib.TUNED.batch;
+    // Decodes of one batch for every model, at most TUNED.inFlight at a time.
+    const decodeBatch = (files) => lib.mapLimit(files.flatMap((f) => names.map((n) => [f, n])), lib.TUNED.inFlight,
+      ([f, n]) => lib.decodeTo(sharp, f, lib.MODELS[n].size).catch(() => null));
+    const infer = async (files, px) => {
+      const per = names.length;
+      const ok = files.map((_, i) => i).filter((i) => names.every((__, k) => px[i * per + k]));
+      for (let k = 0; k < per && ok.length; k++) {
+        const m = lib.MODELS[names[k]];
+        const data = new Float32Array(ok.length * m.size * m.size * 3);
+        ok.forEach((i, slot) => lib.toFloat(px[i * per + k], data, slot, m.size, m.layout));
+        const dims = m.layout === 'nhwc' ? [ok.length, m.size, m.size, 3] : [ok.length, 3, m.size, m.size];
+        const out = await sessions[k].run({ [sessions[k].inputNames[0]]: new ort.Tensor('float32', data, dims) }, m.outputs);
+        lib.reduceOutputs(names[k], out, ok.length);
+      }
+      return files.length - ok.length;
+    };
+    return {
+      warm: B,
+      async pass(files) {
+        let errors = 0;
+        const batches = [];
+        for (let i = 0; i < files.length; i += B) batches.push(files.slice(i, i + B));
+        let next = decodeBatch(batches[0]);
+        for (let b = 0; b < batches.length; b++) {
+          const px = await next;
+          // Decode the next batch while this one is inferred.
+          if (b + 1 < batches.length) next = decodeBatch(batches[b + 1]);
+          errors += await infer(batches[b], px);
+        }
+        return { images: files.length, errors };
+      },
+      close: () => Promise.all(sessions.map((s) => s.release())),
+    };
+  },
+
+  // --- nsfwjs on TF.js (pure-JS cpu backend): what a user of nsfwjs runs ------
+  async nsfwjs() {
+    const sharp = (await import('sharp')).default;
+    const quiet = console.info;
+    const warn = console.warn;
+    console.info = () => {}; // nsfwjs announces its model,
+    console.warn = () => {}; // TF.js suggests tfjs-node
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const { load } = await import('nsfwjs');
+    const { MobileNetV2Model } = await import('nsfwjs/models/mobilenet_v2');
+    const model = await load('MobileNetV2', { modelDefinitions: [MobileNetV2Model] });
+    console.info = quiet;
+    console.warn = warn;
+    return {
+      warm: 1,
+      async pass(files) {
+        let errors = 0;
+        for (const f of files) {
+          let img;
+          try {
+            // The whole picture, as nsfwjs's classify() expects it (it normalises and resizes itself).
+            const { data, info } = await sharp(f).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+            img = tf.tensor3d(new Int32Array(data), [info.height, info.width, 3], 'int32');
+          } catch {
+            errors++;
+            continue;
+          }
+          await model.classify(img, 5);
+          img.dispose();
+        }
+        return { images: files.length, errors };
+      },
+      close: async () => model.dispose(),
+    };
+  },
+
+  // --- floors -----------------------------------------------------------------
+  // Model only: the same tensors (pre-decoded real pixels) again and again,
+  // FLOOR_BATCH images per run, ORT threads = cores. Counts whole batches.
+  async floorModel(cfg, files) {
+    const ort = await import('onnxruntime-node');
+    const sharp = (await import('sharp')).default;
+    const m = lib.MODELS[cfg.model];
+    const session = await ort.InferenceSession.create(await lib.modelPath(cfg.model), {
+      intraOpNumThreads: lib.CORES,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const B = lib.FLOOR_BATCH;
+    const data = new Float32Array(B * m.size * m.size * 3);
+    const px = await lib.mapLimit(Array.from({ length: B }, (_, i) => files[i % files.length]), lib.TUNED.inFlight,
+      (f) => lib.decodeTo(sharp, f, m.size).catch(() => new Uint8Array(m.size * m.size * 3)));
+    px.forEach((p, slot) => lib.toFloat(p, data, slot, m.size, m.layout));
+    const dims = m.layout === 'nhwc' ? [B, m.size, m.size, 3] : [B, 3, m.size, m.size];
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
+    return {
+      warm: B,
+      async pass(list) {
+        const batches = Math.ceil(list.length / B);
+        for (let b = 0; b < batches; b++) await session.run(feeds, m.outputs);
+        return { images: batches * B, errors: 0 };
+      },
+      close: () => session.release(),
+    };
+  },
+
+  // Decode only: sharp straight to the model size, raw RGB, TUNED.inFlight in flight.
+  async floorDecode(cfg) {
+    const sharp = (await import('sharp')).default;
+    return {
+      warm: 8,
+      async pass(files) {
+        let errors = 0;
+        await lib.mapLimit(files, lib.TUNED.inFlight, (f) => lib.decodeTo(sharp, f, cfg.size).catch(() => errors++));
+        return { images: files.length, errors };
+      },
+      close: async () => {},
+    };
+  },
+};
+
+// Per-image latency on a warm contender: one small JPEG again and again.
+const LATENCY = {
+  async imlage(cfg) {
+    const { Engine } = await lib.importDist('index.js');
+    const engine = await Engine.create({ plugins: cfg.plugins, mode: cfg.mode, config: false });
+    return { once: (f) => engine.tagOne(f), close: () => engine.close() };
+  },
+  async ortNaive(cfg) {
+    const c = await CONTENDERS.ortNaive(cfg);
+    return { once: (f) => c.pass([f]), close: c.close };
+  },
+};
+
+async function throughput(cfg) {
+  const files = cfg.files;
+  const t0 = performance.now();
+  const c = await CONTENDERS[cfg.contender](cfg, files);
+  const setupMs = performance.now() - t0;
+  const t1 = performance.now();
+  await c.pass(files.slice(0, Math.min(files.length, c.warm)));
+  const warmupMs = performance.now() - t1;
+  const runs = [];
+  for (let r = 0; r < cfg.runs; r++) {
+    const cpu0 = process.cpuUsage();
+    const s0 = performance.now();
+    const { images, errors } = await c.pass(files);
+    const seconds = (performance.now() - s0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    runs.push({ seconds, images, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  }
+  await c.close();
+  return { setupMs, warmupMs, runs };
+}
+
+async function latency(cfg) {
+  const t0 = performance.now();
+  const c = await LATENCY[cfg.contender](cfg);
+  const setupMs = performance.now() - t0;
+  const f = cfg.latencyFile;
+  for (let i = 0; i < 5; i++) await c.once(f);
+  const ms = [];
+  for (let i = 0; i < cfg.calls; i++) {
+    const s = performance.now();
+    await c.once(f);
+    ms.push(performance.now() - s);
+  }
+  await c.close();
+  return { setupMs, file: f, calls: ms.length, p50: lib.percentile(ms, 50), p95: lib.percentile(ms, 95), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+}
+
+process.once('message', async (cfg) => {
+  let reply;
+  try {
+    const result = cfg.kind === 'latency' ? await latency(cfg) : await throughput(cfg);
+    reply = { ok: true, ...result, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  } catch (err) {
+    reply = { ok: false, error: err?.stack ?? String(err) };
+  }
+  process.send(reply, () => process.exit(0));
+});

@@ -1,0 +1,368 @@
+#!/usr/bin/env node
+// imlage benchmark: imlage's API against the ways people run the same models
+// in Node.js today, on the same images and the very same weights.
+//
+//   npm run bench -- [--images DIR] [--count N] [--runs R] [--only a,b] [--quick] [--out DIR]
+//
+// Each measurement runs in a child process of its own (bench/measure.mjs) so
+// that its peak RSS is its own. See docs/performance.md.
+
+import { execFileSync, fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CORES, FLOOR_BATCH, ROOT, TUNED, median, modelPath } from './lib.mjs';
+
+const USAGE = `usage: npm run bench -- [options]
+  --images DIR        photos to use (default: the shared corpus in /tmp/imlage-corpus/real,
+                      built from ../shared/corpus when missing; else tests/fixtures/photos)
+  --recursive         also take photos from DIR's subfolders
+  --count N           images per timed run, cycling through DIR (default 300)
+  --runs R            timed runs per measurement; the median is reported (default 3)
+  --nsfwjs-count N    images per run for nsfwjs on TF.js's pure-JS backend (default 16)
+  --latency-calls N   tagOne() calls for the latency figures (default 50)
+  --batch N           imlage's batchSize (default: the engine's own default)
+  --only a,b          only these measurements (see --list); derived figures need their inputs
+  --quick             CI smoke run: 20 images, 1 run (well under a minute)
+  --out DIR           where bench-<timestamp>.json/.md go (default bench/results/)
+  --list              list the measurements and exit`;
+
+// ---------------------------------------------------------------- options
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      images: { type: 'string' },
+      recursive: { type: 'boolean', default: false },
+      count: { type: 'string' },
+      runs: { type: 'string' },
+      'nsfwjs-count': { type: 'string' },
+      'latency-calls': { type: 'string' },
+      batch: { type: 'string' },
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      list: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (err) {
+  fail(`${err.message}\n${USAGE}`);
+}
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+function int(name, dflt) {
+  const v = opts[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+const quick = opts.quick;
+const count = int('count', quick ? 20 : 300);
+const runs = int('runs', quick ? 1 : 3);
+const nsfwjsCount = Math.min(count, int('nsfwjs-count', quick ? 3 : 16));
+const latencyCalls = int('latency-calls', quick ? 15 : 50);
+const batchSize = opts.batch === undefined ? undefined : int('batch');
+const outDir = resolve(opts.out ?? join(ROOT, 'bench', 'results'));
+
+if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'dist', 'convert', 'index.js'))) {
+  fail('dist/ is missing: the benchmark runs the compiled package. Run `npm run build` first, then `npm run bench` again.');
+}
+
+// -------------------------------------------------------- the measurements
+// Which plugins `imlage plugins list` shows decides whether the multi-plugin
+// run includes the native colors plugin.
+function listedPlugins() {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'plugins', 'list', '--json'], { encoding: 'utf8' });
+  try {
+    // States differ between CLI versions ('available'/'discovered'/'active'); only these rule a plugin out.
+    return JSON.parse(r.stdout).plugins.filter((p) => !['disabled', 'error', 'broken'].includes(p.state)).map((p) => p.name);
+  } catch {
+    return [];
+  }
+}
+const hasColors = listedPlugins().includes('colors');
+const multi = hasColors ? ['nsfw', 'objects', 'colors'] : ['nsfw', 'objects'];
+const multiLabel = multi.join('+');
+
+const MEASUREMENTS = [
+  { name: 'imlage-nsfw-fast', what: 'imlage API, nsfw, fast mode (sharp shrink-on-load to 224)', contender: 'imlage', plugins: ['nsfw'], mode: 'fast' },
+  { name: 'imlage-nsfw-exact', what: 'imlage API, nsfw, exact mode (full decode, TF.js-exact resize)', contender: 'imlage', plugins: ['nsfw'], mode: 'exact' },
+  { name: 'imlage-objects', what: 'imlage API, objects, fast mode', contender: 'imlage', plugins: ['objects'], mode: 'fast' },
+  ...(hasColors ? [{ name: 'imlage-colors', what: 'imlage API, colors alone, fast mode', contender: 'imlage', plugins: ['colors'], mode: 'fast' }] : []),
+  { name: 'imlage-multi', what: `imlage API, ${multiLabel} in one engine, fast mode`, contender: 'imlage', plugins: multi, mode: 'fast' },
+  { name: 'ort-naive-nsfw', what: 'onnxruntime-node naive: sharp→224 raw, Float32 /255 in JS, batch 1, sequential', contender: 'ortNaive', model: 'nsfw' },
+  { name: 'ort-tuned-nsfw', what: `onnxruntime-node tuned: ${TUNED.inFlight} decodes in flight, batch ${TUNED.batch}, ${TUNED.threads} threads, next batch decoded during inference`, contender: 'ortTuned', models: ['nsfw'] },
+  { name: 'ort-tuned-objects', what: 'onnxruntime-node tuned, objects (NanoDet 416, NCHW)', contender: 'ortTuned', models: ['objects'] },
+  { name: 'ort-tuned-multi', what: 'onnxruntime-node tuned, nsfw+objects, each model on its own decode', contender: 'ortTuned', models: ['nsfw', 'objects'] },
+  { name: 'nsfwjs-tfjs-cpu', what: `nsfwjs 4 on @tensorflow/tfjs pure-JS cpu backend, full sharp decode → classify()`, contender: 'nsfwjs', subset: nsfwjsCount },
+  { name: 'floor-model-nsfw', what: `model only: nsfw ONNX, pre-decoded tensors, batch ${FLOOR_BATCH}, ${CORES} threads`, contender: 'floorModel', model: 'nsfw' },
+  { name: 'floor-model-objects', what: `model only: objects ONNX, pre-decoded tensors, batch ${FLOOR_BATCH}, ${CORES} threads`, contender: 'floorModel', model: 'objects' },
+  { name: 'floor-decode-224', what: `decode only: sharp → 224×224 raw RGB, ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 224 },
+  { name: 'floor-decode-416', what: `decode only: sharp → 416×416 raw RGB, ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 416 },
+  { name: 'latency-imlage-nsfw', what: 'imlage engine.tagOne(), nsfw fast mode, warm engine', contender: 'imlage', kind: 'latency', plugins: ['nsfw'], mode: 'fast' },
+  { name: 'latency-ort-naive-nsfw', what: 'onnxruntime-node naive, one image, warm session', contender: 'ortNaive', kind: 'latency', model: 'nsfw' },
+];
+
+if (opts.list) {
+  for (const m of MEASUREMENTS) console.log(`${m.name.padEnd(24)} ${m.what}`);
+  process.exit(0);
+}
+let selected = MEASUREMENTS;
+if (opts.only) {
+  const want = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = want.filter((w) => !MEASUREMENTS.some((m) => m.name === w));
+  if (unknown.length) fail(`unknown measurement(s) ${unknown.join(', ')}; see --list`);
+  selected = MEASUREMENTS.filter((m) => want.includes(m.name));
+}
+
+// ------------------------------------------------------------------ images
+async function imageDir() {
+  if (opts.images) {
+    if (!existsSync(opts.images) || !statSync(opts.images).isDirectory()) fail(`--images ${opts.images}: not a folder`);
+    return resolve(opts.images);
+  }
+  const corpus = '/tmp/imlage-corpus';
+  const script = join(ROOT, '..', 'shared', 'corpus', 'make-corpus.sh');
+  if (!existsSync(join(corpus, 'real')) && existsSync(script)) {
+    console.error(`bench: building the photo corpus (once): bash ${script} 1000 ${corpus}`);
+    try {
+      execFileSync('bash', [script, '1000', corpus], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      console.error('bench: building the corpus failed; falling back to tests/fixtures/photos');
+    }
+  }
+  if (existsSync(join(corpus, 'real'))) return join(corpus, 'real');
+  const fixtures = join(ROOT, 'tests', 'fixtures', 'photos');
+  if (existsSync(fixtures)) return fixtures;
+  fail('no photos: pass --images DIR, or run `npm run fixtures` to fetch tests/fixtures/photos');
+}
+
+/** n paths from the list: whole cycles through it, then an evenly spread remainder (so a subset keeps the mix of sizes). */
+function pick(list, n) {
+  const out = [];
+  while (out.length + list.length <= n) out.push(...list);
+  const rest = n - out.length;
+  for (let k = 0; k < rest; k++) out.push(list[Math.floor((k * list.length) / rest)]);
+  return out;
+}
+
+const dir = await imageDir();
+const { expandInputs } = await import(join(ROOT, 'dist', 'index.js'));
+const unique = [];
+for await (const f of expandInputs([dir], { recursive: opts.recursive })) unique.push(f);
+if (unique.length === 0) fail(`no images in ${dir}`);
+const files = pick(unique, count);
+const nsfwjsFiles = pick(files, nsfwjsCount);
+// Latency: the smallest JPEG among the photos (else the smallest photo).
+const bySize = [...new Set(files)].map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => a.bytes - b.bytes);
+const latencyFile = (bySize.find((x) => /\.jpe?g$/i.test(x.f)) ?? bySize[0]).f;
+
+// Every contender reads the files from the page cache, never from disk.
+for (const f of new Set(files)) readFileSync(f);
+// Convert the models once (imlage's cache), so that no child converts and all run the same .onnx.
+const onnx = { nsfw: await modelPath('nsfw'), objects: await modelPath('objects') };
+
+// -------------------------------------------------------------- run them
+function runChild(m) {
+  const cfg = {
+    ...m,
+    kind: m.kind ?? 'throughput',
+    files: m.subset ? nsfwjsFiles : files,
+    runs,
+    batchSize,
+    latencyFile,
+    calls: latencyCalls,
+  };
+  const limitMs = (quick ? 120 : 1800) * 1000;
+  return new Promise((done) => {
+    const child = fork(join(ROOT, 'bench', 'measure.mjs'), [m.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let reply;
+    const timer = setTimeout(() => {
+      reply = { ok: false, error: `timed out after ${limitMs / 1000} s` };
+      child.kill('SIGKILL');
+    }, limitMs);
+    child.once('message', (msg) => (reply ??= msg));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      done(reply ?? { ok: false, error: `the measurement process exited (${signal ?? `code ${code}`}) without a result` });
+    });
+    child.send(cfg);
+  });
+}
+
+const startedAt = new Date();
+const load0 = loadavg();
+const results = {};
+const t0 = Date.now();
+console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} run(s) each`);
+for (const m of selected) {
+  const s = Date.now();
+  const r = await runChild(m);
+  results[m.name] = summarise(m, r);
+  const x = results[m.name];
+  const shown = !r.ok ? `FAILED: ${r.error.split('\n')[0]}`
+    : x.kind === 'latency' ? `p50 ${x.p50.toFixed(1)} ms, p95 ${x.p95.toFixed(1)} ms`
+    : `${x.median.toFixed(1)} images/s (${x.min.toFixed(1)}–${x.max.toFixed(1)})`;
+  console.error(`bench:   ${m.name.padEnd(24)} ${shown}  [${((Date.now() - s) / 1000).toFixed(1)} s]`);
+}
+const load1 = loadavg();
+
+function summarise(m, r) {
+  const base = { what: m.what, kind: m.kind ?? 'throughput' };
+  if (!r.ok) return { ...base, error: r.error };
+  if (base.kind === 'latency') return { ...base, ...r, ok: undefined };
+  const ips = r.runs.map((x) => x.images / x.seconds);
+  const cpuMs = r.runs.map((x) => (1000 * x.cpuSeconds) / x.images);
+  return {
+    ...base,
+    imagesPerRun: r.runs[0].images,
+    median: median(ips),
+    min: Math.min(...ips),
+    max: Math.max(...ips),
+    cpuMsPerImage: median(cpuMs),
+    errors: Math.max(...r.runs.map((x) => x.errors)),
+    maxRssMiB: r.maxRssMiB,
+    setupMs: r.setupMs,
+    warmupMs: r.warmupMs,
+    runs: r.runs,
+  };
+}
+
+// ---------------------------------------------------------- derived figures
+const ips = (name) => (results[name] && !results[name].error && results[name].kind === 'throughput' ? results[name].median : undefined);
+/** Images/s of doing the stages one after the other: 1 / Σ seconds per image. */
+const serial = (...names) => {
+  const v = names.map(ips);
+  return v.every((x) => x) ? 1 / v.reduce((s, x) => s + 1 / x, 0) : undefined;
+};
+const floors = {
+  nsfw: { value: serial('floor-decode-224', 'floor-model-nsfw'), how: '1 / (t decode-224 + t model-nsfw)' },
+  objects: { value: serial('floor-decode-416', 'floor-model-objects'), how: '1 / (t decode-416 + t model-objects)' },
+  multi: {
+    value: serial('floor-decode-416', 'floor-model-nsfw', 'floor-model-objects', ...(hasColors ? ['imlage-colors'] : [])),
+    how: '1 / (t decode-416 + t model-nsfw + t model-objects' + (hasColors ? ' + t imlage-colors' : '') +
+      '): one decode at the largest input serves every model',
+  },
+};
+const ratio = (a, b) => (a && b ? a / b : undefined);
+const RATIOS = [
+  { name: 'nsfw fast vs floor', value: ratio(ips('imlage-nsfw-fast'), floors.nsfw.value), target: 0.95 },
+  { name: 'nsfw fast vs tuned ORT', value: ratio(ips('imlage-nsfw-fast'), ips('ort-tuned-nsfw')), target: 1.0 },
+  { name: 'nsfw fast vs naive ORT', value: ratio(ips('imlage-nsfw-fast'), ips('ort-naive-nsfw')), target: 1.8 },
+  { name: 'nsfw fast vs nsfwjs (TF.js cpu)', value: ratio(ips('imlage-nsfw-fast'), ips('nsfwjs-tfjs-cpu')), target: 6 },
+  { name: 'nsfw exact vs nsfwjs (TF.js cpu)', value: ratio(ips('imlage-nsfw-exact'), ips('nsfwjs-tfjs-cpu')) },
+  { name: 'nsfw exact vs fast', value: ratio(ips('imlage-nsfw-exact'), ips('imlage-nsfw-fast')) },
+  { name: 'objects vs floor', value: ratio(ips('imlage-objects'), floors.objects.value) },
+  { name: 'objects vs tuned ORT', value: ratio(ips('imlage-objects'), ips('ort-tuned-objects')) },
+  { name: `${multiLabel} vs floor`, value: ratio(ips('imlage-multi'), floors.multi.value), target: 0.9 },
+  { name: `${multiLabel} vs tuned ORT per model`, value: ratio(ips('imlage-multi'), ips('ort-tuned-multi')), target: 1.3 },
+].map((r) => ({ ...r, status: r.value === undefined ? 'n/a' : r.target === undefined ? '' : r.value >= r.target ? 'meets' : 'below' }));
+
+const msPer = (name) => (ips(name) ? 1000 / ips(name) : undefined);
+const stages = {
+  'decode-224 (ms/image)': msPer('floor-decode-224'),
+  'model nsfw (ms/image)': msPer('floor-model-nsfw'),
+  'imlage nsfw fast (ms/image)': msPer('imlage-nsfw-fast'),
+  'decode-416 (ms/image)': msPer('floor-decode-416'),
+  'model objects (ms/image)': msPer('floor-model-objects'),
+  'imlage objects (ms/image)': msPer('imlage-objects'),
+  [`imlage ${multiLabel} (ms/image)`]: msPer('imlage-multi'),
+};
+
+// ------------------------------------------------------------------ report
+const pkgVersion = (p) => {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+};
+let commit = '?';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch { /* not a checkout */ }
+const sharpVersions = (await import('sharp')).default.versions;
+const env = {
+  date: startedAt.toISOString(),
+  commit,
+  cpu: cpus()[0]?.model ?? '?',
+  cores: CORES,
+  memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1),
+  loadavgStart: load0.map((x) => +x.toFixed(2)),
+  loadavgEnd: load1.map((x) => +x.toFixed(2)),
+  node: process.version,
+  onnxruntimeNode: pkgVersion('onnxruntime-node'),
+  sharp: sharpVersions.sharp,
+  libvips: sharpVersions.vips,
+  tfjs: pkgVersion('@tensorflow/tfjs'),
+  nsfwjs: pkgVersion('nsfwjs'),
+};
+const busy = Math.max(load0[0], load1[0]) > CORES * 0.5;
+const report = {
+  env,
+  busy,
+  settings: { images: dir, uniqueImages: unique.length, count, runs, nsfwjsCount, latencyCalls, latencyFile, imlageBatchSize: batchSize ?? 'engine default', tuned: TUNED, floorBatch: FLOOR_BATCH, multi, models: onnx, quick },
+  results,
+  floors,
+  ratios: RATIOS,
+  stages,
+  totalSeconds: (Date.now() - t0) / 1000,
+};
+
+const f1 = (x) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+// Three decimals where two would round a ratio onto its target.
+const fr = (x, target) => (x === undefined ? '–' : x.toFixed(target !== undefined && Math.abs(x - target) < 0.005 ? 3 : 2));
+const md = [];
+md.push(`# imlage benchmark, ${env.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+md.push(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB; node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, sharp ${env.sharp} (libvips ${env.libvips}), tfjs ${env.tfjs}, nsfwjs ${env.nsfwjs}; commit ${commit}.`);
+md.push(`Load average ${env.loadavgStart.join(' ')} at start, ${env.loadavgEnd.join(' ')} at end${busy ? ' — **the machine was busy: figures are provisional**' : ''}.`);
+md.push(`${count} images per run (cycling through ${unique.length} photos in ${dir}), median of ${runs} run(s), min–max in brackets; model load and a first batch are not timed.${quick ? ' **Quick (smoke) mode: figures are not meaningful.**' : ''}`, '');
+md.push('| measurement | images/s (min–max) | ms/image | CPU ms/image | peak RSS MiB | errors | what it does |');
+md.push('|---|---:|---:|---:|---:|---:|---|');
+for (const [name, r] of Object.entries(results)) {
+  if (r.kind !== 'throughput') continue;
+  if (r.error) {
+    md.push(`| ${name} | failed | | | | | ${r.error.split('\n')[0].replace(/\|/g, '\\|')} |`);
+    continue;
+  }
+  md.push(`| ${name} | **${f1(r.median)}** (${f1(r.min)}–${f1(r.max)}) | ${f1(1000 / r.median)} | ${f1(r.cpuMsPerImage)} | ${r.maxRssMiB.toFixed(0)} | ${r.errors} | ${r.what}${r.imagesPerRun !== count ? ` [${r.imagesPerRun} images/run]` : ''} |`);
+}
+for (const [name, fl] of Object.entries(floors)) {
+  if (fl.value !== undefined) md.push(`| floor-${name} (derived) | **${f1(fl.value)}** | ${f1(1000 / fl.value)} | | | | ${fl.how} |`);
+}
+md.push('', '| ratio (imlage / other, images/s) | value | target | |', '|---|---:|---:|---|');
+for (const r of RATIOS) md.push(`| ${r.name} | ${fr(r.value, r.target)}× | ${r.target === undefined ? '' : `≥ ${r.target}×`} | ${r.status} |`);
+const lat = Object.entries(results).filter(([, r]) => r.kind === 'latency');
+if (lat.length) {
+  md.push('', `| latency, one small JPEG (${latencyFile.split('/').pop()}) | p50 ms | p95 ms | calls |`, '|---|---:|---:|---:|');
+  for (const [name, r] of lat) md.push(r.error ? `| ${name} | failed | | |` : `| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.calls} |`);
+}
+md.push('', '| stage (from the medians above) | ms/image |', '|---|---:|');
+for (const [k, v] of Object.entries(stages)) md.push(`| ${k} | ${f1(v)} |`);
+md.push('');
+const table = md.join('\n');
+
+mkdirSync(outDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(join(outDir, `bench-${stamp}.md`), table);
+console.log(table);
+console.error(`bench: wrote ${join(outDir, `bench-${stamp}.json`)} and .md (${report.totalSeconds.toFixed(0)} s)`);
+const failed = Object.entries(results).filter(([, r]) => r.error).map(([n]) => n);
+if (failed.length) {
+  console.error(`bench: ${failed.length} measurement(s) failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
