@@ -4,11 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { sizeUvPoolEarly } from '../engine/threads.js';
 import { ImlageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
 import { tagCommand } from './tag.js';
+
+sizeUvPoolEarly();
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -40,7 +43,9 @@ program
   .option('-o, --output <file>', 'write results to this file instead of stdout')
   .addOption(new Option('-f, --format <format>', 'json: one document at the end; jsonl: one line per image as it finishes').choices(['json', 'jsonl']).default('json'))
   .addOption(new Option('--mode <mode>', "exact: each model's original preprocessing; fast: decode straight to model size").choices(['exact', 'fast']))
-  .option('--batch-size <n>', 'images per inference batch (default 8)', number(1, 1024, true))
+  .option('--batch-size <n>', 'largest inference batch per plugin (default 16)', number(1, 1024, true))
+  .addOption(new Option('--order <order>', 'input: results in input order; completion: as soon as each is done').choices(['input', 'completion']).default('input'))
+  .option('--stats', 'print per-stage timing (decode, queue, inference, post-processing) on stderr at the end')
   .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(['cpu', 'cuda', 'tensorrt', 'coreml']).argParser(collect))
   .option('--threads <n>', 'ONNX Runtime threads per model (0: one per core)', number(0, 1024, true))
   .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')

@@ -3,6 +3,7 @@
 
 import { Engine } from '../engine/engine.js';
 import { expandInputs } from '../engine/inputs.js';
+import type { EngineStats } from '../engine/stats.js';
 import { isFailure, type TagResult } from '../engine/types.js';
 import { ImlageError } from '../errors.js';
 import type { ExecutionProvider } from '../native/types.js';
@@ -22,6 +23,8 @@ export interface TagCommandOptions {
   threads?: number;
   config?: string;
   quiet?: boolean;
+  order?: 'input' | 'completion';
+  stats?: boolean;
 }
 
 function firstLine(s: string): string {
@@ -54,7 +57,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
   const all: TagResult[] = [];
   try {
     const inputs = expandInputs(paths, { recursive: opts.recursive, onSkip: () => skipped++ });
-    for await (const r of engine.tag(inputs)) {
+    for await (const r of engine.tag(inputs, { order: opts.order })) {
       total++;
       const outcomes = Object.values(r.results);
       const good = outcomes.filter((x) => !isFailure(x)).length;
@@ -68,6 +71,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
       if (progress) process.stderr.write(`\r\x1b[K${total} images, ${failed.length} failed: ${r.file}`);
     }
     if (opts.format === 'json') await writer.write(JSON.stringify(all, null, 2) + '\n');
+    if (opts.stats) process.stderr.write(formatStats(engine.stats()));
   } finally {
     if (progress) process.stderr.write('\r\x1b[K');
     await writer.close();
@@ -89,4 +93,19 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     `${skipped ? `, ${skipped} non-image files skipped` : ''}; ${secs.toFixed(1)} s, ${(total / secs).toFixed(1)} images/s` +
     (opts.output ? `; results in ${opts.output}` : ''));
   return tagged === 0 ? 1 : 0;
+}
+
+function formatStats(s: EngineStats): string {
+  const row = (name: string, x: { count: number; meanMs: number; p50Ms: number; p95Ms: number }) =>
+    `  ${name.padEnd(22)} ${String(x.count).padStart(7)} ${x.meanMs.toFixed(2).padStart(10)} ${x.p50Ms.toFixed(2).padStart(9)} ${x.p95Ms.toFixed(2).padStart(9)}`;
+  const lines = [
+    `imlage: stats: ${s.images} images (${s.failed} failed) in ${(s.wallMs / 1000).toFixed(2)} s = ${s.imagesPerSecond} images/s; per image:`,
+    `  ${'stage'.padEnd(22)} ${'count'.padStart(7)} ${'mean ms'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)}`,
+    row('decode', s.decode),
+  ];
+  for (const [name, p] of Object.entries(s.plugins)) {
+    for (const stage of ['queue', 'preprocess', 'inference', 'postprocess'] as const) lines.push(row(`${name} ${stage}`, p[stage]));
+    lines.push(`  ${`${name} mean batch`.padEnd(22)} ${p.meanBatch.toFixed(1).padStart(7)}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -1,6 +1,9 @@
-// The tagging engine: many images through several plugins. Each image is
-// decoded once per distinct input need, batched per plugin, and the next
-// batch is decoded while the current one is inferred.
+// The tagging engine: many images through several plugins, as a pipeline.
+// Each image is decoded once (every size a plugin needs is cut from that one
+// decode), handed to each plugin's dynamic batcher, and its result is
+// yielded in input order (or as soon as it is done). A window bounds the
+// images in flight and the decoded bytes held, so memory stays flat however
+// many images go through.
 
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
@@ -11,8 +14,12 @@ import type { DiscoveryProblem } from '../plugins/discover.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { PluginManager } from '../plugins/manager.js';
 import { builtinPluginsDir, configDir } from '../paths.js';
+import { Semaphore } from '../util/semaphore.js';
+import { Batcher } from './batcher.js';
 import { decodeFull, decodeResized, resizeDecoded, type ImageSource } from './decode.js';
 import { needKey, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { StatsCollector, type EngineStats, type Stage } from './stats.js';
+import { applyThreads, describeThreads, planThreads, type ThreadBudget, type ThreadOptions } from './threads.js';
 import type { PluginResult, TagInput, TagResult } from './types.js';
 
 export interface EngineOptions {
@@ -26,8 +33,16 @@ export interface EngineOptions {
   threshold?: number;
   /** Overrides every plugin's number of tags per image. */
   topK?: number;
-  /** Images per inference batch (default 8). */
+  /** Largest inference batch per plugin (default 16). */
   batchSize?: number;
+  /** How long a lone image waits for others to fill its batch (default 10 ms). */
+  maxBatchDelayMs?: number;
+  /** Images admitted but not yet yielded (default 4 x batchSize): the back-pressure on the input. */
+  maxInFlight?: number;
+  /** Decoded pixels held at once, in MiB (default 512); one larger image still goes through alone. */
+  maxDecodedMiB?: number;
+  /** Decoders, libvips threads and ORT threads, sized together from the core count by default. */
+  threads?: ThreadOptions;
   providers?: ExecutionProvider[];
   /** ORT intra-op threads per session; 0 lets ORT choose. */
   intraOpThreads?: number;
@@ -58,17 +73,8 @@ export interface PluginInfo {
 export interface TagOptions {
   /** Called after each image with its result. */
   onResult?: (r: TagResult) => void;
-}
-
-interface Decoded {
-  file: string;
-  images: Map<string, ImageInput>;
-  error?: string;
-}
-
-interface Chunk {
-  plugins: TaggerPlugin[];
-  items: Decoded[];
+  /** 'input' (default): results come in input order; 'completion': as soon as each is done. */
+  order?: 'input' | 'completion';
 }
 
 export class Engine {
@@ -76,6 +82,11 @@ export class Engine {
   private inFlight = new Set<Promise<unknown>>();
   private bufferCount = 0;
   private stopWatching?: () => void;
+
+  private batchers = new WeakMap<TaggerPlugin, Batcher<ImageInput, { res: PluginResult; t: Partial<Record<Stage, number>> }>>();
+  private decodeSlots: Semaphore;
+  private decodedBytes: Semaphore;
+  private collector = new StatsCollector();
 
   private constructor(
     readonly ort: OrtInfo,
@@ -85,7 +96,13 @@ export class Engine {
     readonly mode: PreprocessMode,
     private readonly batchSize: number,
     private readonly overrides: Map<string, ScoreOverrides>,
-  ) {}
+    /** How decoding and inference share the cores. */
+    readonly threads: ThreadBudget,
+    private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; maxDecodedBytes: number },
+  ) {
+    this.decodeSlots = new Semaphore(threads.decoders);
+    this.decodedBytes = new Semaphore(limits.maxDecodedBytes);
+  }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const log = options.onLog ?? (() => {});
@@ -94,11 +111,15 @@ export class Engine {
     const ortLibrary = options.ortLibrary ?? config.ortLibrary ?? defaultOrtLibrary();
     const ort = addon.loadOrt(ortLibrary);
 
-    const batchSize = options.batchSize ?? config.batchSize ?? 8;
+    const batchSize = options.batchSize ?? config.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${batchSize}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
+    const threadOpts: ThreadOptions = { ...options.threads };
+    threadOpts.ortThreads ??= options.intraOpThreads ?? (config.intraOpThreads || undefined);
+    const threads = planThreads(threadOpts, options.plugins?.length ?? 2);
+    applyThreads(threads);
     const manager = new PluginManager({
       dirs: [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])],
       config,
@@ -106,7 +127,7 @@ export class Engine {
       ortLibrary,
       session: {
         providers: options.providers ?? config.providers ?? ['cpu'],
-        intraOpThreads: options.intraOpThreads ?? config.intraOpThreads ?? 0,
+        intraOpThreads: threads.ortThreads,
         graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
       },
       cacheDir: options.cacheDir ?? config.cacheDir,
@@ -130,6 +151,7 @@ export class Engine {
     names.splice(0, names.length, ...usable);
     const loaded = names.map((n) => manager.active(n));
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
+    log(describeThreads(threads));
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);
 
     const overrides = new Map<string, ScoreOverrides>();
@@ -137,7 +159,12 @@ export class Engine {
       const c = config.plugins[n] ?? { settings: {} };
       overrides.set(n, { threshold: options.threshold ?? c.threshold, topK: options.topK ?? c.topK });
     }
-    const engine = new Engine(ort, manager, names, mode, batchSize, overrides);
+    const limits = {
+      maxBatchDelayMs: options.maxBatchDelayMs ?? 10,
+      maxInFlight: options.maxInFlight ?? 4 * batchSize,
+      maxDecodedBytes: (options.maxDecodedMiB ?? 512) * 1024 * 1024,
+    };
+    const engine = new Engine(ort, manager, names, mode, batchSize, overrides, threads, limits);
     if (options.watch) engine.stopWatching = manager.watch((name, err) => log(`warning: reloading ${name} failed, the previous version stays active: ${errorMessage(err)}`));
     return engine;
   }
@@ -163,29 +190,58 @@ export class Engine {
   }
 
   /**
-   * Tags images in input order, yielding each result as its batch finishes.
-   * Never throws for a bad image or a failing plugin: the result says so.
+   * Tags images, yielding each result as soon as it (and, in input order,
+   * every earlier one) is done. Never throws for a bad image or a failing
+   * plugin: the result says so. Inputs are read only as fast as results are
+   * consumed (at most maxInFlight ahead).
    */
   async *tag(inputs: Iterable<TagInput> | AsyncIterable<TagInput>, opts: TagOptions = {}): AsyncGenerator<TagResult> {
     this.assertOpen();
     const it = (Symbol.asyncIterator in inputs ? inputs[Symbol.asyncIterator]() : inputs[Symbol.iterator]()) as
       AsyncIterator<TagInput> | Iterator<TagInput>;
-    let next = this.track(this.decodeChunk(it));
+    const inOrder = (opts.order ?? 'input') === 'input';
+    const active = new Map<number, Promise<{ idx: number; r: TagResult }>>();
+    const done = new Map<number, TagResult>();
+    let nextIn = 0;
+    let nextOut = 0;
+    let exhausted = false;
+    this.collector.begin();
     try {
       for (;;) {
-        const chunk = await next;
-        if (chunk.items.length === 0) break;
-        next = this.track(this.decodeChunk(it));
-        const results = await this.track(this.inferChunk(chunk));
-        for (const r of results) {
+        while (!exhausted && active.size + done.size < this.limits.maxInFlight) {
+          const n = await it.next();
+          if (n.done) {
+            exhausted = true;
+            break;
+          }
+          const idx = nextIn++;
+          active.set(idx, this.track(this.processOne(n.value)).then((r) => ({ idx, r })));
+        }
+        if (inOrder && done.has(nextOut)) {
+          const r = done.get(nextOut)!;
+          done.delete(nextOut++);
+          opts.onResult?.(r);
+          yield r;
+          continue;
+        }
+        if (active.size === 0) break;
+        const { idx, r } = await Promise.race(active.values());
+        active.delete(idx);
+        if (inOrder) done.set(idx, r);
+        else {
           opts.onResult?.(r);
           yield r;
         }
       }
     } finally {
-      // Early exit by the consumer: let the prefetch finish so nothing runs on after close().
-      await next.catch(() => {});
+      // The consumer stopped early: let what was started finish before close() frees anything.
+      await Promise.allSettled(active.values());
     }
+  }
+
+  /** Timing per stage (decode, queue, preprocess, inference, postprocess) over everything tagged so far. */
+  stats(): EngineStats {
+    return this.collector.snapshot();
   }
 
   /** Tags one image. */
@@ -223,57 +279,88 @@ export class Engine {
     throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'each input must be a path, a Buffer/Uint8Array, or { name, data }');
   }
 
-  /**
-   * One decode per image: the full picture when any plugin needs it, other
-   * sizes resized from those pixels; otherwise libvips decodes straight to
-   * each size (shrink-on-load).
-   */
-  private async decodeOne(input: TagInput, needs: Map<string, DecodeNeed>): Promise<Decoded> {
-    const { file, source } = this.describe(input);
-    const images = new Map<string, ImageInput>();
+  /** One image through every plugin. */
+  private async processOne(input: TagInput): Promise<TagResult> {
+    let file = '<input>';
+    // Plugins are taken once per image: a reload swaps them between images, never during one.
+    const plugins = this.loaded;
+    let bytes = 0;
     try {
-      const full = needs.has('full') ? await decodeFull(source, file) : undefined;
-      if (full) images.set('full', full);
-      await Promise.all([...needs].map(async ([key, n]) => {
-        if (n.kind === 'full') return;
-        images.set(key, full
-          ? await resizeDecoded(full, n.width, n.height, n.kernel)
-          : await decodeResized(source, file, n.width, n.height, n.kernel));
+      const described = this.describe(input);
+      file = described.file;
+      const t0 = performance.now();
+      await this.decodeSlots.acquire();
+      let images: Map<string, ImageInput>;
+      try {
+        images = await this.decode(described.source, file, plugins);
+      } finally {
+        this.decodeSlots.release();
+      }
+      const decodeMs = performance.now() - t0;
+      bytes = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
+      await this.decodedBytes.acquire(bytes);
+      const results: Record<string, PluginResult> = {};
+      await Promise.all(plugins.map(async (p) => {
+        const img = images.get(needKey(p.decodeNeed(this.mode)))!;
+        const { result, queueMs, batchSize } = await this.batcher(p).submit(img);
+        results[p.name] = result.res;
+        this.collector.plugin(p.name, { queue: queueMs, ...result.t }, batchSize);
       }));
-      return { file, images };
+      this.collector.image(false, decodeMs);
+      // Plugins finish in any order; report them in the engine's order.
+      return { file, results: Object.fromEntries(plugins.map((p) => [p.name, results[p.name]!])) };
     } catch (err) {
-      return { file, images, error: errorMessage(err) };
+      this.collector.image(true);
+      return { file, results: {}, error: errorMessage(err) };
+    } finally {
+      if (bytes) this.decodedBytes.release(bytes);
     }
   }
 
-  private async decodeChunk(it: AsyncIterator<TagInput> | Iterator<TagInput>): Promise<Chunk> {
-    // The plugins are taken once per batch: a reload swaps them between batches.
-    const plugins = this.loaded;
+  /**
+   * One decode per image. The full picture when a plugin needs it (exact
+   * mode), every other size cut from those pixels; otherwise libvips decodes
+   * straight to the largest size needed (shrink-on-load) and the smaller ones
+   * are cut from that.
+   */
+  private async decode(source: ImageSource, file: string, plugins: TaggerPlugin[]): Promise<Map<string, ImageInput>> {
     const needs = new Map(plugins.map((p) => {
       const n = p.decodeNeed(this.mode);
       return [needKey(n), n] as const;
     }));
-    const pending: Promise<Decoded>[] = [];
-    while (pending.length < this.batchSize) {
-      const n = await it.next();
-      if (n.done) break;
-      pending.push(this.decodeOne(n.value, needs));
+    const images = new Map<string, ImageInput>();
+    const resized = [...needs].filter(([, n]) => n.kind === 'resized') as [string, Extract<DecodeNeed, { kind: 'resized' }>][];
+    resized.sort(([, a], [, b]) => b.width * b.height - a.width * a.height);
+    let base: ImageInput;
+    if (needs.has('full')) {
+      base = await decodeFull(source, file);
+      images.set('full', base);
+    } else {
+      const [key, n] = resized.shift()!;
+      base = await decodeResized(source, file, n.width, n.height, n.kernel);
+      images.set(key, base);
     }
-    return { plugins, items: await Promise.all(pending) };
+    await Promise.all(resized.map(async ([key, n]) => {
+      images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+    }));
+    return images;
   }
 
-  private async inferChunk({ plugins, items }: Chunk): Promise<TagResult[]> {
-    const out: TagResult[] = items.map((d) => (d.error ? { file: d.file, results: {}, error: d.error } : { file: d.file, results: {} }));
-    const ok = items.map((d, i) => ({ d, i })).filter(({ d }) => !d.error);
-    if (ok.length === 0) return out;
-    await Promise.all(plugins.map(async (p) => {
-      const key = needKey(p.decodeNeed(this.mode));
-      const res: PluginResult[] = await p.run(ok.map(({ d }) => d.images.get(key)!), this.mode, this.overrides.get(p.name)!);
-      ok.forEach(({ i }, k) => {
-        out[i]!.results[p.name] = res[k]!;
-      });
-    }));
-    return out;
+  private batcher(p: TaggerPlugin) {
+    let b = this.batchers.get(p);
+    if (!b) {
+      const overrides = this.overrides.get(p.name)!;
+      b = new Batcher(async (imgs: ImageInput[]) => {
+        const { results, timing } = await p.run(imgs, this.mode, overrides);
+        const n = imgs.length;
+        const t: Partial<Record<Stage, number>> = timing
+          ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
+          : {};
+        return results.map((res) => ({ res, t }));
+      }, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs, maxConcurrent: 1 });
+      this.batchers.set(p, b);
+    }
+    return b;
   }
 }
 

@@ -8,7 +8,7 @@ import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SmiRunR
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';
-import { round6, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult } from './types.js';
 
 export interface NativeLoadContext {
@@ -91,7 +91,7 @@ export class NativeTaggerPlugin implements TaggerPlugin {
     return width === 0 ? { kind: 'full' } : { kind: 'resized', width, height, kernel: 'lanczos3' };
   }
 
-  async run(images: ImageInput[], _mode: unknown, o: ScoreOverrides): Promise<PluginResult[]> {
+  async run(images: ImageInput[], _mode: unknown, o: ScoreOverrides): Promise<PluginRun> {
     const threshold = o.threshold ?? this.manifest.output.threshold;
     const topK = o.topK ?? this.manifest.output.topK;
     try {
@@ -99,7 +99,7 @@ export class NativeTaggerPlugin implements TaggerPlugin {
       const perModel: SmiRunResult[] = [];
       for (const model of this.manifest.models) perModel.push(await this.plugin.run(model.id, images));
       const share = Math.round(((performance.now() - t0) / Math.max(1, images.length)) * 100) / 100;
-      return images.map((_, i): PluginResult => {
+      const results = images.map((_, i): PluginResult => {
         const failed = perModel.map((r) => r.results[i]!).find((r) => r.error);
         if (failed) return { error: `${this.name}: ${failed.error}` };
         const tags = perModel.flatMap((r) => r.results[i]!.tags)
@@ -112,9 +112,11 @@ export class NativeTaggerPlugin implements TaggerPlugin {
           inference_time_ms: share,
         };
       });
+      const inferenceMs = perModel.reduce((s, r) => s + r.timing.inferenceMs, 0);
+      return { results, timing: { preprocessMs: 0, inferenceMs, postprocessMs: 0 } };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
-      return images.map(() => ({ error }));
+      return { results: images.map(() => ({ error })) };
     }
   }
 

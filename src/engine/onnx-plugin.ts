@@ -8,7 +8,7 @@ import { ImlageError, errorMessage } from '../errors.js';
 import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
 import type { OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
-import { round6, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult } from './types.js';
 
 export interface PluginLoadContext {
@@ -125,13 +125,13 @@ export class OnnxPlugin implements TaggerPlugin {
   }
 
   /** Runs a batch; a failure fails this plugin's results for these images only. */
-  async run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginResult[]> {
+  async run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun> {
     try {
       const { results, timing } = await this.session.run(images, this.preprocessSpec(mode), this.postprocessSpec(o));
       const share = Math.round((timing.inferenceMs / Math.max(1, images.length)) * 100) / 100;
       const { labels, exclude } = this.manifest.output;
       const topK = o.topK ?? this.manifest.output.topK;
-      return results.map((r): PluginResult => {
+      const out = results.map((r): PluginResult => {
         if (r.error) return { error: r.error };
         const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
         return {
@@ -141,9 +141,10 @@ export class OnnxPlugin implements TaggerPlugin {
           inference_time_ms: share,
         };
       });
+      return { results: out, timing };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
-      return images.map(() => ({ error }));
+      return { results: images.map(() => ({ error })) };
     }
   }
 

@@ -1,6 +1,6 @@
 // What the engine needs from a loaded plugin, whatever its kind.
 
-import type { ImageInput } from '../native/types.js';
+import type { ImageInput, RunTiming } from '../native/types.js';
 import type { FastKernel, PluginManifest, PreprocessMode } from '../plugins/manifest.js';
 import type { PluginResult } from './types.js';
 
@@ -16,6 +16,11 @@ export interface ScoreOverrides {
   topK?: number;
 }
 
+export interface PluginRun {
+  results: PluginResult[];
+  timing?: RunTiming;
+}
+
 export interface TaggerPlugin {
   readonly name: string;
   readonly manifest: PluginManifest;
@@ -25,8 +30,8 @@ export interface TaggerPlugin {
   readonly provider: string;
   readonly warnings: string[];
   decodeNeed(mode: PreprocessMode): DecodeNeed;
-  /** Never rejects: a failure becomes each image's { error }. */
-  run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginResult[]>;
+  /** Never rejects: a failure becomes each image's { error }. Timing covers the whole batch. */
+  run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun>;
   /** Waits for runs in flight, then frees everything. */
   close(): Promise<void>;
 }

@@ -1,0 +1,55 @@
+// One thread budget for the machine. Decoding (libvips, on libuv's pool) and
+// inference (ONNX Runtime's own threads) run at the same time in the
+// pipeline, so they are sized together from the core count instead of each
+// assuming the whole machine, which oversubscribes the cores.
+
+import { availableParallelism } from 'node:os';
+import sharp from 'sharp';
+
+export interface ThreadOptions {
+  /** Images decoded at the same time (default: the core count). */
+  decoders?: number;
+  /** libvips threads per decode (default 1: parallel images scale better than threads per image). */
+  vipsThreads?: number;
+  /** ONNX Runtime intra-op threads per model (default: the core count). */
+  ortThreads?: number;
+}
+
+export interface ThreadBudget {
+  cores: number;
+  decoders: number;
+  vipsThreads: number;
+  ortThreads: number;
+  /** libuv's pool: decodes and inference calls both wait on it. */
+  uvThreads: number;
+  /** true when libuv's pool is smaller than decoders + one per plugin. */
+  uvTooSmall: boolean;
+}
+
+export function planThreads(o: ThreadOptions, plugins: number): ThreadBudget {
+  const cores = Math.max(1, availableParallelism());
+  const decoders = o.decoders ?? cores;
+  const vipsThreads = o.vipsThreads ?? 1;
+  const ortThreads = o.ortThreads ?? cores;
+  const uvThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return { cores, decoders, vipsThreads, ortThreads, uvThreads, uvTooSmall: uvThreads < decoders + plugins };
+}
+
+/** libvips' threads per operation are process-wide: set them once per engine. */
+export function applyThreads(b: ThreadBudget): void {
+  sharp.concurrency(b.vipsThreads);
+}
+
+export function describeThreads(b: ThreadBudget): string {
+  return `threads: ${b.cores} cores; ${b.decoders} decoders x ${b.vipsThreads} libvips thread(s); ` +
+    `ONNX Runtime ${b.ortThreads} per model; libuv pool ${b.uvThreads}` +
+    (b.uvTooSmall ? ` (smaller than decoders + models: set UV_THREADPOOL_SIZE=${b.decoders + 4})` : '');
+}
+
+/**
+ * The CLI sizes libuv's pool before anything uses it (it is created on first
+ * use and cannot grow later); an embedding application sets UV_THREADPOOL_SIZE itself.
+ */
+export function sizeUvPoolEarly(): void {
+  if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableParallelism() + 4));
+}
