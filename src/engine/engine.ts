@@ -136,7 +136,7 @@ export class Engine {
     });
     manager.discover();
     for (const p of manager.problems) log(`warning: ${p.error}`);
-    const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins);
+    const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins, config);
 
     const explicit = Boolean(options.plugins ?? config.enabledPlugins);
     const settled = await Promise.allSettled(names.map((n) => manager.load(n)));
@@ -364,9 +364,12 @@ export class Engine {
   }
 }
 
-function selectPlugins(manager: PluginManager, wanted: string[] | undefined): string[] {
+function selectPlugins(manager: PluginManager, wanted: string[] | undefined, config: Config): string[] {
   if (!wanted) {
-    const names = manager.list({ state: 'discovered' }).map((e) => e.name);
+    // config.toml's [plugins.<name>] enabled = true turns on a plugin that is off by default.
+    const names = manager.list({ state: 'discovered' })
+      .filter((e) => config.plugins[e.name]?.enabled ?? e.manifest.defaultEnabled)
+      .map((e) => e.name);
     if (names.length === 0) {
       throw new ImlageError('IMLAGE_ERR_UNKNOWN_PLUGIN', 'no plugins are installed or enabled' +
         (manager.problems.length ? `; problems found:\n${manager.problems.map((p) => `  ${p.error}`).join('\n')}` : ''));

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { NativeAddon } from './types.js';
+import type { NativeAddon, NativeAddonPlugins } from './types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -17,7 +17,10 @@ interface NodeGypBuild {
   resolve(dir: string): string;
 }
 
-let cached: NativeAddon | undefined;
+/** The addon's full surface: sessions and SMI plugins. */
+export type Addon = NativeAddon & NativeAddonPlugins;
+
+let cached: Addon | undefined;
 
 function addonLoadError(tried: string[], cause: unknown): Error {
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -45,7 +48,7 @@ function addonLoadError(tried: string[], cause: unknown): Error {
  * .node file to load (used for sanitizer builds); otherwise node-gyp-build
  * picks build/Release, build/Debug or prebuilds/<platform>-<arch>/.
  */
-export function loadAddon(): NativeAddon {
+export function loadAddon(): Addon {
   if (cached) return cached;
   const explicit = process.env.IMLAGE_ADDON_PATH;
   const tried: string[] = [];
@@ -53,7 +56,7 @@ export function loadAddon(): NativeAddon {
     if (explicit) {
       const file = path.resolve(explicit);
       tried.push(`${file} (IMLAGE_ADDON_PATH)`);
-      cached = require(file) as NativeAddon;
+      cached = require(file) as Addon;
     } else {
       tried.push(
         path.join(packageRoot, 'build', 'Release', '*.node'),
@@ -64,7 +67,7 @@ export function loadAddon(): NativeAddon {
       const file = gypBuild.resolve(packageRoot);
       tried.length = 0;
       tried.push(file);
-      cached = require(file) as NativeAddon;
+      cached = require(file) as Addon;
     }
   } catch (err) {
     throw addonLoadError(tried, err);

@@ -165,6 +165,8 @@ export interface SmiModelSpec {
 
 export interface SmiImageResult {
   tags: { label: string; score: number }[];
+  /** Raw float32 tensors the plugin attached for host post-processing (absent when none). */
+  outputs?: { name: string; shape: number[]; data: Float32Array }[];
   /** Set when the plugin failed this image (status + its last error message). */
   error?: string;
 }

@@ -38,6 +38,8 @@ export interface ManifestBase {
   capabilities: string[];
   /** 'process': run in a child process, so a crash or hang fails only its own results. */
   isolation: Isolation;
+  /** false: runs only when asked for by name or enabled in config.toml. */
+  defaultEnabled: boolean;
   hardware: HardwareHints;
   /** Typed settings users may set under [plugins.<name>] in config.toml. */
   settings: SettingSpec[];
@@ -46,7 +48,7 @@ export interface ManifestBase {
 export type PluginManifest = OnnxManifest | NativeManifest;
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
-const COMMON_KEYS = ['name', 'version', 'kind', 'description', 'author', 'license', 'capabilities', 'isolation', 'hardware', 'config'];
+const COMMON_KEYS = ['name', 'version', 'kind', 'description', 'author', 'license', 'capabilities', 'default_enabled', 'isolation', 'hardware', 'config'];
 
 export function parseManifest(file: string, text: string): PluginManifest {
   let doc: Record<string, unknown>;
@@ -75,6 +77,7 @@ export function parseManifest(file: string, text: string): PluginManifest {
     license: r.string('license', undefined, true),
     capabilities: r.strings('capabilities', []),
     isolation: r.oneOf('isolation', ISOLATION_MODES, 'in-process'),
+    defaultEnabled: r.boolean('default_enabled', true),
     hardware: {
       gpu: h ? h.oneOf('gpu', ['none', 'optional', 'recommended', 'required'] as const, 'none') : 'none',
       minRamMb: h ? h.number('min_ram_mb', 0, mb) : 0,
