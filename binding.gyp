@@ -16,10 +16,17 @@
         "native/src/ort/session.cc",
         "native/src/workers/create_session.cc",
         "native/src/workers/run.cc",
-        "native/src/workers/run_tensors.cc"
+        "native/src/workers/run_tensors.cc",
+        "native/src/plugin/abi_layout.cc",
+        "native/src/plugin/host_api.cc",
+        "native/src/plugin/loader.cc",
+        "native/src/plugin/plugin.cc",
+        "native/src/plugin/plugin_wrap.cc",
+        "native/src/plugin/results.cc"
       ],
       "include_dirs": [
         "native/src",
+        "native/include",
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node scripts/ort-include.cjs)"
       ],

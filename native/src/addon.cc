@@ -1,4 +1,5 @@
-// Module initialisation: exports loadOrt, createSession and preprocess. All
+// Module initialisation: exports loadOrt, createSession, preprocess,
+// loadPlugin and smiVersion. All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
@@ -9,7 +10,9 @@
 
 #include "errors.h"
 #include "js_args.h"
+#include "imlage/smi.h"
 #include "ort/loader.h"
+#include "plugin/plugin_wrap.h"
 #include "preprocess.h"
 #include "session_wrap.h"
 #include "workers/workers.h"
@@ -18,10 +21,13 @@ namespace imlage {
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   sessionConstructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  pluginConstructor = Napi::Persistent(PluginWrap::DefineClass(env));
   DefineAddon(exports, {
                            InstanceMethod<&Addon::LoadOrt>("loadOrt"),
                            InstanceMethod<&Addon::CreateSession>("createSession"),
                            InstanceMethod<&Addon::Preprocess>("preprocess"),
+                           InstanceMethod<&Addon::LoadPlugin>("loadPlugin"),
+                           InstanceMethod<&Addon::SmiVersion>("smiVersion"),
                        });
 }
 
@@ -70,6 +76,28 @@ Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
   if (!image.error.empty()) throw MakeError(env, code::kInvalidArgument, image.error);
   Napi::Float32Array out = Napi::Float32Array::New(env, spec.OutputCount());
   imlage::Preprocess(image.view, spec, out.Data());
+  return out;
+}
+
+Napi::Value Addon::LoadPlugin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return QueueLoadPlugin(*this, info);
+  } catch (const NativeError& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(MakeError(env, e).Value());
+    return d.Promise();
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+Napi::Value Addon::SmiVersion(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("major", Napi::Number::New(info.Env(), SMI_VERSION_MAJOR));
+  out.Set("minor", Napi::Number::New(info.Env(), SMI_VERSION_MINOR));
   return out;
 }
 

@@ -12,11 +12,15 @@ class Addon : public Napi::Addon<Addon> {
 
   // Constructor of the JS session class (SessionWrap) for this environment.
   Napi::FunctionReference sessionConstructor;
+  // Constructor of the JS plugin class (PluginWrap) for this environment.
+  Napi::FunctionReference pluginConstructor;
 
  private:
   Napi::Value LoadOrt(const Napi::CallbackInfo& info);
   Napi::Value CreateSession(const Napi::CallbackInfo& info);
   Napi::Value Preprocess(const Napi::CallbackInfo& info);
+  Napi::Value LoadPlugin(const Napi::CallbackInfo& info);
+  Napi::Value SmiVersion(const Napi::CallbackInfo& info);
 };
 
 }  // namespace imlage

@@ -26,6 +26,15 @@ inline constexpr const char* kRuntime = "IMLAGE_ERR_ORT_RUNTIME";
 inline constexpr const char* kClosed = "IMLAGE_ERR_CLOSED";
 inline constexpr const char* kDetached = "IMLAGE_ERR_DETACHED";
 inline constexpr const char* kUnsupportedModel = "IMLAGE_ERR_UNSUPPORTED_MODEL";
+// SMI plugins (native/src/plugin/).
+inline constexpr const char* kPluginNotFound = "IMLAGE_ERR_PLUGIN_NOT_FOUND";
+inline constexpr const char* kPluginLoad = "IMLAGE_ERR_PLUGIN_LOAD";
+inline constexpr const char* kPluginNoInit = "IMLAGE_ERR_PLUGIN_NO_INIT";
+inline constexpr const char* kPluginBadDescriptor = "IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR";
+inline constexpr const char* kPluginVersion = "IMLAGE_ERR_PLUGIN_VERSION";
+inline constexpr const char* kPluginInit = "IMLAGE_ERR_PLUGIN_INIT";
+// A plugin entry point returned a failure status (register/load/batch/...).
+inline constexpr const char* kPluginCall = "IMLAGE_ERR_PLUGIN_CALL";
 }  // namespace code
 
 // A failure with an IMLAGE_ERR_* code. Safe to throw on worker threads; it is

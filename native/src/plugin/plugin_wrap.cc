@@ -1,0 +1,457 @@
+#include "plugin/plugin_wrap.h"
+
+#include <cstring>
+#include <functional>
+
+#include "addon.h"
+#include "errors.h"
+#include "js_args.h"
+#include "workers/promise_worker.h"
+
+namespace imlage {
+namespace {
+
+struct LogMessage {
+  int32_t level;
+  std::string text;
+};
+
+const char* LevelName(int32_t level) {
+  switch (level) {
+    case SMI_LOG_DEBUG: return "debug";
+    case SMI_LOG_INFO: return "info";
+    case SMI_LOG_WARN: return "warn";
+    default: return "error";
+  }
+}
+
+Napi::Value Rejected(Napi::Env env, const Napi::Value& error) {
+  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+  d.Reject(error);
+  return d.Promise();
+}
+
+std::string RequireStringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsString()) ThrowTypeError(info.Env(), std::string(what) + " must be a string");
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s.empty()) ThrowTypeError(info.Env(), std::string(what) + " must not be empty");
+  return s;
+}
+
+Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array arr = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) arr.Set(static_cast<uint32_t>(i), items[i]);
+  return arr;
+}
+
+Napi::Object InfoObject(Napi::Env env, const Plugin& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", p.library().id());
+  o.Set("name", p.name());
+  o.Set("version", p.version());
+  o.Set("frameworks", StringArray(env, p.frameworks()));
+  Napi::Object smi = Napi::Object::New(env);
+  smi.Set("major", Napi::Number::New(env, p.library().major()));
+  smi.Set("minor", Napi::Number::New(env, p.library().minor()));
+  o.Set("smi", smi);
+  o.Set("threadSafe", Napi::Boolean::New(env, p.library().threadSafe()));
+  o.Set("entryPoints", StringArray(env, p.entryPoints()));
+  o.Freeze();
+  return o;
+}
+
+// A plugin call on a worker thread: work() there, result() back on the JS
+// thread. Holds the JS object so it cannot be collected meanwhile.
+class CallWorker : public PromiseWorker {
+ public:
+  CallWorker(Napi::Env env, PluginWrap* wrap, Napi::Object self, std::function<void()> work,
+             std::function<Napi::Value(Napi::Env)> result)
+      : PromiseWorker(env),
+        wrap_(wrap),
+        self_(Napi::Persistent(self)),
+        work_(std::move(work)),
+        result_(std::move(result)) {}
+
+ protected:
+  void Work() override { work_(); }
+  Napi::Value Result() override { return result_(Env()); }
+  void Settled() override { wrap_->CallSettled(); }
+
+ private:
+  PluginWrap* wrap_;
+  Napi::ObjectReference self_;
+  std::function<void()> work_;
+  std::function<Napi::Value(Napi::Env)> result_;
+};
+
+class CloseWorker : public PromiseWorker {
+ public:
+  CloseWorker(Napi::Env env, std::shared_ptr<Plugin> plugin, std::shared_ptr<LogChannel> log,
+              std::function<void()> done)
+      : PromiseWorker(env), plugin_(std::move(plugin)), log_(std::move(log)), done_(std::move(done)) {}
+
+ protected:
+  void Work() override {
+    plugin_->Close();
+    plugin_.reset();
+  }
+  Napi::Value Result() override { return Env().Undefined(); }
+  void Settled() override {
+    if (log_) log_->Release();  // after the messages cleanup() logged were queued
+    done_();
+  }
+
+ private:
+  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<LogChannel> log_;
+  std::function<void()> done_;
+};
+
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, Addon& addon, std::string path, std::string config, std::shared_ptr<LogChannel> log)
+      : PromiseWorker(env), addon_(addon), path_(std::move(path)), config_(std::move(config)), log_(std::move(log)) {}
+
+ protected:
+  void Work() override {
+    std::unique_ptr<PluginLibrary> lib = PluginLibrary::Open(path_);
+    std::weak_ptr<LogChannel> weak = log_;
+    HostServices::LogSink sink;
+    if (log_) {
+      sink = [weak](int32_t level, const std::string& message) {
+        if (auto channel = weak.lock()) channel->Send(level, message);
+      };
+    }
+    auto plugin = std::make_shared<Plugin>(std::move(lib), std::move(sink));
+    plugin->Initialize(config_);  // on failure, plugin's destructor dlcloses
+    plugin_ = std::move(plugin);
+  }
+  Napi::Value Result() override {
+    PluginHandoff handoff{plugin_, log_};
+    Napi::Object obj = addon_.pluginConstructor.New({Napi::External<PluginHandoff>::New(Env(), &handoff)});
+    handedOver_ = true;
+    return obj;
+  }
+  void Settled() override {
+    if (!handedOver_ && log_) log_->Release();
+  }
+
+ private:
+  Addon& addon_;
+  std::string path_;
+  std::string config_;
+  std::shared_ptr<LogChannel> log_;
+  std::shared_ptr<Plugin> plugin_;
+  bool handedOver_ = false;
+};
+
+}  // namespace
+
+// ---- LogChannel
+
+LogChannel::LogChannel(Napi::Env env, Napi::Function onLog) {
+  tsfn_ = Napi::ThreadSafeFunction::New(env, onLog, "imlage-plugin-log", 0, 1);
+  tsfn_.Unref(env);  // logging alone never keeps the process alive
+}
+
+LogChannel::~LogChannel() { Release(); }
+
+void LogChannel::Send(int32_t level, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (released_) return;
+  auto* msg = new LogMessage{level, message};
+  napi_status status = tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, LogMessage* m) {
+    std::unique_ptr<LogMessage> owned(m);
+    if (env == nullptr || fn.IsEmpty()) return;
+    try {
+      fn.Call({Napi::String::New(env, LevelName(owned->level)), Napi::String::New(env, owned->text)});
+    } catch (const Napi::Error&) {
+      // An exception thrown by onLog must not escape into plugin code paths;
+      // it is dropped (onLog is a sink).
+    }
+  });
+  if (status != napi_ok) delete msg;
+}
+
+void LogChannel::Release() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (released_) return;
+  released_ = true;
+  tsfn_.Release();
+}
+
+// ---- PluginWrap
+
+Napi::Function PluginWrap::DefineClass(Napi::Env env) {
+  return ObjectWrap<PluginWrap>::DefineClass(env, "NativePlugin",
+                                             {
+                                                 InstanceMethod<&PluginWrap::RegisterModel>("registerModel"),
+                                                 InstanceMethod<&PluginWrap::UnregisterModel>("unregisterModel"),
+                                                 InstanceMethod<&PluginWrap::LoadModel>("loadModel"),
+                                                 InstanceMethod<&PluginWrap::UnloadModel>("unloadModel"),
+                                                 InstanceMethod<&PluginWrap::ModelInfo>("modelInfo"),
+                                                 InstanceMethod<&PluginWrap::Run>("run"),
+                                                 InstanceMethod<&PluginWrap::Close>("close"),
+                                             });
+}
+
+PluginWrap::PluginWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PluginWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    ThrowTypeError(env, "NativePlugin cannot be constructed directly; use loadPlugin()");
+  }
+  PluginHandoff* handoff = info[0].As<Napi::External<PluginHandoff>>().Data();
+  plugin_ = handoff->plugin;
+  log_ = handoff->log;
+  if (!plugin_) ThrowTypeError(env, "NativePlugin: missing native plugin");
+  info.This().As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Value("info", InfoObject(env, *plugin_), napi_enumerable));
+}
+
+PluginWrap::~PluginWrap() {
+  // Collected without close(): no call is in flight (each holds a reference
+  // to this object), so cleanup() can run here.
+  if (plugin_) plugin_->Close();
+  if (log_) log_->Release();
+}
+
+void PluginWrap::CallSettled() {
+  --inflight_;
+  MaybeFinishClose();
+}
+
+void PluginWrap::MaybeFinishClose() {
+  if (!closed_ || inflight_ > 0 || closeStarted_) return;
+  closeStarted_ = true;
+  auto* worker = new CloseWorker(Env(), plugin_, log_, [this] {
+    closeDone_ = true;
+    std::vector<Napi::Promise::Deferred> waiters;
+    waiters.swap(closeWaiters_);
+    for (auto& d : waiters) d.Resolve(Env().Undefined());
+    Unref();
+  });
+  plugin_.reset();
+  log_.reset();
+  Ref();  // keep this object alive until cleanup finished
+  worker->Queue();
+}
+
+template <typename F>
+Napi::Value PluginWrap::Start(const Napi::CallbackInfo& info, F&& make) {
+  Napi::Env env = info.Env();
+  if (closed_) return Rejected(env, MakeError(env, code::kClosed, "plugin is closed").Value());
+  try {
+    Napi::Value p = make();
+    ++inflight_;
+    return p;
+  } catch (const Napi::Error& e) {
+    return Rejected(env, e.Value());
+  } catch (const NativeError& e) {
+    return Rejected(env, MakeError(env, e).Value());
+  }
+}
+
+namespace {
+
+Napi::Value QueueCall(const Napi::CallbackInfo& info, PluginWrap* wrap, std::function<void()> work,
+                      std::function<Napi::Value(Napi::Env)> result) {
+  auto* worker = new CallWorker(info.Env(), wrap, info.This().As<Napi::Object>(), std::move(work), std::move(result));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+std::function<Napi::Value(Napi::Env)> ResolveUndefined() {
+  return [](Napi::Env env) { return env.Undefined(); };
+}
+
+}  // namespace
+
+Napi::Value PluginWrap::RegisterModel(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) ThrowTypeError(env, "registerModel(spec) needs {id, files, configJson?}");
+    Napi::Object o = info[0].As<Napi::Object>();
+    SmiModelSpecIn spec;
+    Napi::Value id = o.Get("id");
+    if (!id.IsString() || id.As<Napi::String>().Utf8Value().empty()) ThrowTypeError(env, "spec.id must be a non-empty string");
+    spec.id = id.As<Napi::String>().Utf8Value();
+    Napi::Value files = o.Get("files");
+    if (!files.IsUndefined()) {
+      if (!files.IsArray()) ThrowTypeError(env, "spec.files must be an array of strings");
+      Napi::Array arr = files.As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); ++i) {
+        Napi::Value f = arr.Get(i);
+        if (!f.IsString()) ThrowTypeError(env, "spec.files must be an array of strings");
+        spec.files.push_back(f.As<Napi::String>().Utf8Value());
+      }
+    }
+    Napi::Value config = o.Get("configJson");
+    if (!config.IsUndefined()) {
+      if (!config.IsString()) ThrowTypeError(env, "spec.configJson must be a string");
+      spec.configJson = config.As<Napi::String>().Utf8Value();
+    }
+    auto plugin = plugin_;
+    return QueueCall(info, this, [plugin, spec] { plugin->RegisterModel(spec); }, ResolveUndefined());
+  });
+}
+
+Napi::Value PluginWrap::UnregisterModel(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    std::string id = RequireStringArg(info, 0, "model id");
+    auto plugin = plugin_;
+    return QueueCall(info, this, [plugin, id] { plugin->UnregisterModel(id); }, ResolveUndefined());
+  });
+}
+
+Napi::Value PluginWrap::LoadModel(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    std::string id = RequireStringArg(info, 0, "model id");
+    auto plugin = plugin_;
+    return QueueCall(info, this, [plugin, id] { plugin->LoadModel(id); }, ResolveUndefined());
+  });
+}
+
+Napi::Value PluginWrap::UnloadModel(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    std::string id = RequireStringArg(info, 0, "model id");
+    auto plugin = plugin_;
+    return QueueCall(info, this, [plugin, id] { plugin->UnloadModel(id); }, ResolveUndefined());
+  });
+}
+
+Napi::Value PluginWrap::ModelInfo(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    std::string id = RequireStringArg(info, 0, "model id");
+    auto plugin = plugin_;
+    auto text = std::make_shared<std::string>();
+    const std::string who = "plugin '" + plugin->library().id() + "'";
+    return QueueCall(
+        info, this, [plugin, id, text] { *text = plugin->ModelInfo(id); },
+        [text, id, who](Napi::Env env) -> Napi::Value {
+          if (text->empty()) return env.Null();
+          Napi::Function parse = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>();
+          try {
+            return parse.Call({Napi::String::New(env, *text)});
+          } catch (const Napi::Error& e) {
+            throw NativeError(code::kPluginCall,
+                              who + ": get_model_info('" + id + "') returned invalid JSON: " + e.Message());
+          }
+        });
+  });
+}
+
+Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
+  return Start(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    std::string model = RequireStringArg(info, 0, "model id");
+    if (info.Length() < 2 || !info[1].IsArray()) ThrowTypeError(env, "run(modelId, images) needs an array of images");
+    auto held = std::make_shared<std::vector<HeldImage>>(ReadImages(info[1]));
+    auto plugin = plugin_;
+    struct Out {
+      std::vector<SmiImageOutcome> outcomes;
+      double inferenceMs = 0;
+    };
+    auto out = std::make_shared<Out>();
+    return QueueCall(
+        info, this,
+        [plugin, model, held, out] {
+          std::vector<ImageView> views;
+          std::vector<std::string> errors;
+          for (const HeldImage& h : *held) {
+            views.push_back(h.view);
+            errors.push_back(h.error);
+          }
+          out->outcomes = plugin->Run(model, views, errors, &out->inferenceMs);
+        },
+        [held, out](Napi::Env env) -> Napi::Value {
+          for (const HeldImage& h : *held) {
+            if (h.error.empty() && IsDetached(h.data)) {
+              throw NativeError(code::kDetached,
+                                "an image buffer was detached (transferred) while the plugin ran");
+            }
+          }
+          Napi::Array results = Napi::Array::New(env, out->outcomes.size());
+          for (size_t i = 0; i < out->outcomes.size(); ++i) {
+            const SmiImageOutcome& o = out->outcomes[i];
+            Napi::Object r = Napi::Object::New(env);
+            Napi::Array tags = Napi::Array::New(env, o.tags.size());
+            for (size_t k = 0; k < o.tags.size(); ++k) {
+              Napi::Object t = Napi::Object::New(env);
+              t.Set("label", o.tags[k].label);
+              t.Set("score", Napi::Number::New(env, o.tags[k].score));
+              tags.Set(static_cast<uint32_t>(k), t);
+            }
+            r.Set("tags", tags);
+            if (!o.outputs.empty()) {
+              Napi::Array outputs = Napi::Array::New(env, o.outputs.size());
+              for (size_t k = 0; k < o.outputs.size(); ++k) {
+                const SmiTensorOut& src = o.outputs[k];
+                Napi::Object t = Napi::Object::New(env);
+                t.Set("name", src.name);
+                Napi::Array shape = Napi::Array::New(env, src.shape.size());
+                for (size_t d = 0; d < src.shape.size(); ++d) {
+                  shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(src.shape[d])));
+                }
+                t.Set("shape", shape);
+                Napi::Float32Array data = Napi::Float32Array::New(env, src.data.size());
+                if (!src.data.empty()) std::memcpy(data.Data(), src.data.data(), src.data.size() * sizeof(float));
+                t.Set("data", data);
+                outputs.Set(static_cast<uint32_t>(k), t);
+              }
+              r.Set("outputs", outputs);
+            }
+            if (!o.error.empty()) r.Set("error", o.error);
+            results.Set(static_cast<uint32_t>(i), r);
+          }
+          Napi::Object timing = Napi::Object::New(env);
+          timing.Set("inferenceMs", Napi::Number::New(env, out->inferenceMs));
+          Napi::Object res = Napi::Object::New(env);
+          res.Set("results", results);
+          res.Set("timing", timing);
+          return res;
+        });
+  });
+}
+
+Napi::Value PluginWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(info.Env());
+  if (closeDone_) {
+    d.Resolve(info.Env().Undefined());
+    return d.Promise();
+  }
+  closeWaiters_.push_back(d);
+  closed_ = true;
+  MaybeFinishClose();
+  return d.Promise();
+}
+
+Napi::Promise QueueLoadPlugin(Addon& addon, const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty()) {
+    ThrowTypeError(env, "loadPlugin(libraryPath, options) needs the path of the plugin library");
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string config = "{}";
+  std::shared_ptr<LogChannel> log;
+  if (info.Length() >= 2 && !info[1].IsUndefined()) {
+    if (!info[1].IsObject()) ThrowTypeError(env, "loadPlugin options must be an object {configJson, onLog?}");
+    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Value c = o.Get("configJson");
+    if (!c.IsUndefined()) {
+      if (!c.IsString()) ThrowTypeError(env, "options.configJson must be a string (JSON text)");
+      config = c.As<Napi::String>().Utf8Value();
+    }
+    Napi::Value onLog = o.Get("onLog");
+    if (!onLog.IsUndefined()) {
+      if (!onLog.IsFunction()) ThrowTypeError(env, "options.onLog must be a function");
+      log = std::make_shared<LogChannel>(env, onLog.As<Napi::Function>());
+    }
+  }
+  auto* worker = new LoadWorker(env, addon, std::move(path), std::move(config), log);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace imlage

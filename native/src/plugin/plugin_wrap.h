@@ -1,0 +1,79 @@
+// The JS NativePlugin object (src/native/types.ts): a Napi::ObjectWrap
+// around a shared native Plugin. Every call runs on a libuv worker thread
+// (AsyncWorker); close() waits for calls in flight, then runs cleanup() and
+// dlclose() on a worker thread. Plugin log messages reach `onLog` on the JS
+// thread through a Napi::ThreadSafeFunction.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "plugin/plugin.h"
+
+namespace imlage {
+
+class Addon;
+
+// Forwards log messages from any thread to a JS function. Release() is
+// idempotent and may run on any thread; messages after it are dropped.
+class LogChannel {
+ public:
+  LogChannel(Napi::Env env, Napi::Function onLog);
+  ~LogChannel();
+  void Send(int32_t level, const std::string& message);
+  void Release();
+
+ private:
+  std::mutex mutex_;
+  bool released_ = false;
+  Napi::ThreadSafeFunction tsfn_;
+};
+
+// What the loadPlugin worker hands to the PluginWrap constructor.
+struct PluginHandoff {
+  std::shared_ptr<Plugin> plugin;
+  std::shared_ptr<LogChannel> log;  // may be null (no onLog)
+};
+
+class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  // info[0]: External<PluginHandoff> (only loadPlugin constructs these).
+  explicit PluginWrap(const Napi::CallbackInfo& info);
+  ~PluginWrap() override;
+
+  // JS thread: a call started by this object settled.
+  void CallSettled();
+
+ private:
+  Napi::Value RegisterModel(const Napi::CallbackInfo& info);
+  Napi::Value UnregisterModel(const Napi::CallbackInfo& info);
+  Napi::Value LoadModel(const Napi::CallbackInfo& info);
+  Napi::Value UnloadModel(const Napi::CallbackInfo& info);
+  Napi::Value ModelInfo(const Napi::CallbackInfo& info);
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  // Runs `make` (which queues a worker and returns its promise) unless closed.
+  template <typename F>
+  Napi::Value Start(const Napi::CallbackInfo& info, F&& make);
+  void MaybeFinishClose();
+
+  std::shared_ptr<Plugin> plugin_;
+  std::shared_ptr<LogChannel> log_;
+  int inflight_ = 0;
+  bool closed_ = false;        // close() was called
+  bool closeStarted_ = false;  // cleanup worker queued
+  bool closeDone_ = false;
+  std::vector<Napi::Promise::Deferred> closeWaiters_;
+};
+
+// loadPlugin(path, options): validates arguments on the JS thread (TypeError)
+// and queues the load worker.
+Napi::Promise QueueLoadPlugin(Addon& addon, const Napi::CallbackInfo& info);
+
+}  // namespace imlage
