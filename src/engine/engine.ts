@@ -8,12 +8,13 @@
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import { defaultOrtLibrary, loadAddon } from '../native/binding.js';
+import { loadAddon } from '../native/binding.js';
+import { chooseOrtLibrary } from '../native/ort-library.js';
 import type { ExecutionProvider, GraphOptimization, ImageInput, NativeAddon, NativeAddonPlugins, OrtInfo } from '../native/types.js';
 import type { DiscoveryProblem } from '../plugins/discover.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { PluginManager } from '../plugins/manager.js';
-import { builtinPluginsDir, configDir } from '../paths.js';
+import { builtinPluginsDir, cacheDir as defaultCacheRoot, configDir } from '../paths.js';
 import { Semaphore } from '../util/semaphore.js';
 import { Batcher } from './batcher.js';
 import { decodeFull, decodeResized, resizeDecoded, type ImageSource } from './decode.js';
@@ -108,7 +109,10 @@ export class Engine {
     const log = options.onLog ?? (() => {});
     const config: Config = loadConfig(options.config);
     const addon = loadAddon() as NativeAddon & NativeAddonPlugins;
-    const ortLibrary = options.ortLibrary ?? config.ortLibrary ?? defaultOrtLibrary();
+    const providers = options.providers ?? config.providers ?? ['cpu'];
+    const cacheDir = options.cacheDir ?? config.cacheDir;
+    const ortChoice = chooseOrtLibrary({ explicit: options.ortLibrary ?? config.ortLibrary, providers, cacheDir: cacheDir ?? defaultCacheRoot() });
+    const ortLibrary = ortChoice.path;
     const ort = addon.loadOrt(ortLibrary);
 
     const batchSize = options.batchSize ?? config.batchSize ?? 16;
@@ -126,11 +130,11 @@ export class Engine {
       addon,
       ortLibrary,
       session: {
-        providers: options.providers ?? config.providers ?? ['cpu'],
+        providers,
         intraOpThreads: threads.ortThreads,
         graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
       },
-      cacheDir: options.cacheDir ?? config.cacheDir,
+      cacheDir,
       settings: options.settings,
       log,
     });
@@ -150,7 +154,7 @@ export class Engine {
     for (const f of failures) log(`warning: ${f}; running without it`);
     names.splice(0, names.length, ...usable);
     const loaded = names.map((n) => manager.active(n));
-    log(`ONNX Runtime ${ort.version} (${ort.libraryPath}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
+    log(`ONNX Runtime ${ort.version} (${ort.libraryPath}, ${ortChoice.reason}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
     log(describeThreads(threads));
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);
 

@@ -1,5 +1,7 @@
 #include "ort/session.h"
 
+#include <cstdint>
+
 #include "errors.h"
 
 namespace imlage {
@@ -21,10 +23,23 @@ std::string AppendProvider(const OrtApi& api, OrtSessionOptions* options, const 
   if (name == "cuda") {
     OrtCUDAProviderOptionsV2* cuda = nullptr;
     OrtStatus* status = api.CreateCUDAProviderOptions(&cuda);
-    if (status != nullptr) return TakeStatusMessage(api, status);
-    status = api.SessionOptionsAppendExecutionProvider_CUDA_V2(options, cuda);
-    api.ReleaseCUDAProviderOptions(cuda);
-    return TakeStatusMessage(api, status);
+    if (status == nullptr) {
+      status = api.SessionOptionsAppendExecutionProvider_CUDA_V2(options, cuda);
+      api.ReleaseCUDAProviderOptions(cuda);
+      return TakeStatusMessage(api, status);
+    }
+    // Builds without CUDA compiled in (the V2 options are stubbed out there)
+    // can still load the CUDA provider library through the provider bridge,
+    // which the V1 entry point uses.
+    std::string v2 = TakeStatusMessage(api, status);
+    OrtCUDAProviderOptions v1{};
+    v1.device_id = 0;
+    v1.cudnn_conv_algo_search = OrtCudnnConvAlgoSearchExhaustive;
+    v1.gpu_mem_limit = SIZE_MAX;
+    v1.arena_extend_strategy = 0;
+    v1.do_copy_in_default_stream = 1;
+    std::string v1err = TakeStatusMessage(api, api.SessionOptionsAppendExecutionProvider_CUDA(options, &v1));
+    return v1err.empty() ? "" : v1err + " (and: " + v2 + ")";
   }
   if (name == "tensorrt") {
     OrtTensorRTProviderOptionsV2* trt = nullptr;
