@@ -3,6 +3,8 @@
 # native tests against that binary (IMLAGE_ADDON_PATH tells binding.ts which
 # .node to load). Node itself is not instrumented, so the sanitizer runtimes
 # are preloaded; leak detection is off because V8/Node hold memory at exit.
+# The SMI ABI tests (tests/abi) run too, against the sanitized colors plugin
+# and test plugins that this build puts under build-asan/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +21,7 @@ LD_PRELOAD="$asan:$ubsan" \
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 IMLAGE_ADDON_PATH="$addon" \
-  npx vitest run tests/native "$@"
+IMLAGE_TEST_PLUGINS="$(pwd)/build-asan/test-plugins" \
+IMLAGE_PLUGINS_ROOT="$(pwd)/build-asan/plugins" \
+IMLAGE_SANITIZED=1 \
+  npx vitest run tests/native tests/abi "$@"

@@ -76,6 +76,11 @@
  *  - initialize() happens-before every other entry point; cleanup()
  *    happens-after all of them returned. After cleanup() the library may be
  *    unloaded at any time: stop the plugin's own threads before returning.
+ *  - One instance per process: the descriptor carries one plugin_ctx, so a
+ *    host initialises a given library at most once at a time (a second load
+ *    of the same file while the first is open is refused). After cleanup()
+ *    the host may initialize() the same library again (it may or may not
+ *    have been unloaded in between): initialize() must reset all state.
  *  - Host services (smi_host_api) may be called from any thread, including
  *    threads the plugin created, between initialize() and the end of
  *    cleanup(); they are all thread-safe.

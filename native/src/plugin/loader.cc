@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "errors.h"
 
@@ -47,6 +49,13 @@ constexpr uint16_t kHostMachine = 22;
 #else
 constexpr uint16_t kHostMachine = 0;  // unknown: skip the check
 #endif
+
+// Libraries currently open as plugins, by dlopen handle (the same file
+// reached through another path or a symlink has the same handle). The ABI
+// has one plugin_ctx per library, so a library is initialised at most once
+// at a time per process.
+std::mutex g_openMutex;
+std::map<void*, std::string> g_open;  // handle -> path it was opened as
 
 std::string Fail(const std::string& path, const std::string& reason) {
   return "cannot load plugin " + path + ": " + reason;
@@ -94,6 +103,20 @@ std::unique_ptr<PluginLibrary> PluginLibrary::Open(const std::string& path) {
     throw NativeError(code::kPluginLoad,
                       Fail(path, "not a loadable shared library for this host: " +
                                      std::string(err != nullptr ? err : "unknown dlopen error")));
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_openMutex);
+    auto it = g_open.find(lib->handle_);
+    if (it != g_open.end()) {
+      const std::string first = it->second;
+      dlclose(lib->handle_);  // drops only the reference this call added
+      lib->handle_ = nullptr;
+      throw NativeError(code::kPluginLoad,
+                        Fail(path, "this library is already loaded in this process (as " + first +
+                                       "); an SMI library has one instance per process: close the "
+                                       "other NativePlugin first, or share it"));
+    }
+    g_open.emplace(lib->handle_, path);
   }
   dlerror();
   void* sym = dlsym(lib->handle_, SMI_PLUGIN_INIT_SYMBOL);
@@ -181,7 +204,12 @@ std::unique_ptr<PluginLibrary> PluginLibrary::Open(const std::string& path) {
 }
 
 PluginLibrary::~PluginLibrary() {
-  if (handle_ != nullptr) dlclose(handle_);
+  if (handle_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(g_openMutex);
+    g_open.erase(handle_);
+  }
+  dlclose(handle_);
 }
 
 std::vector<std::string> PluginLibrary::OptionalEntryPoints() const {

@@ -1,5 +1,7 @@
 #include "plugin/plugin_wrap.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -23,6 +25,17 @@ const char* LevelName(int32_t level) {
     case SMI_LOG_WARN: return "warn";
     default: return "error";
   }
+}
+
+// The shortest decimal that reads back as the same float (0.2f -> 0.2, not
+// 0.20000000298023224): what a JS user expects a float32 score to print as.
+double ShortestDouble(float v) {
+  char buf[32];
+  for (int precision = 6; precision <= 9; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(v));
+    if (std::strtof(buf, nullptr) == v) break;
+  }
+  return std::strtod(buf, nullptr);
 }
 
 Napi::Value Rejected(Napi::Env env, const Napi::Value& error) {
@@ -379,7 +392,7 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
             for (size_t k = 0; k < o.tags.size(); ++k) {
               Napi::Object t = Napi::Object::New(env);
               t.Set("label", o.tags[k].label);
-              t.Set("score", Napi::Number::New(env, o.tags[k].score));
+              t.Set("score", Napi::Number::New(env, ShortestDouble(o.tags[k].score)));
               tags.Set(static_cast<uint32_t>(k), t);
             }
             r.Set("tags", tags);
