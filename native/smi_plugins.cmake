@@ -83,6 +83,8 @@ endif()
 if(IMLAGE_BUILD_TEST_PLUGINS)
   set(_smi_test_out "${CMAKE_BINARY_DIR}/test-plugins")
   imlage_add_smi_plugin(smi_test_noop "${_smi_test_out}" tests/abi/plugins/noop.c)
+  # Host ONNX Runtime services (session_*), used by tests/abi/host-ort.test.ts.
+  imlage_add_smi_plugin(smi_test_ort_cls "${_smi_test_out}" tests/abi/plugins/ort_cls.c)
   # One source, one behaviour per library (tests/abi/plugins/misbehaving.c).
   foreach(variant
       no_init init_null null_iface small_struct major2 minor7 missing_required

@@ -12,7 +12,7 @@ import { COLORS_LIB, TEST_PLUGINS, testPlugin } from './helpers.js';
 const VARIANTS = [
   'noop', 'no_init', 'init_null', 'null_iface', 'small_struct', 'major2', 'minor7', 'missing_required',
   'init_fails', 'bad_score', 'bad_utf8', 'null_label', 'nan_score', 'too_many_tags', 'crash_third', 'hang',
-  'abort', 'serial', 'concurrent', 'full',
+  'abort', 'serial', 'concurrent', 'full', 'ort_cls',
 ];
 
 function exported(lib: string): string[] {
