@@ -19,7 +19,8 @@ const USAGE = `usage: npm run bench -- [options]
                       built from ../shared/corpus when missing; else tests/fixtures/photos)
   --recursive         also take photos from DIR's subfolders
   --count N           images per timed run, cycling through DIR (default 300)
-  --runs R            timed runs per measurement; the median is reported (default 3)
+  --runs R            rounds: each measurement runs once per round, in a fresh process;
+                      the median over rounds is reported (default 3)
   --nsfwjs-count N    images per run for nsfwjs on TF.js's pure-JS backend (default 16)
   --latency-calls N   tagOne() calls for the latency figures (default 50)
   --batch N           imlage's batchSize (default: the engine's own default)
@@ -165,12 +166,12 @@ for await (const f of expandInputs([dir], { recursive: opts.recursive })) unique
 if (unique.length === 0) fail(`no images in ${dir}`);
 const files = pick(unique, count);
 const nsfwjsFiles = pick(files, nsfwjsCount);
-// Latency: the smallest JPEG among the photos (else the smallest photo).
-const bySize = [...new Set(files)].map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => a.bytes - b.bytes);
+// Latency: the smallest JPEG in the folder (else the smallest photo), whatever --count picks.
+const bySize = unique.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => a.bytes - b.bytes);
 const latencyFile = (bySize.find((x) => /\.jpe?g$/i.test(x.f)) ?? bySize[0]).f;
 
 // Every contender reads the files from the page cache, never from disk.
-for (const f of new Set(files)) readFileSync(f);
+for (const f of new Set([...files, latencyFile])) readFileSync(f);
 // Convert the models once (imlage's cache), so that no child converts and all run the same .onnx.
 const onnx = { nsfw: await modelPath('nsfw'), objects: await modelPath('objects') };
 
@@ -180,7 +181,7 @@ function runChild(m) {
     ...m,
     kind: m.kind ?? 'throughput',
     files: m.subset ? nsfwjsFiles : files,
-    runs,
+    runs: 1,
     batchSize,
     latencyFile,
     calls: latencyCalls,
@@ -204,39 +205,48 @@ function runChild(m) {
 
 const startedAt = new Date();
 const load0 = loadavg();
-const results = {};
 const t0 = Date.now();
-console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} run(s) each`);
-for (const m of selected) {
-  const s = Date.now();
-  const r = await runChild(m);
-  results[m.name] = summarise(m, r);
-  const x = results[m.name];
-  const shown = !r.ok ? `FAILED: ${r.error.split('\n')[0]}`
-    : x.kind === 'latency' ? `p50 ${x.p50.toFixed(1)} ms, p95 ${x.p95.toFixed(1)} ms`
-    : `${x.median.toFixed(1)} images/s (${x.min.toFixed(1)}–${x.max.toFixed(1)})`;
-  console.error(`bench:   ${m.name.padEnd(24)} ${shown}  [${((Date.now() - s) / 1000).toFixed(1)} s]`);
+console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} round(s)`);
+// Rounds: every measurement once, then every measurement again... A burst of
+// load from elsewhere on the machine then falls on all contenders alike
+// instead of on whichever one happened to be running.
+const replies = {};
+for (let round = 1; round <= runs; round++) {
+  for (const m of selected) {
+    if ((m.kind === 'latency' && round > 1) || replies[m.name]?.some((r) => !r.ok)) continue;
+    const s = Date.now();
+    const r = await runChild(m);
+    (replies[m.name] ??= []).push(r);
+    const shown = !r.ok ? `FAILED: ${r.error.split('\n')[0]}`
+      : m.kind === 'latency' ? `p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms`
+      : `${(r.runs[0].images / r.runs[0].seconds).toFixed(1)} images/s`;
+    console.error(`bench: ${round}/${runs} ${m.name.padEnd(24)} ${shown}  [${((Date.now() - s) / 1000).toFixed(1)} s]`);
+  }
 }
 const load1 = loadavg();
+const results = Object.fromEntries(selected.map((m) => [m.name, summarise(m, replies[m.name])]));
 
-function summarise(m, r) {
+/** One measurement's replies (one per round) into its figures. */
+function summarise(m, rs) {
   const base = { what: m.what, kind: m.kind ?? 'throughput' };
-  if (!r.ok) return { ...base, error: r.error };
-  if (base.kind === 'latency') return { ...base, ...r, ok: undefined };
-  const ips = r.runs.map((x) => x.images / x.seconds);
-  const cpuMs = r.runs.map((x) => (1000 * x.cpuSeconds) / x.images);
+  const bad = rs.find((r) => !r.ok);
+  if (bad) return { ...base, error: bad.error };
+  if (base.kind === 'latency') return { ...base, ...rs[0], ok: undefined };
+  const runs = rs.flatMap((r) => r.runs);
+  const ips = runs.map((x) => x.images / x.seconds);
+  const cpuMs = runs.map((x) => (1000 * x.cpuSeconds) / x.images);
   return {
     ...base,
-    imagesPerRun: r.runs[0].images,
+    imagesPerRun: runs[0].images,
     median: median(ips),
     min: Math.min(...ips),
     max: Math.max(...ips),
     cpuMsPerImage: median(cpuMs),
-    errors: Math.max(...r.runs.map((x) => x.errors)),
-    maxRssMiB: r.maxRssMiB,
-    setupMs: r.setupMs,
-    warmupMs: r.warmupMs,
-    runs: r.runs,
+    errors: Math.max(...runs.map((x) => x.errors)),
+    maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
+    setupMs: median(rs.map((r) => r.setupMs)),
+    warmupMs: median(rs.map((r) => r.warmupMs)),
+    runs,
   };
 }
 
@@ -329,7 +339,7 @@ const md = [];
 md.push(`# imlage benchmark, ${env.date.slice(0, 16).replace('T', ' ')} UTC`, '');
 md.push(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB; node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, sharp ${env.sharp} (libvips ${env.libvips}), tfjs ${env.tfjs}, nsfwjs ${env.nsfwjs}; commit ${commit}.`);
 md.push(`Load average ${env.loadavgStart.join(' ')} at start, ${env.loadavgEnd.join(' ')} at end${busy ? ' — **the machine was busy: figures are provisional**' : ''}.`);
-md.push(`${count} images per run (cycling through ${unique.length} photos in ${dir}), median of ${runs} run(s), min–max in brackets; model load and a first batch are not timed.${quick ? ' **Quick (smoke) mode: figures are not meaningful.**' : ''}`, '');
+md.push(`${count} images per run (cycling through ${unique.length} photos in ${dir}), median of ${runs} round(s) (each measurement once per round, in a fresh process), min–max in brackets; model load and a first batch are not timed.${quick ? ' **Quick (smoke) mode: figures are not meaningful.**' : ''}`, '');
 md.push('| measurement | images/s (min–max) | ms/image | CPU ms/image | peak RSS MiB | errors | what it does |');
 md.push('|---|---:|---:|---:|---:|---:|---|');
 for (const [name, r] of Object.entries(results)) {
