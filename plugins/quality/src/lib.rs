@@ -38,15 +38,10 @@ struct Config {
 
 const DEFAULTS: Config = Config { blur_threshold: 100.0, noise_threshold: 3.0, clip_fraction: 0.05, square_tolerance: 0.02 };
 
-struct State {
-    config: Config,
-    /// initialize() calls not yet matched by cleanup(): the host may load the
-    /// same library twice (a reload starts the new instance before closing
-    /// the old one), and both share this library's state.
-    instances: u32,
-}
-
-static STATE: RwLock<Option<State>> = RwLock::new(None);
+/// The settings, between initialize() and cleanup(). The host runs one
+/// instance of a library per process (smi.h, THREADING), so one slot will do;
+/// initialize() replaces it, as a re-initialisation after cleanup() must.
+static STATE: RwLock<Option<Config>> = RwLock::new(None);
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
@@ -177,8 +172,8 @@ unsafe fn assess(image: *const smi_image, c: &Config) -> Result<Vec<smi_tag>, Fa
 
 fn current_config() -> Result<Config, Failure> {
     let state = STATE.read().unwrap_or_else(|e| e.into_inner());
-    match state.as_ref() {
-        Some(s) => Ok(s.config),
+    match *state {
+        Some(c) => Ok(c),
         None => fail(SMI_ERROR_INTERNAL, "the quality plugin is not initialised"),
     }
 }
@@ -223,28 +218,14 @@ unsafe extern "C" fn initialize(_ctx: *mut c_void, host: *const smi_host_api, co
             .to_str()
             .map_err(|_| (SMI_ERROR_INVALID_ARGUMENT, "config_json is not UTF-8".to_string()))?;
         let config = parse_config(json)?;
-        let mut state = STATE.write().unwrap_or_else(|e| e.into_inner());
-        match state.as_mut() {
-            // A second instance of the same library: the newest settings win.
-            Some(s) => {
-                s.config = config;
-                s.instances += 1;
-            }
-            None => *state = Some(State { config, instances: 1 }),
-        }
+        *STATE.write().unwrap_or_else(|e| e.into_inner()) = Some(config);
         Ok(())
     })
 }
 
 unsafe extern "C" fn cleanup(_ctx: *mut c_void) {
     let _ = guard(|| {
-        let mut state = STATE.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = state.as_mut() {
-            s.instances -= 1;
-            if s.instances == 0 {
-                *state = None;
-            }
-        }
+        *STATE.write().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     });
 }
