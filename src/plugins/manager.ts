@@ -13,6 +13,7 @@ import type { TaggerPlugin } from '../engine/plugin.js';
 import type { NativeAddon, NativeAddonPlugins, SessionOptions } from '../native/types.js';
 import { resolveSettings, type SettingValue } from './config-schema.js';
 import { discoverPlugins, type DiscoveryProblem } from './discover.js';
+import { PluginHandle } from './handle.js';
 import { readManifest, type PluginManifest } from './manifest.js';
 
 export type PluginState = 'discovered' | 'loading' | 'active' | 'error' | 'disabled';
@@ -23,8 +24,8 @@ export interface PluginEntry {
   manifest: PluginManifest;
   /** Why the plugin is in state 'error'. */
   error?: string;
-  /** The loaded instance, while active. */
-  instance?: TaggerPlugin;
+  /** The loaded plugin, while active (a handle that survives reloads). */
+  instance?: PluginHandle;
 }
 
 export interface ManagerOptions {
@@ -49,7 +50,7 @@ export interface ListFilter {
 
 export class PluginManager extends EventEmitter {
   private entries = new Map<string, PluginEntry>();
-  private loading = new Map<string, Promise<TaggerPlugin>>();
+  private loading = new Map<string, Promise<PluginHandle>>();
   private watchers: FSWatcher[] = [];
   /** Manifests that could not be read. */
   problems: DiscoveryProblem[] = [];
@@ -89,8 +90,8 @@ export class PluginManager extends EventEmitter {
     return this.entries.get(name);
   }
 
-  /** The loaded instance, or an error naming the plugins there are. */
-  active(name: string): TaggerPlugin {
+  /** The loaded plugin, or an error naming the plugins there are. */
+  active(name: string): PluginHandle {
     const e = this.entries.get(name);
     if (!e?.instance) throw this.unknown(name);
     return e.instance;
@@ -106,7 +107,7 @@ export class PluginManager extends EventEmitter {
   }
 
   /** Loads a plugin (once; concurrent calls share the load). */
-  load(name: string): Promise<TaggerPlugin> {
+  load(name: string): Promise<PluginHandle> {
     const e = this.entries.get(name);
     if (!e) return Promise.reject(this.unknown(name));
     if (e.instance) return Promise.resolve(e.instance);
@@ -114,9 +115,10 @@ export class PluginManager extends EventEmitter {
     if (running) return running;
     const p = this.instantiate(e.manifest).then(
       (inst) => {
-        this.entries.set(name, { name, state: 'active', manifest: e.manifest, instance: inst });
+        const handle = new PluginHandle(inst);
+        this.entries.set(name, { name, state: 'active', manifest: e.manifest, instance: handle });
         this.emit('state', name, 'active');
-        return inst;
+        return handle;
       },
       (err: unknown) => {
         this.entries.set(name, { name, state: 'error', manifest: e.manifest, error: errorMessage(err) });
@@ -140,21 +142,21 @@ export class PluginManager extends EventEmitter {
   }
 
   /**
-   * Rereads the manifest and loads a new instance; work already running keeps
-   * the old instance, which is closed once that work has finished. On failure
-   * the old instance stays active and the error is thrown.
+   * Rereads the manifest and swaps in a new instance. Calls already running
+   * finish on the old one; calls that arrive meanwhile wait for the new one.
+   * If the new version fails to load, the old one is reopened and the error
+   * is thrown.
    */
-  async reload(name: string): Promise<TaggerPlugin> {
+  async reload(name: string): Promise<PluginHandle> {
     const e = this.entries.get(name);
-    if (!e) throw this.unknown(name);
+    if (!e?.instance) throw this.unknown(name);
     const manifest = readManifest(e.manifest.file);
-    const inst = await this.instantiate(manifest);
-    const old = this.entries.get(name)?.instance;
-    this.entries.set(name, { name, state: 'active', manifest, instance: inst });
+    const old = e.manifest;
+    await e.instance.swap(() => this.instantiate(manifest), () => this.instantiate(old));
+    this.entries.set(name, { name, state: 'active', manifest, instance: e.instance });
     this.emit('reload', name);
     this.opts.log(`reloaded plugin ${name} ${manifest.version}`);
-    if (old) await old.close();
-    return inst;
+    return e.instance;
   }
 
   /** Reloads active plugins whose manifest or library changes. Returns a stop function. */

@@ -4,12 +4,23 @@
 // error; the next call starts a fresh child and replays load and models.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImlageError } from '../../errors.js';
+import { packageRoot } from '../../paths.js';
 import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult } from '../../native/types.js';
 import type { Reply, Request } from './protocol.js';
 
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+// The compiled child script: beside this file when running from dist/, else
+// (TypeScript run directly, as in the tests) the build's copy.
+function childScript(): string {
+  const beside = fileURLToPath(new URL('./child.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = join(packageRoot, 'dist', 'plugins', 'isolation', 'child.js');
+  if (existsSync(built)) return built;
+  throw new ImlageError('IMLAGE_ERR_PLUGIN_LIBRARY', `cannot start an isolated plugin: ${built} is missing (run \`npm run build\`)`);
+}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; op: string };
 type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -47,7 +58,7 @@ export class IsolatedPlugin implements NativePlugin {
   private ensureChild(): Promise<void> {
     if (this.child) return Promise.resolve();
     this.starting ??= (async () => {
-      const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(childScript(), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       this.child = child;
       child.on('message', (m: Reply) => this.onReply(m));
       child.on('exit', (code, signal) => this.onExit(child, code, signal));
