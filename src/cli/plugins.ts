@@ -28,6 +28,8 @@ async function collect(opts: PluginsOptions): Promise<{ rows: Row[]; problems: D
   if (opts.check) {
     const engine = await Engine.create({ config: opts.config, onLog: () => {} }).catch(() => undefined);
     if (engine) {
+      // Engine.create loaded the default set; try the others too (a failure is their state, not ours).
+      for (const e of engine.manager.list({ state: 'discovered' })) await engine.manager.load(e.name).catch(() => {});
       const rows = engine.manager.list().map((e) => ({ manifest: e.manifest, state: e.state, error: e.error }));
       const problems = engine.problems;
       await engine.close();
