@@ -141,12 +141,13 @@ void Tag(const State& st, const Model& m, const smi_image& image, ResultData* ou
   float best = 0;
   out->labels.reserve(kept.size() + 1);
   out->labels.emplace_back("text");
+  for (const Line& l : kept) best = std::max(best, l.score);
+  out->tags.push_back({nullptr, std::clamp(best, 0.0f, 1.0f)});
   for (const Line& l : kept) {
+    if (l.text == "text") continue;  // the summary tag already says it, with at least this score
     out->labels.push_back(l.text);
-    best = std::max(best, l.score);
+    out->tags.push_back({nullptr, std::clamp(l.score, 0.0f, 1.0f)});
   }
-  out->tags.push_back({nullptr, std::min(1.0f, best)});
-  for (const Line& l : kept) out->tags.push_back({nullptr, std::clamp(l.score, 0.0f, 1.0f)});
   for (size_t i = 0; i < out->tags.size(); ++i) out->tags[i].label = out->labels[i].c_str();
 }
 
