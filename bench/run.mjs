@@ -8,7 +8,8 @@
 // that its peak RSS is its own. See docs/performance.md.
 
 import { execFileSync, fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -210,7 +211,22 @@ function runChild(m) {
   });
 }
 
+/** A hash of the compiled package: others may rebuild dist/ while a long run is going. */
+function distHash() {
+  const h = createHash('sha256');
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) h.update(p).update(readFileSync(p));
+    }
+  };
+  walk(join(ROOT, 'dist'));
+  return h.digest('hex').slice(0, 12);
+}
+
 const startedAt = new Date();
+const dist0 = distHash();
 const load0 = loadavg();
 const t0 = Date.now();
 console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} round(s)`);
@@ -231,6 +247,8 @@ for (let round = 1; round <= runs; round++) {
   }
 }
 const load1 = loadavg();
+const distChanged = distHash() !== dist0;
+if (distChanged) console.error('bench: warning: dist/ changed during the run (rebuilt by someone else?): imlage figures may mix two builds');
 const results = Object.fromEntries(selected.map((m) => [m.name, summarise(m, replies[m.name])]));
 
 /** One measurement's replies (one per round) into its figures. */
@@ -319,12 +337,16 @@ const pkgVersion = (p) => {
 };
 let commit = '?';
 try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...a) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  commit = git('rev-parse', '--short', 'HEAD');
+  if (git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'native')) commit += ' + uncommitted changes in src/ or native/';
 } catch { /* not a checkout */ }
 const sharpVersions = (await import('sharp')).default.versions;
 const env = {
   date: startedAt.toISOString(),
   commit,
+  dist: dist0,
+  distChanged,
   cpu: cpus()[0]?.model ?? '?',
   cores: CORES,
   memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
@@ -355,7 +377,7 @@ const f1 = (x) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed
 const fr = (x, target) => (x === undefined ? '–' : x.toFixed(target !== undefined && Math.abs(x - target) < 0.005 ? 3 : 2));
 const md = [];
 md.push(`# imlage benchmark, ${env.date.slice(0, 16).replace('T', ' ')} UTC`, '');
-md.push(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB; node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, sharp ${env.sharp} (libvips ${env.libvips}), tfjs ${env.tfjs}, nsfwjs ${env.nsfwjs}; commit ${commit}.`);
+md.push(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB; node ${env.node}, onnxruntime-node ${env.onnxruntimeNode}, sharp ${env.sharp} (libvips ${env.libvips}), tfjs ${env.tfjs}, nsfwjs ${env.nsfwjs}; commit ${commit}, dist ${dist0}${distChanged ? ' (**dist/ changed during the run**)' : ''}.`);
 md.push(`Load average ${env.loadavgStart.join(' ')} at start, ${env.loadavgEnd.join(' ')} at end${busy ? ' — **the machine was busy: figures are provisional**' : ''}.`);
 md.push(`${count} images per run (cycling through ${unique.length} photos in ${dir}), median of ${runs} round(s) (each measurement once per round, in a fresh process), min–max in brackets; model load and a first batch are not timed.${quick ? ' **Quick (smoke) mode: figures are not meaningful.**' : ''}`, '');
 md.push('| measurement | images/s (min–max) | ms/image | CPU ms/image | peak RSS MiB | errors | what it does |');
