@@ -1,6 +1,6 @@
 # SMI plugins built with the addon (included from CMakeLists.txt):
 #  - smi_header_check: native/include/imlage/smi.h compiled alone as C99 and
-#    as C++ with -Wall -Wextra -Werror -pedantic;
+#    as C++ with -Wall -Wextra -pedantic (and -Werror under IMLAGE_WERROR / CI);
 #  - the plugins shipped in plugins/<name>/ (output to
 #    plugins/<name>/lib/<platform>-<arch>/, beside plugin.toml);
 #  - the test plugins of tests/abi/plugins (output to <build>/test-plugins).
@@ -27,9 +27,9 @@ endif()
 set(SMI_PLATFORM "${_smi_os}-${_smi_cpu}")
 
 if(MSVC)
-  set(SMI_WARNINGS /W4 /WX)
+  set(SMI_WARNINGS /W4 $<$<BOOL:${IMLAGE_WERROR}>:/WX>)
 else()
-  set(SMI_WARNINGS -Wall -Wextra -Werror -pedantic)
+  set(SMI_WARNINGS -Wall -Wextra -pedantic $<$<BOOL:${IMLAGE_WERROR}>:-Werror>)
 endif()
 
 # imlage_add_smi_plugin(<target> <output dir> <sources...>)
