@@ -181,6 +181,11 @@ SessionConfig ReadSessionConfig(const Napi::Value& value) {
   };
   optInt("intraOpThreads", config.intraOpThreads);
   optInt("interOpThreads", config.interOpThreads);
+  if (!obj.Get("allowSpinning").IsUndefined()) {
+    Napi::Value v = obj.Get("allowSpinning");
+    if (!v.IsBoolean()) ThrowTypeError(obj.Env(), "options.allowSpinning must be a boolean");
+    config.allowSpinning = v.As<Napi::Boolean>().Value();
+  }
   if (!obj.Get("graphOptimization").IsUndefined()) {
     const std::string level = RequireString(obj, "graphOptimization", "options");
     if (level == "disable") {

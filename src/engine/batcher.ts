@@ -8,6 +8,11 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Batches of one plugin running at the same time. */
   maxConcurrent: number;
+  /**
+   * Whether more requests are on their way (e.g. images still decoding).
+   * When none are, waiting for company is pointless: a partial batch goes at once.
+   */
+  expectMore?: () => boolean;
 }
 
 export interface Batched<R> {
@@ -41,10 +46,16 @@ export class Batcher<I, R> {
     });
   }
 
+  /** Re-evaluate now (e.g. the caller learnt that nothing more is coming). */
+  poke(): void {
+    this.pump();
+  }
+
   private pump(): void {
     while (this.running < this.opts.maxConcurrent && this.queue.length > 0) {
       const waited = performance.now() - this.queue[0]!.at;
-      if (this.queue.length < this.opts.maxBatch && waited < this.opts.maxDelayMs) {
+      const worthWaiting = this.opts.expectMore?.() ?? true;
+      if (this.queue.length < this.opts.maxBatch && waited < this.opts.maxDelayMs && worthWaiting) {
         // Not full yet: give others until the oldest request's deadline.
         if (!this.timer) {
           this.timer = setTimeout(() => {

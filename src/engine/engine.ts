@@ -84,7 +84,9 @@ export class Engine {
   private bufferCount = 0;
   private stopWatching?: () => void;
 
-  private batchers = new WeakMap<TaggerPlugin, Batcher<ImageInput, { res: PluginResult; t: Partial<Record<Stage, number>> }>>();
+  private batchers = new Map<TaggerPlugin, Batcher<ImageInput, { res: PluginResult; t: Partial<Record<Stage, number>> }>>();
+  /** Images admitted that have not reached the batchers yet (decoding, or waiting for memory). */
+  private coming = 0;
   private decodeSlots: Semaphore;
   private decodedBytes: Semaphore;
   private collector = new StatsCollector();
@@ -289,6 +291,14 @@ export class Engine {
     // Plugins are taken once per image: a reload swaps them between images, never during one.
     const plugins = this.loaded;
     let bytes = 0;
+    let arrived = false;
+    const arrive = () => {
+      if (arrived) return;
+      arrived = true;
+      // The last image on its way has arrived: partial batches need not wait for more.
+      if (--this.coming === 0) for (const b of this.batchers.values()) b.poke();
+    };
+    this.coming++;
     try {
       const described = this.describe(input);
       file = described.file;
@@ -304,9 +314,13 @@ export class Engine {
       bytes = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
       await this.decodedBytes.acquire(bytes);
       const results: Record<string, PluginResult> = {};
-      await Promise.all(plugins.map(async (p) => {
-        const img = images.get(needKey(p.decodeNeed(this.mode)))!;
-        const { result, queueMs, batchSize } = await this.batcher(p).submit(img);
+      this.coming--;
+      arrived = true;
+      const submitted = plugins.map((p) => this.batcher(p).submit(images.get(needKey(p.decodeNeed(this.mode)))!));
+      if (this.coming === 0) for (const b of this.batchers.values()) b.poke();
+      await Promise.all(submitted.map(async (sub, k) => {
+        const { result, queueMs, batchSize } = await sub;
+        const p = plugins[k]!;
         results[p.name] = result.res;
         this.collector.plugin(p.name, { queue: queueMs, ...result.t }, batchSize);
       }));
@@ -317,6 +331,7 @@ export class Engine {
       this.collector.image(true);
       return { file, results: {}, error: errorMessage(err) };
     } finally {
+      arrive();
       if (bytes) this.decodedBytes.release(bytes);
     }
   }
@@ -361,7 +376,7 @@ export class Engine {
           ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
           : {};
         return results.map((res) => ({ res, t }));
-      }, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs, maxConcurrent: 1 });
+      }, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs, maxConcurrent: 1, expectMore: () => this.coming > 0 });
       this.batchers.set(p, b);
     }
     return b;

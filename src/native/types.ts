@@ -23,6 +23,8 @@ export interface SessionOptions {
   intraOpThreads?: number;
   interOpThreads?: number;
   graphOptimization?: GraphOptimization;
+  /** Let ORT's idle worker threads spin (default false: they would take CPU from decoding). */
+  allowSpinning?: boolean;
   /** Tried in order; CPU is always appended as the last resort. */
   providers?: ExecutionProvider[];
 }

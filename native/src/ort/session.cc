@@ -64,6 +64,11 @@ void MakeOptions(const OrtApi& api, OptionsHolder& holder, const SessionConfig& 
                 "SetInterOpNumThreads");
   ThrowIfFailed(api, api.SetSessionGraphOptimizationLevel(holder.options, config.graphOptimization),
                 "SetSessionGraphOptimizationLevel");
+  const char* spin = config.allowSpinning ? "1" : "0";
+  ThrowIfFailed(api, api.AddSessionConfigEntry(holder.options, "session.intra_op.allow_spinning", spin),
+                "AddSessionConfigEntry(session.intra_op.allow_spinning)");
+  ThrowIfFailed(api, api.AddSessionConfigEntry(holder.options, "session.inter_op.allow_spinning", spin),
+                "AddSessionConfigEntry(session.inter_op.allow_spinning)");
 }
 
 TensorMeta ReadMeta(const OrtApi& api, OrtTypeInfo* typeInfo, std::string name) {

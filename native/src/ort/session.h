@@ -23,6 +23,10 @@ struct SessionConfig {
   int intraOpThreads = 0;
   int interOpThreads = 0;
   GraphOptimizationLevel graphOptimization = ORT_ENABLE_ALL;
+  // ORT's worker threads spin while waiting for work by default. In a
+  // pipeline where decoding shares the cores, spinning takes CPU from the
+  // decoders, so it is off unless asked for.
+  bool allowSpinning = false;
   std::vector<std::string> providers;  // tried in order; CPU is always the fallback
 };
 
