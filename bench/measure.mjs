@@ -6,6 +6,8 @@
 // pass over its first batch are not timed; then R timed passes over the
 // same list of images.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lib from './lib.mjs';
 
@@ -208,6 +210,29 @@ const LATENCY = {
   async ortNaive(cfg) {
     const c = await CONTENDERS.ortNaive(cfg);
     return { once: (f) => c.pass([f]), close: c.close };
+  },
+  // The SMI call itself: a no-op plugin given a batch of decoded images, so
+  // what is timed is the host's ABI path (checks, result copies) and, when
+  // isolated, the IPC round trip with the pixels.
+  async abiNoop(cfg) {
+    const { loadAddon, defaultOrtLibrary } = await lib.importDist('native/binding.js');
+    const library = join(lib.ROOT, 'build', 'test-plugins', 'libsmi_test_noop.so');
+    if (!existsSync(library)) throw new Error(`${library} is missing: build the test plugins (npx cmake-js compile)`);
+    const sharp = (await import('sharp')).default;
+    const { data, info } = await sharp(cfg.latencyFile).resize(224, 224, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const images = Array.from({ length: cfg.abiBatch }, () => ({ data: Buffer.from(data), width: info.width, height: info.height, channels: info.channels }));
+    let plugin;
+    if (cfg.isolated) {
+      const { IsolatedPlugin } = await lib.importDist('plugins/isolation/host.js');
+      plugin = await IsolatedPlugin.start({ name: 'noop', library, ortLibrary: defaultOrtLibrary(), timeoutMs: 30000, load: { configJson: '{}' } });
+    } else {
+      const addon = loadAddon();
+      addon.loadOrt(defaultOrtLibrary());
+      plugin = await addon.loadPlugin(library, { configJson: '{}' });
+    }
+    await plugin.registerModel({ id: 'm', files: [] });
+    await plugin.loadModel('m');
+    return { once: () => plugin.run('m', images), close: () => plugin.close() };
   },
 };
 

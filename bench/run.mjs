@@ -98,6 +98,7 @@ function listedPlugins() {
   }
 }
 const hasColors = listedPlugins().includes('colors');
+const ABI_BATCH = 16;
 const multi = hasColors ? ['nsfw', 'objects', 'colors'] : ['nsfw', 'objects'];
 const multiLabel = multi.join('+');
 
@@ -119,6 +120,8 @@ const MEASUREMENTS = [
   { name: 'floor-decode-416', what: `decode only: sharp → 416×416 raw RGB, ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 416 },
   { name: 'latency-imlage-nsfw', what: 'imlage engine.tagOne(), nsfw fast mode, warm engine', contender: 'imlage', kind: 'latency', plugins: ['nsfw'], mode: 'fast' },
   { name: 'latency-ort-naive-nsfw', what: 'onnxruntime-node naive, one image, warm session', contender: 'ortNaive', kind: 'latency', model: 'nsfw' },
+  { name: 'abi-noop-inprocess', what: `SMI call overhead: a no-op native plugin, batch of ${ABI_BATCH} 224×224 images, in-process`, contender: 'abiNoop', kind: 'latency', isolated: false, abiBatch: ABI_BATCH },
+  { name: 'abi-noop-isolated', what: `SMI call overhead: the same no-op plugin in an isolated child process (isolation = "process")`, contender: 'abiNoop', kind: 'latency', isolated: true, abiBatch: ABI_BATCH },
 ];
 
 if (opts.list) {
@@ -395,7 +398,12 @@ for (const [name, fl] of Object.entries(floors)) {
 }
 md.push('', '| ratio (imlage / other, images/s) | value | target | |', '|---|---:|---:|---|');
 for (const r of RATIOS) md.push(`| ${r.name} | ${fr(r.value, r.target)}× | ${r.target === undefined ? '' : `≥ ${r.target}×`} | ${r.status} |`);
-const lat = Object.entries(results).filter(([, r]) => r.kind === 'latency');
+const lat = Object.entries(results).filter(([name, r]) => r.kind === 'latency' && !name.startsWith('abi-'));
+const abi = Object.entries(results).filter(([name, r]) => r.kind === 'latency' && name.startsWith('abi-'));
+if (abi.length) {
+  md.push('', `| SMI call, no-op plugin, batch of ${ABI_BATCH} images | p50 ms/batch | p95 ms/batch | µs/image (p50) | calls |`, '|---|---:|---:|---:|---:|');
+  for (const [name, r] of abi) md.push(r.error ? `| ${name} | failed | | | |` : `| ${name} | ${r.p50.toFixed(3)} | ${r.p95.toFixed(3)} | ${(r.p50 * 1000 / ABI_BATCH).toFixed(1)} | ${r.calls} |`);
+}
 if (lat.length) {
   md.push('', `| latency, one small JPEG (${latencyFile.split('/').pop()}) | p50 ms | p95 ms | calls |`, '|---|---:|---:|---:|');
   for (const [name, r] of lat) md.push(r.error ? `| ${name} | failed | | |` : `| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.calls} |`);
