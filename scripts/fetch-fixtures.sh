@@ -14,7 +14,7 @@ PNGS=(rubberwhale1.png smarties.png chicky_512.png)
 # Printed text, for the OCR plugin.
 TEXT=(imageTextN.png licenseplate_motion.jpg)
 # Bump when the set changes, so existing fixture folders are rebuilt.
-FIXTURE_SET=2
+FIXTURE_SET=3
 
 if [ "$(cat "$OUT/.complete" 2>/dev/null)" = "$FIXTURE_SET" ]; then exit 0; fi
 mkdir -p "$CACHE" "$OUT"
@@ -43,6 +43,12 @@ const out = process.argv[2];
 // Other containers of the same real photos.
 await sharp(join(out, 'fruits.jpg')).webp({ quality: 90 }).toFile(join(out, 'fruits.webp'));
 await sharp(join(out, 'butterfly.jpg')).png().toFile(join(out, 'butterfly.png'));
+// The other containers sharp reads: GIF, TIFF and AVIF (under formats/, so the
+// folder-level tests keep their fixed set).
+(await import('node:fs')).mkdirSync(join(out, 'formats'), { recursive: true });
+await sharp(join(out, 'squirrel_cls.jpg')).gif().toFile(join(out, 'formats', 'squirrel.gif'));
+await sharp(join(out, 'squirrel_cls.jpg')).tiff({ compression: 'lzw' }).toFile(join(out, 'formats', 'squirrel.tiff'));
+await sharp(join(out, 'squirrel_cls.jpg')).avif({ quality: 70 }).toFile(join(out, 'formats', 'squirrel.avif'));
 // A photo with EXIF orientation 6 (stored sideways, shown upright).
 await sharp(join(out, 'home.jpg')).rotate(270).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toFile(join(out, 'home-exif6.jpg'));
 // Broken inputs for the robustness tests, under bad/.
