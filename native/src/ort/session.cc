@@ -100,6 +100,22 @@ void ConvertTo(const void* src, size_t count, std::vector<float>& out) {
   for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(p[i]);
 }
 
+// The one allocator there is today; a GPU provider would choose a pinned one
+// here (see buffer_pool.h).
+std::unique_ptr<BufferPool> MakeInputPool(const OrtApi& api) {
+  OrtMemoryInfo* info = nullptr;
+  ThrowIfFailed(api, api.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &info),
+                "CreateCpuMemoryInfo");
+  std::unique_ptr<HostAllocator> allocator;
+  try {
+    allocator = std::make_unique<CpuHostAllocator>(api, info);
+  } catch (...) {
+    api.ReleaseMemoryInfo(info);
+    throw;
+  }
+  return std::make_unique<BufferPool>(std::move(allocator));
+}
+
 }  // namespace
 
 void ValueDeleter::operator()(OrtValue* v) const {
@@ -173,6 +189,7 @@ Session::Session(const OrtRuntime& ort, const std::string& modelPath, const void
     ThrowIfFailed(api,
                   api.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo_),
                   "CreateCpuMemoryInfo");
+    inputPool_ = MakeInputPool(api);
     OrtAllocator* allocator = nullptr;
     ThrowIfFailed(api, api.GetAllocatorWithDefaultOptions(&allocator), "GetAllocator");
     auto readAll = [&](bool input, std::vector<TensorMeta>& out) {
@@ -222,6 +239,20 @@ ValuePtr Session::WrapFloat(float* data, size_t count, const std::vector<int64_t
   ThrowIfFailed(api_,
                 api_.CreateTensorWithDataAsOrtValue(memoryInfo_, data, count * sizeof(float),
                                                     shape.data(), shape.size(),
+                                                    ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &value),
+                "CreateTensorWithDataAsOrtValue");
+  return ValuePtr(value);
+}
+
+ValuePtr Session::WrapInput(const HostBuffer& buffer, size_t count,
+                            const std::vector<int64_t>& shape) const {
+  if (count > buffer.capacity()) {
+    throw NativeError(code::kInvalidArgument, "input tensor larger than its buffer");
+  }
+  OrtValue* value = nullptr;
+  ThrowIfFailed(api_,
+                api_.CreateTensorWithDataAsOrtValue(buffer.memoryInfo(), buffer.data(),
+                                                    count * sizeof(float), shape.data(), shape.size(),
                                                     ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &value),
                 "CreateTensorWithDataAsOrtValue");
   return ValuePtr(value);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ort/buffer_pool.h"
 #include "ort/loader.h"
 
 namespace imlage {
@@ -61,6 +62,13 @@ class Session {
   // Wraps caller-owned float data (not copied; must outlive the value).
   ValuePtr WrapFloat(float* data, size_t count, const std::vector<int64_t>& shape) const;
 
+  // A reusable buffer for building an input batch in place, from this
+  // session's pool; its memory (CPU today, pinned for a GPU provider later)
+  // is whatever the pool's allocator provides. Thread-safe.
+  HostBuffer AcquireInput(size_t floats) const { return inputPool_->Acquire(floats); }
+  // Wraps the first count floats of a leased buffer (which must outlive the value).
+  ValuePtr WrapInput(const HostBuffer& buffer, size_t count, const std::vector<int64_t>& shape) const;
+
   // Runs with the given inputs (names parallel to values) and returns the
   // requested outputs converted to float. Thread-safe (ORT allows concurrent Run).
   std::vector<FloatTensor> Run(const std::vector<std::string>& inputNames,
@@ -71,6 +79,7 @@ class Session {
   const OrtApi& api_;
   OrtSession* session_ = nullptr;
   OrtMemoryInfo* memoryInfo_ = nullptr;
+  std::unique_ptr<BufferPool> inputPool_;  // internally synchronised, hence usable from const Run paths
   std::vector<TensorMeta> inputs_;
   std::vector<TensorMeta> outputs_;
   std::string provider_ = "cpu";

@@ -9,6 +9,7 @@
 // transfer (detach) it, which callers must not do while a run is pending. As
 // a guard, a run whose input buffer was detached meanwhile is rejected with
 // IMLAGE_ERR_DETACHED instead of returning results computed from it.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -54,20 +55,22 @@ class RunWorker : public PromiseWorker {
     }
     const size_t perImage = pre.OutputCount();
     const size_t chunk = fixedBatch > 0 ? static_cast<size_t>(fixedBatch) : valid.size();
-    std::vector<float> batch;
+    // Leased once for the largest chunk; Preprocess writes every float of an
+    // image's slot, so only padding rows need clearing in a reused buffer.
+    HostBuffer batch = valid.empty() ? HostBuffer() : session_->AcquireInput(chunk * perImage);
     for (size_t start = 0; start < valid.size(); start += chunk) {
       const size_t n = std::min(chunk, valid.size() - start);
       const size_t rows = fixedBatch > 0 ? chunk : n;  // a fixed batch is zero-padded
       auto t0 = Clock::now();
-      batch.assign(rows * perImage, 0.0f);
       for (size_t k = 0; k < n; ++k) {
         Preprocess(images[valid[start + k]].view, pre, batch.data() + k * perImage);
       }
+      std::fill(batch.data() + n * perImage, batch.data() + rows * perImage, 0.0f);
       auto t1 = Clock::now();
       std::vector<int64_t> shape = pre.nchw
           ? std::vector<int64_t>{static_cast<int64_t>(rows), 3, pre.height, pre.width}
           : std::vector<int64_t>{static_cast<int64_t>(rows), pre.height, pre.width, 3};
-      ValuePtr input = session_->WrapFloat(batch.data(), batch.size(), shape);
+      ValuePtr input = session_->WrapInput(batch, rows * perImage, shape);
       std::vector<FloatTensor> outputs =
           session_->Run({inputName}, {input.get()}, post.outputs);
       auto t2 = Clock::now();
