@@ -54,18 +54,7 @@ Napi::Value Addon::LoadOrt(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Addon::CreateSession(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    return QueueCreateSession(*this, info);
-  } catch (const NativeError& e) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(MakeError(env, e).Value());
-    return d.Promise();
-  } catch (const Napi::Error& e) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+  return PromiseOrRejection(info.Env(), [&] { return QueueCreateSession(*this, info); });
 }
 
 Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
@@ -80,18 +69,7 @@ Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Addon::LoadPlugin(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    return QueueLoadPlugin(*this, info);
-  } catch (const NativeError& e) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(MakeError(env, e).Value());
-    return d.Promise();
-  } catch (const Napi::Error& e) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+  return PromiseOrRejection(info.Env(), [&] { return QueueLoadPlugin(*this, info); });
 }
 
 Napi::Value Addon::SmiVersion(const Napi::CallbackInfo& info) {

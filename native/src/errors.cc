@@ -51,4 +51,10 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   throw error;
 }
 
+Napi::Value RejectedPromise(Napi::Env env, const Napi::Value& error) {
+  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+  d.Reject(error);
+  return d.Promise();
+}
+
 }  // namespace imlage

@@ -64,6 +64,24 @@ inline Napi::Error MakeError(Napi::Env env, const NativeError& e) {
   return MakeError(env, e.code(), e.what());
 }
 
+// A promise already rejected with `error` (JS thread only).
+Napi::Value RejectedPromise(Napi::Env env, const Napi::Value& error);
+
+// Runs `start`, which queues async work and returns its promise. A failure
+// thrown before the work is queued (bad arguments, closed object) becomes a
+// rejected promise too, so callers of an async function see every failure
+// the same way.
+template <typename F>
+Napi::Value PromiseOrRejection(Napi::Env env, F&& start) {
+  try {
+    return start();
+  } catch (const NativeError& e) {
+    return RejectedPromise(env, MakeError(env, e).Value());
+  } catch (const Napi::Error& e) {
+    return RejectedPromise(env, e.Value());
+  }
+}
+
 // Throws a JS TypeError with code IMLAGE_ERR_INVALID_ARGUMENT (JS thread only).
 [[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
 

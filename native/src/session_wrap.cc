@@ -22,12 +22,6 @@ Napi::Array TensorInfos(Napi::Env env, const std::vector<TensorMeta>& metas) {
   return arr;
 }
 
-Napi::Value Rejected(Napi::Env env, const Napi::Value& error) {
-  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-  d.Reject(error);
-  return d.Promise();
-}
-
 }  // namespace
 
 Napi::Function SessionWrap::DefineClass(Napi::Env env) {
@@ -81,31 +75,21 @@ void SessionWrap::ReleaseIfIdle() {
 }
 
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (closed_) return Rejected(env, MakeError(env, code::kClosed, "session is closed").Value());
-  try {
+  return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
+    if (closed_) throw NativeError(code::kClosed, "session is closed");
     Napi::Promise p = QueueRun(this, info.This().As<Napi::Object>(), session_, info);
     BeginRun();
     return p;
-  } catch (const Napi::Error& e) {
-    return Rejected(env, e.Value());
-  } catch (const NativeError& e) {
-    return Rejected(env, MakeError(env, e).Value());
-  }
+  });
 }
 
 Napi::Value SessionWrap::RunTensors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (closed_) return Rejected(env, MakeError(env, code::kClosed, "session is closed").Value());
-  try {
+  return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
+    if (closed_) throw NativeError(code::kClosed, "session is closed");
     Napi::Promise p = QueueRunTensors(this, info.This().As<Napi::Object>(), session_, info);
     BeginRun();
     return p;
-  } catch (const Napi::Error& e) {
-    return Rejected(env, e.Value());
-  } catch (const NativeError& e) {
-    return Rejected(env, MakeError(env, e).Value());
-  }
+  });
 }
 
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {

@@ -38,12 +38,6 @@ double ShortestDouble(float v) {
   return std::strtod(buf, nullptr);
 }
 
-Napi::Value Rejected(Napi::Env env, const Napi::Value& error) {
-  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-  d.Reject(error);
-  return d.Promise();
-}
-
 std::string RequireStringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsString()) ThrowTypeError(info.Env(), std::string(what) + " must be a string");
   std::string s = info[i].As<Napi::String>().Utf8Value();
@@ -251,17 +245,12 @@ void PluginWrap::MaybeFinishClose() {
 
 template <typename F>
 Napi::Value PluginWrap::Start(const Napi::CallbackInfo& info, F&& make) {
-  Napi::Env env = info.Env();
-  if (closed_) return Rejected(env, MakeError(env, code::kClosed, "plugin is closed").Value());
-  try {
+  return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
+    if (closed_) throw NativeError(code::kClosed, "plugin is closed");
     Napi::Value p = make();
     ++inflight_;
     return p;
-  } catch (const Napi::Error& e) {
-    return Rejected(env, e.Value());
-  } catch (const NativeError& e) {
-    return Rejected(env, MakeError(env, e).Value());
-  }
+  });
 }
 
 namespace {
