@@ -3,10 +3,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
 import { ImlageError, errorMessage } from '../errors.js';
 import { configDir, expandHome } from '../paths.js';
-import { TomlReader } from '../util/toml-reader.js';
+import { readTomlDocument } from '../util/toml-reader.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 
@@ -42,14 +41,7 @@ export function defaultConfigFile(): string {
 }
 
 export function parseConfig(file: string, text: string): Config {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(text) as Record<string, unknown>;
-  } catch (err) {
-    const where = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : '';
-    throw new ImlageError('IMLAGE_ERR_CONFIG', `${file}: not valid TOML${where}: ${errorMessage(err).split('\n')[0]}`);
-  }
-  const r = new TomlReader(file, doc, '', 'IMLAGE_ERR_CONFIG');
+  const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
   r.onlyKeys(['engine', 'plugins']);
   const cfg: Config = { file, pluginPaths: [], plugins: {} };
 

@@ -4,9 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
 import { ImlageError, errorMessage } from '../errors.js';
-import { TomlReader } from '../util/toml-reader.js';
+import { readTomlDocument } from '../util/toml-reader.js';
 import { parseConfigSchema, type SettingSpec } from './config-schema.js';
 import { NATIVE_KEYS, parseNativeParts, type NativeManifest } from './manifest-native.js';
 import { ONNX_KEYS, parseOnnxParts, type OnnxManifest } from './manifest-onnx.js';
@@ -51,14 +50,7 @@ const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 const COMMON_KEYS = ['name', 'version', 'kind', 'description', 'author', 'license', 'capabilities', 'default_enabled', 'isolation', 'hardware', 'config'];
 
 export function parseManifest(file: string, text: string): PluginManifest {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(text) as Record<string, unknown>;
-  } catch (err) {
-    const where = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : '';
-    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${file}: not valid TOML${where}: ${errorMessage(err).split('\n')[0]}`);
-  }
-  const r = new TomlReader(file, doc);
+  const r = readTomlDocument(file, text, 'IMLAGE_ERR_MANIFEST');
   const name = r.string('name');
   if (!NAME_RE.test(name)) r.fail('name', `"${name}" is not a valid plugin name (lowercase letters, digits, '-' and '_', starting with a letter)`);
   const kind = r.oneOf('kind', ['onnx', 'native'] as const);

@@ -1,7 +1,8 @@
 // Typed reads from a parsed TOML table. Every failure names the file and the
 // dotted key, says what was expected and what was found.
 
-import { ImlageError, type ErrorCode } from '../errors.js';
+import { parse, TomlError } from 'smol-toml';
+import { ImlageError, errorMessage, type ErrorCode } from '../errors.js';
 
 type Table = Record<string, unknown>;
 
@@ -139,4 +140,16 @@ export class TomlReader {
     }
     return v as number[];
   }
+}
+
+/** Parses a TOML document; a syntax error names the file, line and column. */
+export function readTomlDocument(file: string, text: string, code: ErrorCode): TomlReader {
+  let doc: Table;
+  try {
+    doc = parse(text) as Table;
+  } catch (err) {
+    const where = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : '';
+    throw new ImlageError(code, `${file}: not valid TOML${where}: ${errorMessage(err).split('\n')[0]}`);
+  }
+  return new TomlReader(file, doc, '', code);
 }
