@@ -30,6 +30,8 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
       {
           InstanceMethod<&SessionWrap::Run>("run"),
           InstanceMethod<&SessionWrap::RunTensors>("runTensors"),
+          InstanceMethod<&SessionWrap::Submit>("submit"),
+          InstanceMethod<&SessionWrap::Flush>("flush"),
           InstanceMethod<&SessionWrap::Close>("close"),
       });
 }
@@ -68,6 +70,7 @@ void SessionWrap::RunSettled() {
 
 void SessionWrap::ReleaseIfIdle() {
   if (!closed_ || inflight_ > 0) return;
+  if (queue_) queue_->Join();  // its thread has nothing left to do
   session_.reset();  // frees the OrtSession (workers hold no copy any more)
   std::vector<Napi::Promise::Deferred> waiters;
   waiters.swap(closeWaiters_);
@@ -92,10 +95,28 @@ Napi::Value SessionWrap::RunTensors(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
+  return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
+    if (closed_) throw NativeError(code::kClosed, "session is closed");
+    if (!queue_) {
+      queue_ = std::make_unique<BatchQueue>(session_, info.This().As<Napi::Object>(), [this] { RunSettled(); });
+    }
+    Napi::Promise p = queue_->Submit(info);
+    BeginRun();
+    return p;
+  });
+}
+
+Napi::Value SessionWrap::Flush(const Napi::CallbackInfo& info) {
+  if (queue_) queue_->Flush();
+  return info.Env().Undefined();
+}
+
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Promise::Deferred d = Napi::Promise::Deferred::New(info.Env());
   closeWaiters_.push_back(d);
   closed_ = true;
+  if (queue_) queue_->Stop();  // queued submits run at once and resolve
   ReleaseIfIdle();
   return d.Promise();
 }

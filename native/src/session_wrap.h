@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "batch_queue.h"
 #include "ort/session.h"
 
 namespace imlage {
@@ -24,6 +25,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  private:
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunTensors(const Napi::CallbackInfo& info);
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Registers a run in flight, or returns false when the session is closed.
@@ -36,6 +39,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   int inflight_ = 0;
   bool closed_ = false;
   std::vector<Napi::Promise::Deferred> closeWaiters_;
+  // submit()'s queue and batcher thread, created on the first submit. Each
+  // pending submit counts in inflight_, so close() resolves after them.
+  std::unique_ptr<BatchQueue> queue_;
 };
 
 }  // namespace imlage

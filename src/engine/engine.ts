@@ -85,6 +85,8 @@ export class Engine {
   private stopWatching?: () => void;
 
   private batchers = new Map<TaggerPlugin, Batcher<ImageInput, { res: PluginResult; t: Partial<Record<Stage, number>> }>>();
+  /** Plugins that batch natively (submit/flush) and have been submitted to. */
+  private submitters = new Set<TaggerPlugin>();
   /** Images admitted that have not reached the batchers yet (decoding, or waiting for memory). */
   private coming = 0;
   private decodeSlots: Semaphore;
@@ -296,7 +298,7 @@ export class Engine {
       if (arrived) return;
       arrived = true;
       // The last image on its way has arrived: partial batches need not wait for more.
-      if (--this.coming === 0) for (const b of this.batchers.values()) b.poke();
+      if (--this.coming === 0) this.nothingComing();
     };
     this.coming++;
     try {
@@ -316,8 +318,8 @@ export class Engine {
       const results: Record<string, PluginResult> = {};
       this.coming--;
       arrived = true;
-      const submitted = plugins.map((p) => this.batcher(p).submit(images.get(needKey(p.decodeNeed(this.mode)))!));
-      if (this.coming === 0) for (const b of this.batchers.values()) b.poke();
+      const submitted = plugins.map((p) => this.submit(p, images.get(needKey(p.decodeNeed(this.mode)))!));
+      if (this.coming === 0) this.nothingComing();
       await Promise.all(submitted.map(async (sub, k) => {
         const { result, queueMs, batchSize } = await sub;
         const p = plugins[k]!;
@@ -363,6 +365,25 @@ export class Engine {
       images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
     }));
     return images;
+  }
+
+  /** No image is on its way: partial batches go now instead of waiting for company. */
+  private nothingComing(): void {
+    for (const b of this.batchers.values()) b.poke();
+    for (const p of this.submitters) p.flush?.();
+  }
+
+  /** One image to a plugin's batching: its own native queue when it has one, else a JS Batcher. */
+  private async submit(p: TaggerPlugin, image: ImageInput): Promise<{ result: { res: PluginResult; t: Partial<Record<Stage, number>> }; queueMs: number; batchSize: number }> {
+    if (!p.submit) return this.batcher(p).submit(image);
+    this.submitters.add(p);
+    const sub = p.submit(image, this.mode, this.overrides.get(p.name)!, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs });
+    const { result, queueMs, batchSize, timing } = await sub;
+    const n = batchSize;
+    const t: Partial<Record<Stage, number>> = timing
+      ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
+      : {};
+    return { result: { res: result, t }, queueMs, batchSize };
   }
 
   private batcher(p: TaggerPlugin) {

@@ -5,10 +5,10 @@
 import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
+import type { ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
 import type { OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
-import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult } from './types.js';
 
 export interface PluginLoadContext {
@@ -129,23 +129,39 @@ export class OnnxPlugin implements TaggerPlugin {
     try {
       const { results, timing } = await this.session.run(images, this.preprocessSpec(mode), this.postprocessSpec(o));
       const share = Math.round((timing.inferenceMs / Math.max(1, images.length)) * 100) / 100;
-      const { labels, exclude } = this.manifest.output;
-      const topK = o.topK ?? this.manifest.output.topK;
-      const out = results.map((r): PluginResult => {
-        if (r.error) return { error: r.error };
-        const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
-        return {
-          tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
-          model: this.model,
-          version: this.manifest.version,
-          inference_time_ms: share,
-        };
-      });
-      return { results: out, timing };
+      return { results: results.map((r) => this.toResult(r, share, o)), timing };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
       return { results: images.map(() => ({ error })) };
     }
+  }
+
+  /** One image through the session's native batching queue; a failure fails this image only. */
+  async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
+    try {
+      const { result, queueMs, batchSize, timing } = await this.session.submit(image, this.preprocessSpec(mode), this.postprocessSpec(o), opts);
+      const share = Math.round((timing.inferenceMs / Math.max(1, batchSize)) * 100) / 100;
+      return { result: this.toResult(result, share, o), queueMs, batchSize, timing };
+    } catch (err) {
+      return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
+    }
+  }
+
+  flush(): void {
+    this.session.flush();
+  }
+
+  private toResult(r: ImageResult, share: number, o: ScoreOverrides): PluginResult {
+    if (r.error) return { error: r.error };
+    const { labels, exclude } = this.manifest.output;
+    const topK = o.topK ?? this.manifest.output.topK;
+    const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
+    return {
+      tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
+      model: this.model,
+      version: this.manifest.version,
+      inference_time_ms: share,
+    };
   }
 
   close(): Promise<void> {

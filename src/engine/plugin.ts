@@ -21,6 +21,21 @@ export interface PluginRun {
   timing?: RunTiming;
 }
 
+/** One image's result from a plugin that batches natively (see TaggerPlugin.submit). */
+export interface PluginSubmitted {
+  result: PluginResult;
+  /** Time from submit until its batch started. */
+  queueMs: number;
+  batchSize: number;
+  /** The whole batch's timing (absent when the plugin failed before running it). */
+  timing?: RunTiming;
+}
+
+export interface BatchOptions {
+  maxBatch: number;
+  maxDelayMs: number;
+}
+
 export interface TaggerPlugin {
   readonly name: string;
   readonly manifest: PluginManifest;
@@ -32,6 +47,14 @@ export interface TaggerPlugin {
   decodeNeed(mode: PreprocessMode): DecodeNeed;
   /** Never rejects: a failure becomes each image's { error }. Timing covers the whole batch. */
   run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun>;
+  /**
+   * Optional dynamic batching done by the plugin itself (native queue and
+   * thread): the engine submits each image here instead of to its JS
+   * Batcher. Never rejects, like run().
+   */
+  submit?(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted>;
+  /** With submit: run whatever is queued now (no more images are coming). */
+  flush?(): void;
   /** Waits for runs in flight, then frees everything. */
   close(): Promise<void>;
 }

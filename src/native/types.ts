@@ -105,6 +105,23 @@ export interface RunResult {
   timing: RunTiming;
 }
 
+export interface SubmitOptions {
+  /** A batch goes as soon as this many requests with the same specs are queued. */
+  maxBatch: number;
+  /** ...or once the oldest has waited this long. */
+  maxDelayMs: number;
+}
+
+export interface Submitted {
+  result: ImageResult;
+  /** Time from submit() until its batch started. */
+  queueMs: number;
+  /** Images in the batch this one ran in. */
+  batchSize: number;
+  /** The whole batch's timing (divide by batchSize for this image's share). */
+  timing: RunTiming;
+}
+
 export interface RawTensor {
   data: Float32Array;
   shape: number[];
@@ -119,9 +136,22 @@ export interface NativeSession {
   readonly warnings: string[];
   /** Preprocess, infer and postprocess a batch on native threads. */
   run(images: ImageInput[], pre: PreprocessSpec, post: PostprocessSpec): Promise<RunResult>;
+  /**
+   * Queues one image for native dynamic batching: a batcher thread per
+   * session runs requests with equal specs together once maxBatch are
+   * queued, the oldest has waited maxDelayMs, or flush() was called.
+   * The image's buffer must not be transferred until the promise settles.
+   */
+  submit(image: ImageInput, pre: PreprocessSpec, post: PostprocessSpec, opts: SubmitOptions): Promise<Submitted>;
+  /** Runs whatever is queued now without waiting for company (no more images are coming). */
+  flush(): void;
   /** Plain float32 inference, for numerics checks. */
   runTensors(inputs: Record<string, RawTensor>): Promise<Record<string, RawTensor>>;
-  /** Waits for runs in flight, then frees the session. Later calls reject. */
+  /**
+   * Refuses new work; queued submits run at once and resolve. Waits for
+   * runs and submits in flight, then frees the session. Later calls reject
+   * with IMLAGE_ERR_CLOSED.
+   */
   close(): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
 // library can be loaded only once per process.)
 
 import type { ImageInput } from '../native/types.js';
-import type { DecodeNeed, PluginRun, ScoreOverrides, TaggerPlugin } from '../engine/plugin.js';
+import type { BatchOptions, DecodeNeed, PluginRun, PluginSubmitted, ScoreOverrides, TaggerPlugin } from '../engine/plugin.js';
 import type { PluginManifest, PreprocessMode } from './manifest.js';
 
 export class PluginHandle implements TaggerPlugin {
@@ -51,6 +51,30 @@ export class PluginHandle implements TaggerPlugin {
     } finally {
       if (--this.inFlight === 0) this.idle?.();
     }
+  }
+
+  /** Present when the current instance batches natively; calls are gated like run(). */
+  get submit(): TaggerPlugin['submit'] {
+    if (!this.current.submit) return undefined;
+    return async (image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> => {
+      // No await before the instance's submit when no reload is waiting:
+      // the image is queued synchronously, before the caller's flush().
+      while (this.gate) await this.gate;
+      this.inFlight++;
+      try {
+        const current = this.current;
+        if (current.submit) return await current.submit(image, mode, o, opts);
+        // Reloaded as a plugin without its own batching: run this image alone.
+        const { results, timing } = await current.run([image], mode, o);
+        return { result: results[0]!, queueMs: 0, batchSize: 1, timing };
+      } finally {
+        if (--this.inFlight === 0) this.idle?.();
+      }
+    };
+  }
+
+  get flush(): TaggerPlugin['flush'] {
+    return this.current.flush ? () => this.current.flush?.() : undefined;
   }
 
   /**

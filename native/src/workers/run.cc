@@ -38,52 +38,13 @@ class RunWorker : public PromiseWorker {
   std::vector<HeldImage> images;
   PreprocessSpec pre;
   PostprocessSpec post;
-  std::string inputName;
-  int64_t fixedBatch = 0;  // 0: the model's batch dimension is dynamic
+  RunPlan plan;
 
  protected:
   void Work() override {
-    results_.resize(images.size());
-    std::vector<size_t> valid;
-    for (size_t i = 0; i < images.size(); ++i) {
-      if (images[i].error.empty()) images[i].error = ValidateImage(images[i].view, pre);
-      if (images[i].error.empty()) {
-        valid.push_back(i);
-      } else {
-        results_[i].error = images[i].error;
-      }
-    }
-    const size_t perImage = pre.OutputCount();
-    const size_t chunk = fixedBatch > 0 ? static_cast<size_t>(fixedBatch) : valid.size();
-    // Leased once for the largest chunk; Preprocess writes every float of an
-    // image's slot, so only padding rows need clearing in a reused buffer.
-    HostBuffer batch = valid.empty() ? HostBuffer() : session_->AcquireInput(chunk * perImage);
-    for (size_t start = 0; start < valid.size(); start += chunk) {
-      const size_t n = std::min(chunk, valid.size() - start);
-      const size_t rows = fixedBatch > 0 ? chunk : n;  // a fixed batch is zero-padded
-      auto t0 = Clock::now();
-      for (size_t k = 0; k < n; ++k) {
-        Preprocess(images[valid[start + k]].view, pre, batch.data() + k * perImage);
-      }
-      std::fill(batch.data() + n * perImage, batch.data() + rows * perImage, 0.0f);
-      auto t1 = Clock::now();
-      std::vector<int64_t> shape = pre.nchw
-          ? std::vector<int64_t>{static_cast<int64_t>(rows), 3, pre.height, pre.width}
-          : std::vector<int64_t>{static_cast<int64_t>(rows), pre.height, pre.width, 3};
-      ValuePtr input = session_->WrapInput(batch, rows * perImage, shape);
-      std::vector<FloatTensor> outputs =
-          session_->Run({inputName}, {input.get()}, post.outputs);
-      auto t2 = Clock::now();
-      std::vector<const FloatTensor*> views;
-      for (const auto& t : outputs) views.push_back(&t);
-      for (size_t k = 0; k < n; ++k) {
-        results_[valid[start + k]] = Postprocess(views, static_cast<int64_t>(k), post);
-      }
-      auto t3 = Clock::now();
-      preprocessMs_ += Ms(t0, t1);
-      inferenceMs_ += Ms(t1, t2);
-      postprocessMs_ += Ms(t2, t3);
-    }
+    std::vector<HeldImage*> held;
+    for (HeldImage& image : images) held.push_back(&image);
+    RunImages(*session_, held, pre, post, plan, results_, timing_);
   }
 
   Napi::Value Result() override {
@@ -97,31 +58,11 @@ class RunWorker : public PromiseWorker {
     }
     Napi::Array results = Napi::Array::New(env, results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
-      const ImageScores& r = results_[i];
-      Napi::Object o = Napi::Object::New(env);
-      Napi::Float32Array scores = Napi::Float32Array::New(env, r.scores.size());
-      if (!r.scores.empty()) {
-        std::memcpy(scores.Data(), r.scores.data(), r.scores.size() * sizeof(float));
-      }
-      o.Set("scores", scores);
-      Napi::Array top = Napi::Array::New(env, r.top.size());
-      for (size_t k = 0; k < r.top.size(); ++k) {
-        Napi::Object entry = Napi::Object::New(env);
-        entry.Set("index", Napi::Number::New(env, static_cast<double>(r.top[k].index)));
-        entry.Set("score", Napi::Number::New(env, r.top[k].score));
-        top.Set(static_cast<uint32_t>(k), entry);
-      }
-      o.Set("top", top);
-      if (!r.error.empty()) o.Set("error", r.error);
-      results.Set(static_cast<uint32_t>(i), o);
+      results.Set(static_cast<uint32_t>(i), ScoresToJs(env, results_[i]));
     }
-    Napi::Object timing = Napi::Object::New(env);
-    timing.Set("preprocessMs", preprocessMs_);
-    timing.Set("inferenceMs", inferenceMs_);
-    timing.Set("postprocessMs", postprocessMs_);
     Napi::Object out = Napi::Object::New(env);
     out.Set("results", results);
-    out.Set("timing", timing);
+    out.Set("timing", TimingToJs(env, timing_));
     return out;
   }
 
@@ -135,9 +76,7 @@ class RunWorker : public PromiseWorker {
   Napi::ObjectReference self_;  // keeps the session object (and wrap_) alive
   std::shared_ptr<Session> session_;
   std::vector<ImageScores> results_;
-  double preprocessMs_ = 0;
-  double inferenceMs_ = 0;
-  double postprocessMs_ = 0;
+  BatchTiming timing_;
 };
 
 std::string ShapeString(const std::vector<int64_t>& shape) {
@@ -148,17 +87,83 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Session> session,
-                       const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::vector<HeldImage> images = ReadImages(info[0]);
-  PreprocessSpec pre = ReadPreprocessSpec(info[1]);
-  PostprocessSpec post = ReadPostprocessSpec(info[2]);
+void RunImages(const Session& session, const std::vector<HeldImage*>& images,
+               const PreprocessSpec& pre, const PostprocessSpec& post, const RunPlan& plan,
+               std::vector<ImageScores>& results, BatchTiming& timing) {
+  results.assign(images.size(), ImageScores());
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (images[i]->error.empty()) images[i]->error = ValidateImage(images[i]->view, pre);
+    if (images[i]->error.empty()) {
+      valid.push_back(i);
+    } else {
+      results[i].error = images[i]->error;
+    }
+  }
+  const size_t perImage = pre.OutputCount();
+  const size_t chunk = plan.fixedBatch > 0 ? static_cast<size_t>(plan.fixedBatch) : valid.size();
+  // Leased once for the largest chunk; Preprocess writes every float of an
+  // image's slot, so only padding rows need clearing in a reused buffer.
+  HostBuffer batch = valid.empty() ? HostBuffer() : session.AcquireInput(chunk * perImage);
+  for (size_t start = 0; start < valid.size(); start += chunk) {
+    const size_t n = std::min(chunk, valid.size() - start);
+    const size_t rows = plan.fixedBatch > 0 ? chunk : n;  // a fixed batch is zero-padded
+    auto t0 = Clock::now();
+    for (size_t k = 0; k < n; ++k) {
+      Preprocess(images[valid[start + k]]->view, pre, batch.data() + k * perImage);
+    }
+    std::fill(batch.data() + n * perImage, batch.data() + rows * perImage, 0.0f);
+    auto t1 = Clock::now();
+    std::vector<int64_t> shape = pre.nchw
+        ? std::vector<int64_t>{static_cast<int64_t>(rows), 3, pre.height, pre.width}
+        : std::vector<int64_t>{static_cast<int64_t>(rows), pre.height, pre.width, 3};
+    ValuePtr input = session.WrapInput(batch, rows * perImage, shape);
+    std::vector<FloatTensor> outputs = session.Run({plan.inputName}, {input.get()}, post.outputs);
+    auto t2 = Clock::now();
+    std::vector<const FloatTensor*> views;
+    for (const auto& t : outputs) views.push_back(&t);
+    for (size_t k = 0; k < n; ++k) {
+      results[valid[start + k]] = Postprocess(views, static_cast<int64_t>(k), post);
+    }
+    auto t3 = Clock::now();
+    timing.preprocessMs += Ms(t0, t1);
+    timing.inferenceMs += Ms(t1, t2);
+    timing.postprocessMs += Ms(t2, t3);
+  }
+}
 
-  if (session->inputs().empty()) {
+Napi::Object ScoresToJs(Napi::Env env, const ImageScores& r) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Float32Array scores = Napi::Float32Array::New(env, r.scores.size());
+  if (!r.scores.empty()) {
+    std::memcpy(scores.Data(), r.scores.data(), r.scores.size() * sizeof(float));
+  }
+  o.Set("scores", scores);
+  Napi::Array top = Napi::Array::New(env, r.top.size());
+  for (size_t k = 0; k < r.top.size(); ++k) {
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("index", Napi::Number::New(env, static_cast<double>(r.top[k].index)));
+    entry.Set("score", Napi::Number::New(env, r.top[k].score));
+    top.Set(static_cast<uint32_t>(k), entry);
+  }
+  o.Set("top", top);
+  if (!r.error.empty()) o.Set("error", r.error);
+  return o;
+}
+
+Napi::Object TimingToJs(Napi::Env env, const BatchTiming& t) {
+  Napi::Object timing = Napi::Object::New(env);
+  timing.Set("preprocessMs", t.preprocessMs);
+  timing.Set("inferenceMs", t.inferenceMs);
+  timing.Set("postprocessMs", t.postprocessMs);
+  return timing;
+}
+
+RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSpec& post) {
+  if (session.inputs().empty()) {
     throw NativeError(code::kUnsupportedModel, "the model has no inputs");
   }
-  const TensorMeta& input = session->inputs()[0];
+  const TensorMeta& input = session.inputs()[0];
   const auto& s = input.shape;
   const bool rank4 = s.size() == 4;
   auto fits = [](int64_t dim, int64_t want) { return dim < 0 || dim == want; };
@@ -172,26 +177,38 @@ Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Ses
                                     : "[N," + std::to_string(pre.height) + "," + std::to_string(pre.width) + ",3]"));
   }
   if (post.outputs.empty()) {
-    if (session->outputs().empty()) throw NativeError(code::kUnsupportedModel, "the model has no outputs");
-    post.outputs.push_back(session->outputs()[0].name);
+    if (session.outputs().empty()) throw NativeError(code::kUnsupportedModel, "the model has no outputs");
+    post.outputs.push_back(session.outputs()[0].name);
   }
   for (const std::string& name : post.outputs) {
     bool found = false;
-    for (const auto& o : session->outputs()) found = found || o.name == name;
+    for (const auto& o : session.outputs()) found = found || o.name == name;
     if (!found) {
       std::string names;
-      for (const auto& o : session->outputs()) names += (names.empty() ? "" : ", ") + o.name;
+      for (const auto& o : session.outputs()) names += (names.empty() ? "" : ", ") + o.name;
       throw NativeError(code::kInvalidArgument,
                         "postprocess.outputs names '" + name + "', but the model's outputs are: " + names);
     }
   }
+  RunPlan plan;
+  plan.inputName = input.name;
+  plan.fixedBatch = s[0] > 0 ? s[0] : 0;
+  return plan;
+}
+
+Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Session> session,
+                       const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<HeldImage> images = ReadImages(info[0]);
+  PreprocessSpec pre = ReadPreprocessSpec(info[1]);
+  PostprocessSpec post = ReadPostprocessSpec(info[2]);
+  RunPlan plan = PlanRun(*session, pre, post);
 
   auto* worker = new RunWorker(env, wrap, self, std::move(session));
   worker->images = std::move(images);
   worker->pre = pre;
   worker->post = std::move(post);
-  worker->inputName = input.name;
-  worker->fixedBatch = s[0] > 0 ? s[0] : 0;
+  worker->plan = std::move(plan);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -6,7 +6,10 @@
 
 #include <memory>
 
+#include "js_args.h"
 #include "ort/session.h"
+#include "postprocess.h"
+#include "preprocess.h"
 
 namespace imlage {
 
@@ -20,5 +23,31 @@ Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Ses
                        const Napi::CallbackInfo& info);
 Napi::Promise QueueRunTensors(SessionWrap* wrap, Napi::Object self,
                               std::shared_ptr<Session> session, const Napi::CallbackInfo& info);
+
+// What a run needs beyond its specs, checked against the model (JS thread;
+// throws NativeError). Fills post.outputs with the first output when empty.
+struct RunPlan {
+  std::string inputName;
+  int64_t fixedBatch = 0;  // 0: the model's batch dimension is dynamic
+};
+RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSpec& post);
+
+struct BatchTiming {
+  double preprocessMs = 0;
+  double inferenceMs = 0;
+  double postprocessMs = 0;
+};
+
+// Any thread: preprocess, infer and postprocess images as one batch (or
+// chunks of a fixed batch). Only each image's view and error are touched,
+// never its JS reference. A malformed image fails alone (results[i].error);
+// a failure of the whole batch throws NativeError.
+void RunImages(const Session& session, const std::vector<HeldImage*>& images,
+               const PreprocessSpec& pre, const PostprocessSpec& post, const RunPlan& plan,
+               std::vector<ImageScores>& results, BatchTiming& timing);
+
+// JS thread: one ImageResult / RunTiming object.
+Napi::Object ScoresToJs(Napi::Env env, const ImageScores& r);
+Napi::Object TimingToJs(Napi::Env env, const BatchTiming& t);
 
 }  // namespace imlage

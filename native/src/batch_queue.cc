@@ -1,0 +1,274 @@
+#include "batch_queue.h"
+
+#include <cstring>
+
+#include "errors.h"
+
+namespace imlage {
+namespace {
+
+double Ms(BatchQueue::Clock::time_point a, BatchQueue::Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+void AppendBits(std::string& key, double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  key += std::to_string(bits);
+  key += ',';
+}
+
+// Requests batch together only when every field of both specs is equal.
+std::string SpecKey(const PreprocessSpec& pre, const PostprocessSpec& post) {
+  std::string key;
+  key += std::to_string(pre.width) + ',' + std::to_string(pre.height) + ',' + (pre.nchw ? 'c' : 'h') +
+         (pre.bgr ? 'b' : 'r') + std::to_string(static_cast<int>(pre.resize)) + (pre.normalizeFirst ? 'n' : 'r') + ',';
+  AppendBits(key, pre.scale);
+  for (int c = 0; c < 3; ++c) AppendBits(key, pre.mean[c]);
+  for (int c = 0; c < 3; ++c) AppendBits(key, pre.std[c]);
+  key += std::to_string(static_cast<int>(post.activation)) + ',' + std::to_string(static_cast<int>(post.reduce)) + ',';
+  AppendBits(key, post.threshold);
+  key += std::to_string(post.topK) + ';';
+  for (const std::string& o : post.outputs) key += std::to_string(o.size()) + ':' + o;
+  return key;
+}
+
+double ReadNumber(const Napi::Object& opts, const char* name, double min, double max) {
+  Napi::Value v = opts.Get(name);
+  if (!v.IsNumber()) {
+    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " must be a number");
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= min && d <= max)) {
+    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " is out of range");
+  }
+  return d;
+}
+
+// At teardown a request's JS handles belong to an environment that is going
+// away: leave them to it rather than delete them late.
+void Forget(BatchQueue::Request& r) { r.image.data.SuppressDestruct(); }
+
+}  // namespace
+
+BatchQueue::BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std::function<void()> onSettled)
+    : session_(std::move(session)), onSettled_(std::move(onSettled)), self_(Napi::Weak(self)) {}
+
+BatchQueue::~BatchQueue() {
+  Abort();
+  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
+  tsfnLive_ = false;
+  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
+  hookAdded_ = false;
+  for (Batch* b : undelivered_) {
+    for (auto& r : *b) Forget(*r);
+    delete b;
+  }
+  for (auto& r : queue_) Forget(*r);
+}
+
+void BatchQueue::Abort() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborting_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BatchQueue::CleanupHook(void* arg) {
+  auto* self = static_cast<BatchQueue*>(arg);
+  self->hookAdded_ = false;  // napi removes a hook once it has run
+  self->Abort();
+}
+
+Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto r = std::make_unique<Request>(ReadImage(info[0]), Napi::Promise::Deferred::New(env));
+  r->pre = ReadPreprocessSpec(info[1]);
+  r->post = ReadPostprocessSpec(info[2]);
+  r->plan = PlanRun(*session_, r->pre, r->post);
+  if (!info[3].IsObject()) throw NativeError(code::kInvalidArgument, "submit options must be an object");
+  Napi::Object opts = info[3].As<Napi::Object>();
+  r->maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
+  r->maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
+  r->key = SpecKey(r->pre, r->post);
+  r->at = Clock::now();
+
+  if (!thread_.joinable()) {
+    env_ = env;
+    if (!tsfnLive_) {
+      tsfnAlive_ = std::make_shared<bool>(true);
+      tsfn_ = Tsfn::New(env, "imlage.session.submit", 0, 1, this,
+                        [](Napi::Env, std::shared_ptr<bool>* alive, BatchQueue*) {
+                          **alive = false;
+                          delete alive;
+                        },
+                        new std::shared_ptr<bool>(tsfnAlive_));
+      tsfnLive_ = true;
+      tsfn_.Unref(env);
+    }
+    // Registered after the TSFN's own hook, so it runs first (hooks run in
+    // reverse order): the thread is joined while the TSFN still exists.
+    if (napi_add_env_cleanup_hook(env, &BatchQueue::CleanupHook, this) != napi_ok) {
+      throw NativeError(code::kRuntime, "could not register a cleanup hook");
+    }
+    hookAdded_ = true;
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  Napi::Promise promise = r->deferred.Promise();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    r->seq = nextSeq_++;
+    queue_.push_back(std::move(r));
+  }
+  cv_.notify_one();
+  if (pending_++ == 0) {
+    tsfn_.Ref(env);
+    self_.Ref();
+  }
+  return promise;
+}
+
+void BatchQueue::Flush() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flushSeq_ = nextSeq_;
+  }
+  cv_.notify_one();
+}
+
+void BatchQueue::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+}
+
+void BatchQueue::Join() {
+  Stop();
+  if (thread_.joinable()) thread_.join();
+  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
+  tsfnLive_ = false;
+  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
+  hookAdded_ = false;
+  session_.reset();
+}
+
+void BatchQueue::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (aborting_) return;
+    if (queue_.empty()) {
+      if (stopping_) return;
+      cv_.wait(lock);
+      continue;
+    }
+    const Request& head = *queue_.front();
+    size_t same = 0;
+    for (const auto& q : queue_) {
+      if (q->key == head.key && ++same >= head.maxBatch) break;
+    }
+    const bool ready = same >= head.maxBatch || head.seq < flushSeq_ || stopping_;
+    const Clock::time_point deadline =
+        head.at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(head.maxDelayMs));
+    if (!ready && Clock::now() < deadline) {
+      cv_.wait_until(lock, deadline);
+      continue;
+    }
+    auto* batch = new Batch();
+    const std::string key = head.key;
+    const size_t maxBatch = head.maxBatch;
+    for (auto it = queue_.begin(); it != queue_.end() && batch->size() < maxBatch;) {
+      if ((*it)->key == key) {
+        batch->push_back(std::move(*it));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+
+    const Clock::time_point t0 = Clock::now();
+    std::vector<HeldImage*> images;
+    for (auto& r : *batch) {
+      r->queueMs = Ms(r->at, t0);
+      r->batchSize = batch->size();
+      images.push_back(&r->image);
+    }
+    const Request& first = *batch->front();
+    std::string errorCode;
+    std::string errorMessage;
+    try {
+      std::vector<ImageScores> results;
+      BatchTiming timing;
+      RunImages(*session_, images, first.pre, first.post, first.plan, results, timing);
+      for (size_t k = 0; k < batch->size(); ++k) {
+        (*batch)[k]->result = std::move(results[k]);
+        (*batch)[k]->timing = timing;
+      }
+    } catch (const NativeError& e) {
+      errorCode = e.code();
+      errorMessage = e.what();
+    } catch (const std::exception& e) {
+      errorCode = code::kOrt;
+      errorMessage = e.what();
+    }
+    if (!errorCode.empty()) {
+      for (auto& r : *batch) {
+        r->errorCode = errorCode;
+        r->errorMessage = errorMessage;
+      }
+    }
+    // The queue is unbounded, so this never blocks.
+    const napi_status status = tsfn_.BlockingCall(batch);
+    lock.lock();
+    if (status != napi_ok) undelivered_.push_back(batch);  // teardown: the destructor forgets it
+  }
+}
+
+void BatchQueue::CallJs(Napi::Env env, Napi::Function, BatchQueue* self, Batch* batch) {
+  if (env == nullptr) {
+    // The TSFN is being torn down with the environment; self may be gone.
+    for (auto& r : *batch) Forget(*r);
+    delete batch;
+    return;
+  }
+  self->Deliver(env, *batch);
+  delete batch;
+}
+
+void BatchQueue::Deliver(Napi::Env env, Batch& batch) {
+  for (auto& r : batch) {
+    Napi::HandleScope scope(env);
+    try {
+      if (!r->errorCode.empty()) {
+        r->deferred.Reject(MakeError(env, r->errorCode, r->errorMessage).Value());
+      } else if (IsDetached(r->image.data)) {
+        r->deferred.Reject(MakeError(env, code::kDetached,
+                                     "an image buffer was detached (transferred) while it was queued; "
+                                     "do not transfer buffers passed to submit()")
+                               .Value());
+      } else {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("result", ScoresToJs(env, r->result));
+        out.Set("queueMs", r->queueMs);
+        out.Set("batchSize", static_cast<double>(r->batchSize));
+        out.Set("timing", TimingToJs(env, r->timing));
+        r->deferred.Resolve(out);
+      }
+    } catch (const Napi::Error& e) {
+      r->deferred.Reject(e.Value());
+    }
+    r.reset();  // deletes the image reference, on the JS thread
+    if (--pending_ == 0) {
+      tsfn_.Unref(env);
+      self_.Unref();
+    }
+    onSettled_();
+  }
+}
+
+}  // namespace imlage
