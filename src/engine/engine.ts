@@ -126,7 +126,7 @@ export class Engine {
     const mode = options.mode ?? config.mode ?? 'exact';
     const threadOpts: ThreadOptions = { ...options.threads };
     threadOpts.ortThreads ??= options.intraOpThreads ?? (config.intraOpThreads || undefined);
-    const threads = planThreads(threadOpts, options.plugins?.length ?? 2);
+    const threads = planThreads(threadOpts);
     applyThreads(threads);
     const manager = new PluginManager({
       dirs: [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])],
@@ -159,7 +159,7 @@ export class Engine {
     names.splice(0, names.length, ...usable);
     const loaded = names.map((n) => manager.active(n));
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}, ${ortChoice.reason}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
-    log(describeThreads(threads));
+    log(describeThreads(threads, names.length));
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);
 
     const overrides = new Map<string, ScoreOverrides>();

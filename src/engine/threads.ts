@@ -22,17 +22,15 @@ export interface ThreadBudget {
   ortThreads: number;
   /** libuv's pool: decodes and inference calls both wait on it. */
   uvThreads: number;
-  /** true when libuv's pool is smaller than decoders + one per plugin. */
-  uvTooSmall: boolean;
 }
 
-export function planThreads(o: ThreadOptions, plugins: number): ThreadBudget {
+export function planThreads(o: ThreadOptions): ThreadBudget {
   const cores = Math.max(1, availableParallelism());
   const decoders = o.decoders ?? cores;
   const vipsThreads = o.vipsThreads ?? 1;
   const ortThreads = o.ortThreads ?? cores;
   const uvThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return { cores, decoders, vipsThreads, ortThreads, uvThreads, uvTooSmall: uvThreads < decoders + plugins };
+  return { cores, decoders, vipsThreads, ortThreads, uvThreads };
 }
 
 /** libvips' threads per operation are process-wide: set them once per engine. */
@@ -40,10 +38,12 @@ export function applyThreads(b: ThreadBudget): void {
   sharp.concurrency(b.vipsThreads);
 }
 
-export function describeThreads(b: ThreadBudget): string {
+/** `plugins`: how many the engine runs, each of which can hold a libuv thread during a call. */
+export function describeThreads(b: ThreadBudget, plugins: number): string {
+  const tooSmall = b.uvThreads < b.decoders + plugins;
   return `threads: ${b.cores} cores; ${b.decoders} decoders x ${b.vipsThreads} libvips thread(s); ` +
     `ONNX Runtime ${b.ortThreads} per model; libuv pool ${b.uvThreads}` +
-    (b.uvTooSmall ? ` (smaller than decoders + models: set UV_THREADPOOL_SIZE=${b.decoders + 4})` : '');
+    (tooSmall ? ` (smaller than decoders + models: set UV_THREADPOOL_SIZE=${b.decoders + 4})` : '');
 }
 
 /**
