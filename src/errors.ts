@@ -17,7 +17,16 @@ export type ErrorCode =
   | 'IMLAGE_ERR_INPUT'
   | 'IMLAGE_ERR_PLUGIN_LIBRARY'
   | 'IMLAGE_ERR_PLUGIN_CRASHED'
-  | 'IMLAGE_ERR_PLUGIN_TIMEOUT';
+  | 'IMLAGE_ERR_PLUGIN_TIMEOUT'
+  // A native plugin refused at load (native/src/plugin/loader.cc, plugin.cc), and a failing call.
+  | 'IMLAGE_ERR_PLUGIN_NOT_FOUND'
+  | 'IMLAGE_ERR_PLUGIN_LOAD'
+  | 'IMLAGE_ERR_PLUGIN_NO_INIT'
+  | 'IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR'
+  | 'IMLAGE_ERR_PLUGIN_VERSION'
+  | 'IMLAGE_ERR_PLUGIN_INIT'
+  | 'IMLAGE_ERR_PLUGIN_CALL'
+  | 'IMLAGE_ERR_STDOUT';
 
 export class ImlageError extends Error {
   readonly code: ErrorCode;
@@ -26,6 +35,24 @@ export class ImlageError extends Error {
     this.name = 'ImlageError';
     this.code = code;
   }
+}
+
+/** The IMLAGE_ERR_* code an error carries (ImlageError, or a native Error with `code`), if any. */
+export function errorCode(err: unknown): ErrorCode | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('IMLAGE_ERR_') ? (code as ErrorCode) : undefined;
+}
+
+const PLUGIN_LOAD_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IMLAGE_ERR_PLUGIN_NOT_FOUND', 'IMLAGE_ERR_PLUGIN_LOAD', 'IMLAGE_ERR_PLUGIN_NO_INIT', 'IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR',
+  'IMLAGE_ERR_PLUGIN_VERSION', 'IMLAGE_ERR_PLUGIN_INIT', 'IMLAGE_ERR_PLUGIN_CALL', 'IMLAGE_ERR_PLUGIN_CRASHED',
+  'IMLAGE_ERR_PLUGIN_TIMEOUT', 'IMLAGE_ERR_PLUGIN_LIBRARY',
+]);
+
+/** A plugin that could not be loaded or run (not a usage error). */
+export function isPluginLoadFailure(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && PLUGIN_LOAD_CODES.has(code);
 }
 
 export function errorMessage(err: unknown): string {

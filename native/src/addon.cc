@@ -1,5 +1,5 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
-// loadPlugin and smiVersion. All
+// loadPlugin, smiVersion and divertStdout. All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
@@ -28,6 +28,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::Preprocess>("preprocess"),
                            InstanceMethod<&Addon::LoadPlugin>("loadPlugin"),
                            InstanceMethod<&Addon::SmiVersion>("smiVersion"),
+                           InstanceMethod<&Addon::DivertStdout>("divertStdout"),
                        });
 }
 
@@ -71,6 +72,8 @@ Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
 Napi::Value Addon::LoadPlugin(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&] { return QueueLoadPlugin(*this, info); });
 }
+
+Napi::Value Addon::DivertStdout(const Napi::CallbackInfo& info) { return imlage::DivertStdout(info); }
 
 Napi::Value Addon::SmiVersion(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());

@@ -52,7 +52,7 @@ void ReadTriple(const Napi::Object& obj, const char* key, double out[3], bool no
 
 }  // namespace
 
-HeldImage ReadImage(const Napi::Value& value) {
+HeldImage ReadImage(const Napi::Value& value, PixelCopy copy) {
   HeldImage held;
   if (!value.IsObject()) {
     held.error = "image must be an object {data, width, height, channels}";
@@ -80,20 +80,39 @@ HeldImage ReadImage(const Napi::Value& value) {
     held.error = "image.width, image.height and image.channels must be non-negative integers";
     return held;
   }
+  const int64_t originalWidth = obj.Has("originalWidth") ? num("originalWidth") : 0;
+  const int64_t originalHeight = obj.Has("originalHeight") ? num("originalHeight") : 0;
+  if (originalWidth < 0 || originalHeight < 0) {
+    held.error = "image.originalWidth and image.originalHeight must be non-negative integers";
+    return held;
+  }
+  held.originalWidth = static_cast<uint32_t>(originalWidth);
+  held.originalHeight = static_cast<uint32_t>(originalHeight);
   Napi::TypedArray array = data.As<Napi::TypedArray>();
+  if (array.ArrayBuffer().IsDetached()) {
+    held.error = "image.data's ArrayBuffer is detached (it was transferred); pass pixels that stay put";
+    return held;
+  }
   held.view.length = array.ByteLength();
   // Data() of a zero-length array may be null; ValidateImage reports the size.
-  held.view.data = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-  held.data = Napi::Persistent(array.As<Napi::Object>());
+  const uint8_t* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data());
+  if (pixels != nullptr) pixels += array.ByteOffset();
+  if (copy == PixelCopy::kCopy) {
+    if (pixels != nullptr) held.owned.assign(pixels, pixels + held.view.length);
+    held.view.data = held.owned.empty() ? nullptr : held.owned.data();
+  } else {
+    held.view.data = pixels;
+    held.data = Napi::Persistent(array.As<Napi::Object>());
+  }
   return held;
 }
 
-std::vector<HeldImage> ReadImages(const Napi::Value& value) {
+std::vector<HeldImage> ReadImages(const Napi::Value& value, PixelCopy copy) {
   if (!value.IsArray()) ThrowTypeError(value.Env(), "images must be an array");
   Napi::Array arr = value.As<Napi::Array>();
   std::vector<HeldImage> images;
   images.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i) images.push_back(ReadImage(arr.Get(i)));
+  for (uint32_t i = 0; i < arr.Length(); ++i) images.push_back(ReadImage(arr.Get(i), copy));
   return images;
 }
 

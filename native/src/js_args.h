@@ -13,17 +13,26 @@
 
 namespace imlage {
 
-// An ImageInput whose pixel buffer is kept alive by a reference until the
-// holder is destroyed (on the JS thread). `error` is set when the JS object
-// itself is malformed; such an image fails alone.
+// An ImageInput whose pixels are either borrowed (the Uint8Array is kept
+// alive by a reference until the holder is destroyed, on the JS thread; the
+// caller checks IsDetached(data) before trusting what it read) or copied
+// (view points into `owned`; nothing JS is held). `error` is set when the JS
+// object itself is malformed; such an image fails alone.
 struct HeldImage {
   ImageView view;
   std::string error;
-  Napi::ObjectReference data;  // the Uint8Array; empty when error is set
+  Napi::ObjectReference data;  // the borrowed Uint8Array; empty when copied or on error
+  std::vector<uint8_t> owned;  // the copied pixels
+  // image.originalWidth / originalHeight: the size before the caller resized
+  // it (0 = not given).
+  uint32_t originalWidth = 0;
+  uint32_t originalHeight = 0;
 };
 
-HeldImage ReadImage(const Napi::Value& value);
-std::vector<HeldImage> ReadImages(const Napi::Value& value);
+enum class PixelCopy { kBorrow, kCopy };
+
+HeldImage ReadImage(const Napi::Value& value, PixelCopy copy = PixelCopy::kBorrow);
+std::vector<HeldImage> ReadImages(const Napi::Value& value, PixelCopy copy = PixelCopy::kBorrow);
 PreprocessSpec ReadPreprocessSpec(const Napi::Value& value);
 PostprocessSpec ReadPostprocessSpec(const Napi::Value& value);
 SessionConfig ReadSessionConfig(const Napi::Value& value);

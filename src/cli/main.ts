@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { sizeUvPoolEarly } from '../engine/threads.js';
-import { ImlageError } from '../errors.js';
+import { ImlageError, isPluginLoadFailure } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
@@ -92,5 +92,6 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`imlage: error${code}: ${msg}\n`);
   if (process.env.IMLAGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = 2;
+  // No plugin could load: nothing could be tagged (1); anything else is a usage error (2).
+  process.exitCode = isPluginLoadFailure(err) ? 1 : 2;
 });

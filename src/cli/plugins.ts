@@ -1,14 +1,16 @@
 // `imlage plugins list` and `imlage plugins info NAME`: from the manifests
 // alone, or with --check, after loading each plugin (state active / error).
 
+import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
-import { Engine } from '../engine/engine.js';
+import { openPluginManager } from '../engine/engine.js';
 import { ImlageError } from '../errors.js';
 import { builtinPluginsDir, configDir } from '../paths.js';
 import { discoverPlugins, type DiscoveryProblem } from '../plugins/discover.js';
 import type { PluginManifest } from '../plugins/manifest.js';
 import type { PluginState } from '../plugins/manager.js';
+import { divertStdout } from './output.js';
 
 interface Row {
   manifest: PluginManifest;
@@ -24,17 +26,24 @@ export interface PluginsOptions {
   search?: string;
 }
 
+/** Where the listing goes: with --check, plugins load and may print, so stdout is kept for us alone. */
+let listingFd = 1;
+
+function emit(text: string): void {
+  writeSync(listingFd, text);
+}
+
 async function collect(opts: PluginsOptions): Promise<{ rows: Row[]; problems: DiscoveryProblem[] }> {
   if (opts.check) {
-    const engine = await Engine.create({ config: opts.config, onLog: () => {} }).catch(() => undefined);
-    if (engine) {
-      // Engine.create loaded the default set; try the others too (a failure is their state, not ours).
-      for (const e of engine.manager.list({ state: 'discovered' })) await engine.manager.load(e.name).catch(() => {});
-      const rows = engine.manager.list().map((e) => ({ manifest: e.manifest, state: e.state, error: e.error }));
-      const problems = engine.problems;
-      await engine.close();
-      // close() unloads; report the states seen while loaded.
-      return { rows, problems };
+    listingFd = divertStdout();
+    const { manager } = openPluginManager({ config: opts.config });
+    try {
+      // Load every plugin that is not disabled; a failure becomes its state 'error' with the reason.
+      for (const e of manager.list({ state: 'discovered' })) await manager.load(e.name).catch(() => {});
+      // Read before close(), which unloads: these are the states seen while loaded.
+      return { rows: manager.list().map((e) => ({ manifest: e.manifest, state: e.state, error: e.error })), problems: manager.problems };
+    } finally {
+      await manager.close();
     }
   }
   const config = loadConfig(opts.config);
@@ -54,6 +63,11 @@ function filter(rows: Row[], opts: PluginsOptions): Row[] {
   });
 }
 
+/** --check: 1 when a plugin that is not disabled failed to load. */
+function checkStatus(rows: Row[], opts: PluginsOptions): number {
+  return opts.check && rows.some((r) => r.state === 'error') ? 1 : 0;
+}
+
 export async function pluginsListCommand(opts: PluginsOptions): Promise<number> {
   const { rows: all, problems } = await collect(opts);
   const rows = filter(all, opts);
@@ -62,16 +76,16 @@ export async function pluginsListCommand(opts: PluginsOptions): Promise<number> 
       name: r.manifest.name, version: r.manifest.version, kind: r.manifest.kind, state: r.state,
       description: r.manifest.description, capabilities: r.manifest.capabilities, error: r.error, manifest: r.manifest.file,
     }));
-    process.stdout.write(JSON.stringify({ plugins: out, problems }, null, 2) + '\n');
-    return 0;
+    emit(JSON.stringify({ plugins: out, problems }, null, 2) + '\n');
+    return checkStatus(rows, opts);
   }
   const cells = rows.map((r) => [r.manifest.name, r.manifest.version, r.manifest.kind, r.state, r.error ? `${r.manifest.description} [${r.error.split('\n')[0]}]` : r.manifest.description]);
   const head = ['NAME', 'VERSION', 'KIND', 'STATE', 'DESCRIPTION'];
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(width[i]!))).join('  ');
-  process.stdout.write([line(head), ...cells.map(line)].join('\n') + '\n');
+  emit([line(head), ...cells.map(line)].join('\n') + '\n');
   for (const p of problems) process.stderr.write(`imlage: warning: ${p.error}\n`);
-  return 0;
+  return checkStatus(rows, opts);
 }
 
 export async function pluginsInfoCommand(name: string, opts: PluginsOptions): Promise<number> {
@@ -82,8 +96,8 @@ export async function pluginsInfoCommand(name: string, opts: PluginsOptions): Pr
   }
   const m = r.manifest;
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...m, state: r.state, error: r.error }, null, 2) + '\n');
-    return 0;
+    emit(JSON.stringify({ ...m, state: r.state, error: r.error }, null, 2) + '\n');
+    return checkStatus([r], opts);
   }
   const lines: string[] = [
     `${m.name} ${m.version} (${m.kind})`,
@@ -118,6 +132,6 @@ export async function pluginsInfoCommand(name: string, opts: PluginsOptions): Pr
       lines.push(`  ${s.key} = ${JSON.stringify(s.default)}  ${s.type}${range}${s.description ? `  ${s.description}` : ''}`);
     }
   }
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  emit(lines.join('\n') + '\n');
+  return checkStatus([r], opts);
 }

@@ -8,7 +8,7 @@ import { isFailure, type TagResult } from '../engine/types.js';
 import { ImlageError } from '../errors.js';
 import type { ExecutionProvider } from '../native/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
-import { ResultWriter } from './output.js';
+import { ResultWriter, divertStdout } from './output.js';
 
 export interface TagCommandOptions {
   recursive?: boolean;
@@ -36,6 +36,8 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     if (!opts.quiet) process.stderr.write(`imlage: ${m}\n`);
   };
   const started = Date.now();
+  // Before any plugin loads: plugins may print while they initialise.
+  const resultsFd = opts.output ? undefined : divertStdout();
   const engine = await Engine.create({
     plugins: opts.plugin,
     threshold: opts.threshold,
@@ -47,7 +49,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     config: opts.config,
     onLog: say,
   });
-  const writer = new ResultWriter(opts.output);
+  const writer = new ResultWriter(opts.output, resultsFd);
   const progress = process.stderr.isTTY && !opts.quiet;
   let skipped = 0;
   let total = 0;

@@ -8,6 +8,7 @@ import { configDir, expandHome } from '../paths.js';
 import { readTomlDocument } from '../util/toml-reader.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
+import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'coreml'];
 const OPT_LEVELS: readonly GraphOptimization[] = ['disable', 'basic', 'extended', 'all'];
@@ -16,6 +17,8 @@ export interface PluginOverrides {
   enabled?: boolean;
   threshold?: number;
   topK?: number;
+  /** Per call into an isolated native plugin: overrides the manifest's timeout_ms. */
+  timeoutMs?: number;
   /** The plugin's own settings, checked against its manifest's [config] when it loads. */
   settings: Record<string, unknown>;
 }
@@ -74,6 +77,7 @@ export function parseConfig(file: string, text: string): Config {
         if (k === 'enabled') o.enabled = t.boolean('enabled');
         else if (k === 'threshold') o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
         else if (k === 'top_k') o.topK = t.number('top_k', undefined, { min: 0, integer: true });
+        else if (k === 'timeout_ms') o.timeoutMs = t.number('timeout_ms', undefined, TIMEOUT_MS_RANGE);
         else o.settings[k] = t.value(k);
       }
       cfg.plugins[name] = o;

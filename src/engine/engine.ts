@@ -7,7 +7,7 @@
 
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
-import { ImlageError, errorMessage } from '../errors.js';
+import { ImlageError, errorCode, errorMessage } from '../errors.js';
 import { loadAddon } from '../native/binding.js';
 import { chooseOrtLibrary } from '../native/ort-library.js';
 import type { ExecutionProvider, GraphOptimization, ImageInput, NativeAddon, NativeAddonPlugins, OrtInfo } from '../native/types.js';
@@ -104,6 +104,8 @@ export class Engine {
     /** How decoding and inference share the cores. */
     readonly threads: ThreadBudget,
     private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; maxDecodedBytes: number },
+    /** Plugins asked for by name that failed to load: every image's result carries their error. */
+    private readonly unavailable: Map<string, PluginResult>,
   ) {
     this.decodeSlots = new Semaphore(threads.decoders);
     this.decodedBytes = new Semaphore(limits.maxDecodedBytes);
@@ -112,50 +114,32 @@ export class Engine {
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const log = options.onLog ?? (() => {});
     const config: Config = loadConfig(options.config);
-    const addon = loadAddon() as NativeAddon & NativeAddonPlugins;
-    const providers = options.providers ?? config.providers ?? ['cpu'];
-    const cacheDir = options.cacheDir ?? config.cacheDir;
-    const ortChoice = chooseOrtLibrary({ explicit: options.ortLibrary ?? config.ortLibrary, providers, cacheDir: cacheDir ?? defaultCacheRoot() });
-    const ortLibrary = ortChoice.path;
-    const ort = addon.loadOrt(ortLibrary);
-
     const batchSize = options.batchSize ?? config.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${batchSize}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
-    const threadOpts: ThreadOptions = { ...options.threads };
-    threadOpts.ortThreads ??= options.intraOpThreads ?? (config.intraOpThreads || undefined);
-    const threads = planThreads(threadOpts);
-    applyThreads(threads);
-    const manager = new PluginManager({
-      dirs: [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])],
-      config,
-      addon,
-      ortLibrary,
-      session: {
-        providers,
-        intraOpThreads: threads.ortThreads,
-        graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
-      },
-      cacheDir,
-      settings: options.settings,
-      log,
-    });
-    manager.discover();
-    for (const p of manager.problems) log(`warning: ${p.error}`);
+    const { manager, ort, ortChoice, threads } = openPluginManager(options, config);
     const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins, config);
 
     const explicit = Boolean(options.plugins ?? config.enabledPlugins);
     const settled = await Promise.allSettled(names.map((n) => manager.load(n)));
-    const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`plugin "${names[i]}" failed to load: ${errorMessage(s.reason)}`] : []));
-    // Plugins asked for by name must all load; of the default set, the ones that load are used.
+    const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ name: names[i]!, reason: s.reason as unknown }] : []));
+    const failures = failed.map((f) => `plugin "${f.name}" failed to load: ${errorMessage(f.reason)}`);
     const usable = names.filter((_, i) => settled[i]!.status === 'fulfilled');
-    if (failures.length && (explicit || usable.length === 0)) {
+    // Nothing can be tagged: stop before reading any image, with the plugin's own code.
+    if (usable.length === 0) {
       await manager.close();
-      throw new ImlageError('IMLAGE_ERR_MANIFEST', failures.join('\n'));
+      throw new ImlageError(errorCode(failed[0]!.reason) ?? 'IMLAGE_ERR_PLUGIN_LOAD', failures.join('\n'), { cause: failed[0]!.reason });
     }
-    for (const f of failures) log(`warning: ${f}; running without it`);
+    // The batch goes on with the plugins that loaded. One asked for by name
+    // reports its load error in every image's results; one of the default
+    // set is left out with a warning.
+    const unavailable = new Map<string, PluginResult>();
+    failed.forEach((f, i) => {
+      if (explicit) unavailable.set(f.name, { error: failures[i]! });
+      log(`warning: ${failures[i]}; ${explicit ? 'each image reports this under its name' : 'running without it'}`);
+    });
     names.splice(0, names.length, ...usable);
     const loaded = names.map((n) => manager.active(n));
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}, ${ortChoice.reason}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
@@ -172,7 +156,7 @@ export class Engine {
       maxInFlight: options.maxInFlight ?? 4 * batchSize,
       maxDecodedBytes: (options.maxDecodedMiB ?? 512) * 1024 * 1024,
     };
-    const engine = new Engine(ort, manager, names, mode, batchSize, overrides, threads, limits);
+    const engine = new Engine(ort, manager, names, mode, batchSize, overrides, threads, limits, unavailable);
     if (options.watch) engine.stopWatching = manager.watch((name, err) => log(`warning: reloading ${name} failed, the previous version stays active: ${errorMessage(err)}`));
     return engine;
   }
@@ -328,7 +312,7 @@ export class Engine {
       }));
       this.collector.image(false, decodeMs);
       // Plugins finish in any order; report them in the engine's order.
-      return { file, results: Object.fromEntries(plugins.map((p) => [p.name, results[p.name]!])) };
+      return { file, results: { ...Object.fromEntries(plugins.map((p) => [p.name, results[p.name]!])), ...Object.fromEntries(this.unavailable) } };
     } catch (err) {
       this.collector.image(true);
       return { file, results: {}, error: errorMessage(err) };
@@ -402,6 +386,42 @@ export class Engine {
     }
     return b;
   }
+}
+
+/**
+ * The plugin manager Engine.create() works with: ONNX Runtime loaded, threads
+ * planned, every plugin discovered and none loaded yet. `imlage plugins list
+ * --check` uses it to load each plugin and report its state.
+ */
+export function openPluginManager(options: EngineOptions = {}, config: Config = loadConfig(options.config)) {
+  const log = options.onLog ?? (() => {});
+  const addon = loadAddon() as NativeAddon & NativeAddonPlugins;
+  const providers = options.providers ?? config.providers ?? ['cpu'];
+  const cacheDir = options.cacheDir ?? config.cacheDir;
+  const ortChoice = chooseOrtLibrary({ explicit: options.ortLibrary ?? config.ortLibrary, providers, cacheDir: cacheDir ?? defaultCacheRoot() });
+  const ortLibrary = ortChoice.path;
+  const ort = addon.loadOrt(ortLibrary);
+  const threadOpts: ThreadOptions = { ...options.threads };
+  threadOpts.ortThreads ??= options.intraOpThreads ?? (config.intraOpThreads || undefined);
+  const threads = planThreads(threadOpts);
+  applyThreads(threads);
+  const manager = new PluginManager({
+    dirs: [builtinPluginsDir(), join(configDir(), 'plugins'), ...config.pluginPaths, ...(options.pluginDirs ?? [])],
+    config,
+    addon,
+    ortLibrary,
+    session: {
+      providers,
+      intraOpThreads: threads.ortThreads,
+      graphOptimization: options.graphOptimization ?? config.graphOptimization ?? 'all',
+    },
+    cacheDir,
+    settings: options.settings,
+    log,
+  });
+  manager.discover();
+  for (const p of manager.problems) log(`warning: ${p.error}`);
+  return { manager, ort, ortChoice, threads };
 }
 
 function selectPlugins(manager: PluginManager, wanted: string[] | undefined, config: Config): string[] {

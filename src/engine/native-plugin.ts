@@ -3,8 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SmiRunResult } from '../native/types.js';
+import { ImlageError, errorCode, errorMessage } from '../errors.js';
+import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiRunResult } from '../native/types.js';
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';
@@ -16,6 +16,10 @@ export interface NativeLoadContext {
   addon: NativeAddon & NativeAddonPlugins;
   ortLibrary: string;
   settings: Record<string, SettingValue>;
+  /** Providers and threads for the ORT sessions the plugin creates through the host. */
+  session: SessionOptions;
+  /** config.toml's [plugins.<name>] timeout_ms, which wins over the manifest's. */
+  timeoutMs?: number;
   log: (msg: string) => void;
 }
 
@@ -69,10 +73,11 @@ export class NativeTaggerPlugin implements TaggerPlugin {
     const library = resolveLibrary(m);
     const load = {
       configJson: JSON.stringify(ctx.settings),
+      session: ctx.session,
       onLog: (level: string, message: string) => ctx.log(`${m.name}: ${level}: ${message}`),
     };
     const plugin = m.isolation === 'process'
-      ? await IsolatedPlugin.start({ name: m.name, library, ortLibrary: ctx.ortLibrary, timeoutMs: m.timeoutMs, load })
+      ? await IsolatedPlugin.start({ name: m.name, library, ortLibrary: ctx.ortLibrary, timeoutMs: ctx.timeoutMs ?? m.timeoutMs, load })
       : await ctx.addon.loadPlugin(library, load);
     try {
       for (const model of m.models) {
@@ -84,7 +89,8 @@ export class NativeTaggerPlugin implements TaggerPlugin {
       }
     } catch (err) {
       await plugin.close().catch(() => {});
-      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: plugin "${m.name}" could not load its models: ${errorMessage(err)}`, { cause: err });
+      // A plugin's own failure (load_model) keeps its code; a missing package is the manifest's.
+      throw new ImlageError(errorCode(err) ?? 'IMLAGE_ERR_MANIFEST', `${m.file}: plugin "${m.name}" could not load its models: ${errorMessage(err)}`, { cause: err });
     }
     return new NativeTaggerPlugin(m, plugin, library);
   }

@@ -29,6 +29,40 @@ function checkShape(m: OnnxManifest, input: TensorInfo): void {
   }
 }
 
+/**
+ * The labels must name every score the post-processing yields. With reduce
+ * "max" each output has the same classes, one label each; with reduce
+ * "none" the outputs' values are concatenated (native/src/postprocess.h),
+ * so the labels cover all outputs together, in output.names order.
+ */
+function checkOutputs(m: OnnxManifest, outputs: TensorInfo[]): void {
+  const per: { name: string; values: number }[] = [];
+  for (const name of m.output.names) {
+    const out = outputs.find((o) => o.name === name);
+    if (!out) {
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.names': the model has no output "${name}" ` +
+        `(it has: ${outputs.map((o) => o.name).join(', ')})`);
+    }
+    const dims = m.output.reduce === 'max' ? out.shape.slice(-1) : out.shape.slice(1);
+    per.push({ name, values: dims.some((d) => d < 0) ? -1 : dims.reduce((a, d) => a * d, 1) });
+  }
+  const labels = m.output.labels.length;
+  if (m.output.reduce === 'max') {
+    const wrong = per.find((p) => p.values !== -1 && p.values !== labels);
+    if (wrong) {
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.labels': ${labels} labels, ` +
+        `but output "${wrong.name}" has ${wrong.values} classes`);
+    }
+  } else if (per.every((p) => p.values !== -1)) {
+    const total = per.reduce((a, p) => a + p.values, 0);
+    if (total !== labels) {
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.labels': ${labels} labels, but with reduce = "none" ` +
+        `the outputs' values are concatenated: ${per.map((p) => `"${p.name}" ${p.values}`).join(' + ')} = ${total}; ` +
+        'list one label per value, in output.names order (or use reduce = "max" for outputs that share their classes)');
+    }
+  }
+}
+
 export class OnnxPlugin implements TaggerPlugin {
   private constructor(
     readonly manifest: OnnxManifest,
@@ -69,18 +103,7 @@ export class OnnxPlugin implements TaggerPlugin {
           `(it has: ${session.inputs.map((i) => i.name).join(', ')})`);
       }
       checkShape(m, input);
-      for (const name of m.output.names) {
-        const out = session.outputs.find((o) => o.name === name);
-        if (!out) {
-          throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.names': the model has no output "${name}" ` +
-            `(it has: ${session.outputs.map((o) => o.name).join(', ')})`);
-        }
-        const classes = out.shape[out.shape.length - 1];
-        if (classes !== undefined && classes !== -1 && classes !== m.output.labels.length) {
-          throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.labels': ${m.output.labels.length} labels, ` +
-            `but output "${name}" has ${classes} classes`);
-        }
-      }
+      checkOutputs(m, session.outputs);
     } catch (err) {
       await session.close();
       throw err;
@@ -154,10 +177,14 @@ export class OnnxPlugin implements TaggerPlugin {
   private toResult(r: ImageResult, share: number, o: ScoreOverrides): PluginResult {
     if (r.error) return { error: r.error };
     const { labels, exclude } = this.manifest.output;
+    // Dynamic output shapes are checked here, per image: a score without a label is the manifest's mistake.
+    if (r.scores.length !== labels.length) {
+      return { error: `${this.name}: the model gave ${r.scores.length} scores but ${this.manifest.file} lists ${labels.length} labels (key 'output.labels')` };
+    }
     const topK = o.topK ?? this.manifest.output.topK;
     const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
     return {
-      tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
+      tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index]!, confidence: round6(t.score) })),
       model: this.model,
       version: this.manifest.version,
       inference_time_ms: share,

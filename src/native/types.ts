@@ -79,6 +79,9 @@ export interface ImageInput {
   width: number;
   height: number;
   channels: number;
+  /** The picture's size before it was resized to width x height (handed to SMI plugins; 0 or absent = unknown). */
+  originalWidth?: number;
+  originalHeight?: number;
 }
 
 export interface ClassScore {
@@ -215,6 +218,8 @@ export interface SmiLoadOptions {
   configJson: string;
   /** Messages the plugin logs through the host's log service (called on the JS thread). */
   onLog?: (level: SmiLogLevel, message: string) => void;
+  /** How host->session_create builds the plugin's ONNX Runtime sessions (providers, threads). */
+  session?: SessionOptions;
 }
 
 export interface NativePlugin {
@@ -236,4 +241,10 @@ export interface NativeAddonPlugins {
   loadPlugin(libraryPath: string, options: SmiLoadOptions): Promise<NativePlugin>;
   /** The SMI version this host implements. */
   smiVersion(): SmiVersion;
+  /**
+   * Points fd 1 at stderr and returns a new close-on-exec descriptor on what
+   * fd 1 was: results written there stay clean of anything native code (an
+   * in-process plugin) prints to stdout. The CLI calls it once.
+   */
+  divertStdout(): number;
 }

@@ -211,6 +211,7 @@ export class PluginManager extends EventEmitter {
     if (m.kind === 'onnx') {
       return OnnxPlugin.load(m, { addon: this.opts.addon, session: this.opts.session, cacheDir: this.opts.cacheDir, log: this.opts.log });
     }
-    return NativeTaggerPlugin.load(m, { addon: this.opts.addon, ortLibrary: this.opts.ortLibrary, settings, log: this.opts.log });
+    const timeoutMs = this.opts.config.plugins[m.name]?.timeoutMs;
+    return NativeTaggerPlugin.load(m, { addon: this.opts.addon, ortLibrary: this.opts.ortLibrary, settings, session: this.opts.session, timeoutMs, log: this.opts.log });
   }
 }

@@ -21,13 +21,16 @@ export interface NativeManifest extends ManifestBase {
   /** The size the host decodes to before calling the plugin; 0x0 = full size. */
   input: { width: number; height: number };
   models: NativeModelSpec[];
-  /** A call into an isolated plugin that takes longer fails and restarts it. */
+  /** A call into an isolated plugin that takes longer fails and restarts it (config.toml may override it). */
   timeoutMs: number;
   /** Defaults for which tags are reported; users override them per plugin. */
   output: { threshold: number; topK: number };
 }
 
 export const NATIVE_KEYS = ['library', 'input', 'models', 'timeout_ms', 'output'];
+/** timeout_ms, in the manifest or config.toml: 1 ms to one hour per call; 30 s by default. */
+export const TIMEOUT_MS_RANGE = { min: 1, max: 3_600_000, integer: true } as const;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 const PLATFORM_RE = /^(linux|darwin|win32|freebsd)-(x64|arm64|arm|ia32|riscv64|ppc64|s390x)$/;
 
 export function parseNativeParts(r: TomlReader): Pick<NativeManifest, 'library' | 'input' | 'models' | 'timeoutMs' | 'output'> {
@@ -55,5 +58,5 @@ export function parseNativeParts(r: TomlReader): Pick<NativeManifest, 'library' 
   const o = r.sub('output');
   o?.onlyKeys(['threshold', 'top_k']);
   const output = { threshold: o ? o.number('threshold', 0, { min: 0, max: 1 }) : 0, topK: o ? o.number('top_k', 0, { min: 0, integer: true }) : 0 };
-  return { library, input, models, output, timeoutMs: r.number('timeout_ms', 30000, { min: 1, max: 3600000, integer: true }) };
+  return { library, input, models, output, timeoutMs: r.number('timeout_ms', DEFAULT_TIMEOUT_MS, TIMEOUT_MS_RANGE) };
 }

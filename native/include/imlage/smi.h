@@ -32,16 +32,40 @@
  *        any host can read them to refuse a plugin politely.
  *  - Minimum sizes of the v1.0 structs are the SMI_*_V1_0_SIZE macros; the
  *    host refuses a descriptor or interface smaller than that.
+ *  - History: 1.0 first release. 1.1 appended smi_image.original_width /
+ *    original_height and smi_host_api.set_error (a 1.0 plugin never sees
+ *    them and keeps working unchanged; a 1.1 plugin in a 1.0 host finds
+ *    them missing through SMI_HAS_MEMBER).
  *
  * STATUS AND ERRORS
  *
  *  Entry points return smi_status; SMI_OK is 0. No C++ exception, longjmp or
  *  signal may cross the ABI (the host additionally wraps every call in a
- *  catch-all and reports a stray exception as SMI_ERROR_INTERNAL). After a
- *  failed call the host calls get_last_error() on the same thread, before it
- *  makes any other call into the plugin from that thread; a thread-safe
- *  plugin should therefore keep its last error per thread. Out-parameters
- *  are left untouched on failure unless stated otherwise.
+ *  catch-all and reports a stray exception as SMI_ERROR_INTERNAL).
+ *  A failed call explains itself in one of three ways, tried in this order:
+ *    1. host->set_error(host_ctx, message) called during the failing call,
+ *       on the thread that runs it (SMI 1.1; needs no thread-local storage,
+ *       so it suits plain C99 plugins best);
+ *    2. smi_image_result.error, for one image of inference/batch_inference;
+ *    3. get_last_error(), which the host calls on the same thread right
+ *       after the failure, before any other call into the plugin from that
+ *       thread (a thread-safe plugin must then keep its last error per
+ *       thread).
+ *  Out-parameters are left untouched on failure unless stated otherwise.
+ *
+ * WHAT A PLUGIN MUST NOT DO
+ *
+ *  - Write to stdout (printf, puts, std::cout, println!). imlage's CLI
+ *    streams JSON results there; it keeps them apart from plugin output
+ *    (plugin stdout goes to stderr), but a plugin has no business on either
+ *    stream: use host->log.
+ *  - Call exit(), abort(), quick_exit() or raise signals. In-process (the
+ *    default, isolation = "in-process") the plugin is code inside the host's
+ *    process: exit() ends the whole host and every other plugin's work, with
+ *    only a one-line note naming the plugin that was running. Report a
+ *    failure through the status instead. A plugin that cannot be trusted to
+ *    follow this is run with isolation = "process" (docs/plugins.md).
+ *  - Keep pointers to host-owned data after the call that lent them.
  *
  * OWNERSHIP (summary; each symbol says it again)
  *
@@ -101,7 +125,7 @@
 #include <stdint.h>
 
 #define SMI_VERSION_MAJOR 1
-#define SMI_VERSION_MINOR 0
+#define SMI_VERSION_MINOR 1
 
 /* Name of the one symbol a plugin exports. */
 #define SMI_PLUGIN_INIT_SYMBOL "smi_plugin_init"
@@ -164,7 +188,15 @@ typedef enum smi_log_level {
   SMI_LOG_FORCE_32BIT = 0x7fffffff
 } smi_log_level;
 
-/* Pixel formats of smi_image.pixels: 8 bits per channel, interleaved. */
+/* Pixel formats of smi_image.pixels: 8 bits per channel, interleaved.
+ * imlage's engine decodes every picture to sRGB RGB and hands plugins
+ * SMI_PIXEL_RGB8 only: grey and CMYK are converted, and an alpha channel is
+ * DROPPED (not composited over a background), so a transparent pixel arrives
+ * with whatever colour it stored. The other formats exist for hosts and
+ * callers that pass them (the addon's low-level loadPlugin().run() maps 1, 2,
+ * 3 and 4 channels to GRAY8, GRAYA8, RGB8 and RGBA8); a plugin should check
+ * pixel_format and fail with SMI_ERROR_NOT_SUPPORTED for the ones it does
+ * not handle. */
 typedef enum smi_pixel_format {
   SMI_PIXEL_NONE = 0,   /* no pixels: only the float tensor is given */
   SMI_PIXEL_RGB8 = 1,   /* channels == 3 */
@@ -211,7 +243,12 @@ typedef enum smi_layout {
  *
  * tensor*: an optional float32 rendering of the same image (shape, layout
  * and element strides as the manifest asks); NULL when not provided. The
- * v1.0 host always passes pixels and sets tensor to NULL. */
+ * v1.0 host always passes pixels and sets tensor to NULL.
+ *
+ * original_width / original_height (SMI 1.1; check with SMI_HAS_MEMBER):
+ * the picture's size as decoded from its file (after EXIF rotation), before
+ * the host resized it to width x height; 0 when the host does not know it
+ * (e.g. the pixels were handed in raw). */
 typedef struct smi_image {
   uint32_t struct_size;
   int32_t pixel_format;  /* smi_pixel_format */
@@ -226,8 +263,12 @@ typedef struct smi_image {
   const int64_t* tensor_strides; /* in elements; NULL = packed row-major */
   uint32_t tensor_rank;
   int32_t tensor_layout; /* smi_layout */
+  /* SMI 1.1 */
+  uint32_t original_width;
+  uint32_t original_height;
 } smi_image;
 #define SMI_IMAGE_V1_0_SIZE SMI_SIZE_THROUGH(smi_image, tensor_layout)
+#define SMI_IMAGE_V1_1_SIZE SMI_SIZE_THROUGH(smi_image, original_height)
 
 /* A model as the manifest describes it, handed to register_model().
  * Host-owned; valid only during that call (copy the id and paths). */
@@ -389,8 +430,19 @@ typedef struct smi_host_api {
                             smi_tensor_list** outputs);
   void (*tensors_release)(void* host_ctx, smi_tensor_list* outputs);
   void (*session_release)(void* host_ctx, smi_session* session);
+
+  /* SMI 1.1 (check with SMI_HAS_MEMBER). Explains the failure of the entry
+   * point that is running on this thread: call it, then return the non-OK
+   * status. The host copies message (UTF-8, at most 4095 bytes are kept;
+   * invalid UTF-8 is replaced) before it returns; a later call in the same
+   * entry point replaces the earlier message. Ignored (never fails) when
+   * message is NULL, or when called outside an entry point or from a thread
+   * other than the one running it (such as the plugin's own workers). It
+   * wins over smi_image_result.error and get_last_error(). */
+  void (*set_error)(void* host_ctx, const char* message);
 } smi_host_api;
 #define SMI_HOST_API_V1_0_SIZE SMI_SIZE_THROUGH(smi_host_api, session_release)
+#define SMI_HOST_API_V1_1_SIZE SMI_SIZE_THROUGH(smi_host_api, set_error)
 
 /* ------------------------------------------------------------------------ */
 /* The plugin's entry points. ctx is the descriptor's plugin_ctx. Entries
@@ -495,7 +547,7 @@ typedef struct smi_plugin_descriptor {
   uint32_t smi_version_major; /* frozen across majors: SMI_VERSION_MAJOR */
   uint32_t smi_version_minor; /* frozen across majors: SMI_VERSION_MINOR */
   uint32_t flags;             /* SMI_PLUGIN_THREAD_SAFE, ... */
-  const char* plugin_id;      /* non-NULL, e.g. "colors" */
+  const char* plugin_id;      /* non-NULL UTF-8, 1 to 64 bytes, no control characters, e.g. "colors" */
   const smi_plugin_interface* iface; /* non-NULL */
   void* plugin_ctx;           /* passed as ctx to every entry point; may be NULL */
 } smi_plugin_descriptor;
@@ -509,10 +561,20 @@ typedef const smi_plugin_descriptor* (*smi_plugin_init_fn)(void);
 
 /* Writes smi_plugin_init() returning a static descriptor, e.g.
  *
- *     static const smi_plugin_interface iface = { sizeof(iface), 0, my_init, ... };
+ *     static const smi_plugin_interface iface = {
+ *         .struct_size = sizeof(smi_plugin_interface),
+ *         .initialize = my_initialize,
+ *         .cleanup = my_cleanup,
+ *         .inference = my_inference,
+ *         .get_plugin_name = my_name,
+ *         .get_plugin_version = my_version,
+ *         .release_results = my_release,
+ *     };
  *     SMI_DEFINE_PLUGIN("colors", SMI_PLUGIN_THREAD_SAFE, &iface, NULL)
  *
- * (In C++, define the interface table with designated members or in order.) */
+ * plugin_id ("colors") is printable UTF-8 of 1 to 64 bytes. Members left out
+ * of a designated initialiser are NULL. (C++ before C++20 has no designated
+ * initialisers: assign the members of a zero-initialised table instead.) */
 #define SMI_DEFINE_PLUGIN(id, plugin_flags, iface_ptr, ctx_ptr)                        \
   SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void);                \
   SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void) {               \

@@ -1,5 +1,6 @@
 #include "ort/session.h"
 
+#include <atomic>
 #include <cstdint>
 
 #include "errors.h"
@@ -7,7 +8,11 @@
 namespace imlage {
 namespace {
 
-const OrtApi* g_valueApi = nullptr;  // set once a runtime exists; used by ValueDeleter
+// Set by every Session (from whichever worker thread creates it) and read by
+// ValueDeleter on any thread: atomic. Every runtime's OrtApi table is the same
+// static table of the one loaded library, so the last writer is as good as
+// the first.
+std::atomic<const OrtApi*> g_valueApi{nullptr};
 
 struct OptionsHolder {
   const OrtApi& api;
@@ -119,7 +124,8 @@ std::unique_ptr<BufferPool> MakeInputPool(const OrtApi& api) {
 }  // namespace
 
 void ValueDeleter::operator()(OrtValue* v) const {
-  if (v != nullptr && g_valueApi != nullptr) g_valueApi->ReleaseValue(v);
+  const OrtApi* api = g_valueApi.load(std::memory_order_acquire);
+  if (v != nullptr && api != nullptr) api->ReleaseValue(v);
 }
 
 const char* ElementTypeName(ONNXTensorElementDataType type) {
@@ -145,7 +151,7 @@ const char* ElementTypeName(ONNXTensorElementDataType type) {
 Session::Session(const OrtRuntime& ort, const std::string& modelPath, const void* modelBytes,
                  size_t modelLength, const SessionConfig& config)
     : api_(*ort.api) {
-  g_valueApi = ort.api;
+  g_valueApi.store(ort.api, std::memory_order_release);
   const OrtApi& api = api_;
 
   auto create = [&](OrtSessionOptions* options) -> OrtStatus* {

@@ -1,4 +1,4 @@
-// Locks the shipped SMI 1.0 layout: a plugin compiled against an older
+// Locks the shipped SMI 1.x layout: a plugin compiled against an older
 // smi.h must keep working, so these offsets and sizes may never change
 // (members are only appended). Compiled into the addon; fails the build if
 // anyone reorders or resizes a member. Checked for LP64/LLP64 64-bit targets.
@@ -60,6 +60,8 @@ SMI_LOCK(smi_host_api, session_run, 104);
 SMI_LOCK(smi_host_api, tensors_release, 112);
 SMI_LOCK(smi_host_api, session_release, 120);
 static_assert(SMI_HOST_API_V1_0_SIZE == 128, "host api v1.0 size");
+SMI_LOCK(smi_host_api, set_error, 128);
+static_assert(SMI_HOST_API_V1_1_SIZE == 136, "host api v1.1 size");
 
 SMI_LOCK(smi_image, struct_size, 0);
 SMI_LOCK(smi_image, pixel_format, 4);
@@ -74,6 +76,9 @@ SMI_LOCK(smi_image, tensor_strides, 56);
 SMI_LOCK(smi_image, tensor_rank, 64);
 SMI_LOCK(smi_image, tensor_layout, 68);
 static_assert(SMI_IMAGE_V1_0_SIZE == 72, "image v1.0 size");
+SMI_LOCK(smi_image, original_width, 72);
+SMI_LOCK(smi_image, original_height, 76);
+static_assert(SMI_IMAGE_V1_1_SIZE == 80, "image v1.1 size");
 
 SMI_LOCK(smi_tag, label, 0);
 SMI_LOCK(smi_tag, score, 8);

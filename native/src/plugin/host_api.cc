@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "ort/loader.h"
 #include "ort/session.h"
+#include "plugin/results.h"
 
 // The opaque session handed to plugins (declared in smi.h).
 struct smi_session {
@@ -35,6 +36,8 @@ struct TensorListImpl : smi_tensor_list {
 };
 
 thread_local std::string t_lastError;
+// The plugin entry point running on this thread (innermost), for set_error.
+thread_local HostServices::CallScope* t_call = nullptr;
 
 smi_status SetError(smi_status status, std::string message) {
   t_lastError = std::move(message);
@@ -115,10 +118,29 @@ OrtMemoryInfo* CpuMemoryInfo(const OrtApi& api) {
 
 HostServices* Self(void* hostCtx) { return static_cast<HostServices*>(hostCtx); }
 
+// Plugin text, bounded and made valid UTF-8 (bad bytes become '?').
+std::string PluginText(const char* s, size_t max) {
+  std::string out(s, strnlen(s, max));
+  if (IsValidUtf8(out.data(), out.size())) return out;
+  std::string clean;
+  for (size_t i = 0; i < out.size(); ++i) {
+    size_t len = 1;
+    const unsigned char c = static_cast<unsigned char>(out[i]);
+    if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+    if (i + len <= out.size() && IsValidUtf8(out.data() + i, len)) {
+      clean.append(out, i, len);
+      i += len - 1;
+    } else {
+      clean += '?';
+    }
+  }
+  return clean;
+}
+
 void HostLog(void* hostCtx, int32_t level, const char* message) {
   if (hostCtx == nullptr || message == nullptr) return;
   try {
-    Self(hostCtx)->Log(level, message);
+    Self(hostCtx)->Log(level, PluginText(message, 64 * 1024));
   } catch (...) {
     // Logging never fails the plugin.
   }
@@ -133,14 +155,23 @@ int32_t HostShouldAbort(void* hostCtx) {
 
 const char* HostLastError(void*) { return t_lastError.c_str(); }
 
-smi_status SessionCreate(void*, const char* modelPath, smi_session** out) {
+smi_status SessionCreate(void* hostCtx, const char* modelPath, smi_session** out) {
   return Guard("session_create", [&]() -> smi_status {
-    if (modelPath == nullptr || out == nullptr) {
-      return SetError(SMI_ERROR_INVALID_ARGUMENT, "session_create: model_path and session must not be NULL");
+    if (hostCtx == nullptr || modelPath == nullptr || out == nullptr) {
+      return SetError(SMI_ERROR_INVALID_ARGUMENT,
+                      "session_create: host_ctx, model_path and session must not be NULL");
     }
     const OrtRuntime& ort = CurrentOrt();
+    const HostServices& host = *Self(hostCtx);
     auto s = std::make_unique<smi_session>();
-    s->session = std::make_unique<Session>(ort, modelPath, nullptr, 0, SessionConfig{});
+    // The plugin's sessions get the engine's providers and thread count.
+    s->session = std::make_unique<Session>(ort, modelPath, nullptr, 0, host.sessions());
+    const std::string threads = host.sessions().intraOpThreads > 0
+                                    ? std::to_string(host.sessions().intraOpThreads) + " intra-op threads"
+                                    : "ONNX Runtime's default threads";
+    host.Log(SMI_LOG_DEBUG, std::string("host session ") + modelPath + ": provider " +
+                                s->session->provider() + ", " + threads);
+    for (const std::string& w : s->session->warnings()) host.Log(SMI_LOG_WARN, "host session: " + w);
     for (const auto& m : s->session->inputs()) s->inputs.push_back(ToIo(m));
     for (const auto& m : s->session->outputs()) s->outputs.push_back(ToIo(m));
     *out = s.release();
@@ -281,7 +312,26 @@ void SessionRelease(void*, smi_session* s) { delete s; }
 
 }  // namespace
 
-HostServices::HostServices(LogSink sink) : sink_(std::move(sink)) {
+HostServices::CallScope::CallScope(const HostServices& host) : host_(&host), outer_(t_call) {
+  t_call = this;
+}
+
+HostServices::CallScope::~CallScope() { t_call = outer_; }
+
+void SetCallError(void* hostCtx, const char* message) {
+  if (hostCtx == nullptr || message == nullptr) return;
+  // Only the thread running an entry point of this very plugin may set its error.
+  HostServices::CallScope* scope = t_call;
+  if (scope == nullptr || scope->host_ != Self(hostCtx)) return;
+  try {
+    scope->error_ = PluginText(message, 4095);
+  } catch (...) {
+    // Out of memory: the status alone explains the failure.
+  }
+}
+
+HostServices::HostServices(LogSink sink, SessionConfig sessions)
+    : sink_(std::move(sink)), sessions_(std::move(sessions)) {
   api_.struct_size = sizeof(smi_host_api);
   api_.smi_version_major = SMI_VERSION_MAJOR;
   api_.smi_version_minor = SMI_VERSION_MINOR;
@@ -299,13 +349,14 @@ HostServices::HostServices(LogSink sink) : sink_(std::move(sink)) {
   api_.session_run = SessionRun;
   api_.tensors_release = TensorsRelease;
   api_.session_release = SessionRelease;
+  api_.set_error = SetCallError;
 }
 
-void HostServices::Log(int32_t level, const char* message) const {
+void HostServices::Log(int32_t level, const std::string& message) const {
   if (!sink_) return;
   if (level < SMI_LOG_DEBUG) level = SMI_LOG_DEBUG;
   if (level > SMI_LOG_ERROR) level = SMI_LOG_ERROR;
-  sink_(level, std::string(message, strnlen(message, 64 * 1024)));
+  sink_(level, message);
 }
 
 }  // namespace imlage

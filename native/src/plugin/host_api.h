@@ -9,6 +9,7 @@
 #include <string>
 
 #include "imlage/smi.h"
+#include "ort/session.h"
 
 namespace imlage {
 
@@ -17,7 +18,9 @@ class HostServices {
   // Receives plugin log messages on whatever thread the plugin logs from.
   using LogSink = std::function<void(int32_t level, const std::string& message)>;
 
-  explicit HostServices(LogSink sink);
+  // sessions: how host->session_create builds sessions for this plugin
+  // (providers and threads, as the engine's own sessions get them).
+  HostServices(LogSink sink, SessionConfig sessions);
   HostServices(const HostServices&) = delete;
   HostServices& operator=(const HostServices&) = delete;
 
@@ -28,12 +31,35 @@ class HostServices {
   void RequestAbort() { abort_.store(true); }
   bool AbortRequested() const { return abort_.load(); }
 
-  void Log(int32_t level, const char* message) const;
+  void Log(int32_t level, const std::string& message) const;
+  const SessionConfig& sessions() const { return sessions_; }
+
+  // Marks the entry point running on this thread for the lifetime of the
+  // object, so that host->set_error() from this thread lands here. Nests.
+  class CallScope {
+   public:
+    explicit CallScope(const HostServices& host);
+    ~CallScope();
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+    // What the plugin passed to set_error() during this call ("" if nothing).
+    const std::string& error() const { return error_; }
+
+   private:
+    friend void SetCallError(void* hostCtx, const char* message);
+    const HostServices* host_;
+    CallScope* outer_;
+    std::string error_;
+  };
 
  private:
   smi_host_api api_{};
   LogSink sink_;
+  SessionConfig sessions_;
   std::atomic<bool> abort_{false};
 };
+
+// host->set_error (exposed for CallScope's friendship).
+void SetCallError(void* hostCtx, const char* message);
 
 }  // namespace imlage

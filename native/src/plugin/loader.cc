@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "errors.h"
+#include "plugin/results.h"
 
 namespace imlage {
 namespace {
@@ -55,10 +56,26 @@ constexpr uint16_t kHostMachine = 0;  // unknown: skip the check
 // has one plugin_ctx per library, so a library is initialised at most once
 // at a time per process.
 std::mutex g_openMutex;
+
+constexpr size_t kMaxPluginIdBytes = 64;
 std::map<void*, std::string> g_open;  // handle -> path it was opened as
 
 std::string Fail(const std::string& path, const std::string& reason) {
   return "cannot load plugin " + path + ": " + reason;
+}
+
+// Why a plugin_id is unusable ("" when it is fine). Read at most one byte
+// past the limit: the string may not even be terminated.
+std::string PluginIdProblem(const char* id) {
+  const size_t n = strnlen(id, kMaxPluginIdBytes + 1);
+  if (n == 0) return "is empty";
+  if (n > kMaxPluginIdBytes) return "is longer than " + std::to_string(kMaxPluginIdBytes) + " bytes";
+  if (!IsValidUtf8(id, n)) return "is not valid UTF-8";
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c == 0x7f) return "contains a control character";
+  }
+  return "";
 }
 
 }  // namespace
@@ -166,6 +183,10 @@ std::unique_ptr<PluginLibrary> PluginLibrary::Open(const std::string& path) {
   }
   if (d->plugin_id == nullptr) {
     throw NativeError(code::kPluginBadDescriptor, Fail(path, "its descriptor's plugin_id is NULL"));
+  }
+  const std::string idProblem = PluginIdProblem(d->plugin_id);
+  if (!idProblem.empty()) {
+    throw NativeError(code::kPluginBadDescriptor, Fail(path, "its descriptor's plugin_id " + idProblem));
   }
   if (d->iface == nullptr) {
     throw NativeError(code::kPluginBadDescriptor,

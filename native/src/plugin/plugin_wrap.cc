@@ -1,9 +1,14 @@
 #include "plugin/plugin_wrap.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <thread>
 
 #include "addon.h"
 #include "errors.h"
@@ -53,15 +58,15 @@ Napi::Array StringArray(Napi::Env env, const std::vector<std::string>& items) {
 
 Napi::Object InfoObject(Napi::Env env, const Plugin& p) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("id", p.library().id());
+  o.Set("id", p.id());
   o.Set("name", p.name());
   o.Set("version", p.version());
   o.Set("frameworks", StringArray(env, p.frameworks()));
   Napi::Object smi = Napi::Object::New(env);
-  smi.Set("major", Napi::Number::New(env, p.library().major()));
-  smi.Set("minor", Napi::Number::New(env, p.library().minor()));
+  smi.Set("major", Napi::Number::New(env, p.major()));
+  smi.Set("minor", Napi::Number::New(env, p.minor()));
   o.Set("smi", smi);
-  o.Set("threadSafe", Napi::Boolean::New(env, p.library().threadSafe()));
+  o.Set("threadSafe", Napi::Boolean::New(env, p.threadSafe()));
   o.Set("entryPoints", StringArray(env, p.entryPoints()));
   o.Freeze();
   return o;
@@ -116,8 +121,14 @@ class CloseWorker : public PromiseWorker {
 
 class LoadWorker : public PromiseWorker {
  public:
-  LoadWorker(Napi::Env env, Addon& addon, std::string path, std::string config, std::shared_ptr<LogChannel> log)
-      : PromiseWorker(env), addon_(addon), path_(std::move(path)), config_(std::move(config)), log_(std::move(log)) {}
+  LoadWorker(Napi::Env env, Addon& addon, std::string path, std::string config, SessionConfig sessions,
+             std::shared_ptr<LogChannel> log)
+      : PromiseWorker(env),
+        addon_(addon),
+        path_(std::move(path)),
+        config_(std::move(config)),
+        sessions_(std::move(sessions)),
+        log_(std::move(log)) {}
 
  protected:
   void Work() override {
@@ -129,7 +140,7 @@ class LoadWorker : public PromiseWorker {
         if (auto channel = weak.lock()) channel->Send(level, message);
       };
     }
-    auto plugin = std::make_shared<Plugin>(std::move(lib), std::move(sink));
+    auto plugin = std::make_shared<Plugin>(std::move(lib), std::move(sink), sessions_);
     plugin->Initialize(config_);  // on failure, plugin's destructor dlcloses
     plugin_ = std::move(plugin);
   }
@@ -147,6 +158,7 @@ class LoadWorker : public PromiseWorker {
   Addon& addon_;
   std::string path_;
   std::string config_;
+  SessionConfig sessions_;
   std::shared_ptr<LogChannel> log_;
   std::shared_ptr<Plugin> plugin_;
   bool handedOver_ = false;
@@ -156,16 +168,28 @@ class LoadWorker : public PromiseWorker {
 
 // ---- LogChannel
 
-LogChannel::LogChannel(Napi::Env env, Napi::Function onLog) {
-  tsfn_ = Napi::ThreadSafeFunction::New(env, onLog, "imlage-plugin-log", 0, 1);
+LogChannel::LogChannel(Napi::Env env, Napi::Function onLog) : live_(std::make_shared<Liveness>()) {
+  // The finalizer may run after this object is gone: it holds its own
+  // reference to the flag.
+  auto* flag = new std::shared_ptr<Liveness>(live_);
+  tsfn_ = Napi::ThreadSafeFunction::New(
+      env, onLog, "imlage-plugin-log", 0, 1, static_cast<void*>(nullptr),
+      [](Napi::Env, std::shared_ptr<Liveness>* data, void*) {
+        {
+          std::lock_guard<std::mutex> lock((*data)->mutex);
+          (*data)->finalized = true;
+        }
+        delete data;
+      },
+      flag);
   tsfn_.Unref(env);  // logging alone never keeps the process alive
 }
 
 LogChannel::~LogChannel() { Release(); }
 
 void LogChannel::Send(int32_t level, const std::string& message) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (released_) return;
+  std::lock_guard<std::mutex> lock(live_->mutex);
+  if (live_->released || live_->finalized) return;
   auto* msg = new LogMessage{level, message};
   napi_status status = tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, LogMessage* m) {
     std::unique_ptr<LogMessage> owned(m);
@@ -181,9 +205,9 @@ void LogChannel::Send(int32_t level, const std::string& message) {
 }
 
 void LogChannel::Release() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (released_) return;
-  released_ = true;
+  std::lock_guard<std::mutex> lock(live_->mutex);
+  if (live_->released || live_->finalized) return;
+  live_->released = true;
   tsfn_.Release();
 }
 
@@ -213,13 +237,30 @@ PluginWrap::PluginWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Plugin
   if (!plugin_) ThrowTypeError(env, "NativePlugin: missing native plugin");
   info.This().As<Napi::Object>().DefineProperty(
       Napi::PropertyDescriptor::Value("info", InfoObject(env, *plugin_), napi_enumerable));
+  hookAdded_ = napi_add_env_cleanup_hook(env, &PluginWrap::EnvTeardown, this) == napi_ok;
+}
+
+void PluginWrap::EnvTeardown(void* arg) {
+  auto* self = static_cast<PluginWrap*>(arg);
+  self->hookAdded_ = false;
+  if (self->plugin_) self->plugin_->Close();
+  self->plugin_.reset();
+  if (self->log_) self->log_->Release();
+  self->log_.reset();
 }
 
 PluginWrap::~PluginWrap() {
-  // Collected without close(): no call is in flight (each holds a reference
-  // to this object), so cleanup() can run here.
-  if (plugin_) plugin_->Close();
-  if (log_) log_->Release();
+  if (hookAdded_) napi_remove_env_cleanup_hook(Env(), &PluginWrap::EnvTeardown, this);
+  if (!plugin_) return;
+  // Collected without close(). No call is in flight (each holds a reference
+  // to this object), but a GC finalizer is no place for plugin code: run
+  // cleanup() on a thread of its own. It touches no JS; the log channel is
+  // released after cleanup() logged.
+  std::thread([plugin = std::move(plugin_), log = std::move(log_)]() mutable {
+    plugin->Close();
+    plugin.reset();
+    if (log) log->Release();
+  }).detach();
 }
 
 void PluginWrap::CallSettled() {
@@ -327,7 +368,7 @@ Napi::Value PluginWrap::ModelInfo(const Napi::CallbackInfo& info) {
     std::string id = RequireStringArg(info, 0, "model id");
     auto plugin = plugin_;
     auto text = std::make_shared<std::string>();
-    const std::string who = "plugin '" + plugin->library().id() + "'";
+    const std::string who = "plugin '" + plugin->id() + "'";
     return QueueCall(
         info, this, [plugin, id, text] { *text = plugin->ModelInfo(id); },
         [text, id, who](Napi::Env env) -> Napi::Value {
@@ -348,7 +389,9 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string model = RequireStringArg(info, 0, "model id");
     if (info.Length() < 2 || !info[1].IsArray()) ThrowTypeError(env, "run(modelId, images) needs an array of images");
-    auto held = std::make_shared<std::vector<HeldImage>>(ReadImages(info[1]));
+    // The pixels are copied here, on the JS thread: a plugin call may take
+    // long, and a buffer transferred or detached meanwhile must not be read.
+    auto held = std::make_shared<std::vector<HeldImage>>(ReadImages(info[1], PixelCopy::kCopy));
     auto plugin = plugin_;
     struct Out {
       std::vector<SmiImageOutcome> outcomes;
@@ -358,21 +401,13 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
     return QueueCall(
         info, this,
         [plugin, model, held, out] {
-          std::vector<ImageView> views;
-          std::vector<std::string> errors;
+          std::vector<PluginImageIn> images;
           for (const HeldImage& h : *held) {
-            views.push_back(h.view);
-            errors.push_back(h.error);
+            images.push_back(PluginImageIn{h.view, h.error, h.originalWidth, h.originalHeight});
           }
-          out->outcomes = plugin->Run(model, views, errors, &out->inferenceMs);
+          out->outcomes = plugin->Run(model, images, &out->inferenceMs);
         },
         [held, out](Napi::Env env) -> Napi::Value {
-          for (const HeldImage& h : *held) {
-            if (h.error.empty() && IsDetached(h.data)) {
-              throw NativeError(code::kDetached,
-                                "an image buffer was detached (transferred) while the plugin ran");
-            }
-          }
           Napi::Array results = Napi::Array::New(env, out->outcomes.size());
           for (size_t i = 0; i < out->outcomes.size(); ++i) {
             const SmiImageOutcome& o = out->outcomes[i];
@@ -424,6 +459,8 @@ Napi::Value PluginWrap::Close(const Napi::CallbackInfo& info) {
   }
   closeWaiters_.push_back(d);
   closed_ = true;
+  // Calls in flight see should_abort() now, not only after they returned.
+  if (plugin_) plugin_->RequestAbort();
   MaybeFinishClose();
   return d.Promise();
 }
@@ -435,25 +472,44 @@ Napi::Promise QueueLoadPlugin(Addon& addon, const Napi::CallbackInfo& info) {
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
   std::string config = "{}";
+  SessionConfig sessions;
   std::shared_ptr<LogChannel> log;
   if (info.Length() >= 2 && !info[1].IsUndefined()) {
-    if (!info[1].IsObject()) ThrowTypeError(env, "loadPlugin options must be an object {configJson, onLog?}");
+    if (!info[1].IsObject()) ThrowTypeError(env, "loadPlugin options must be an object {configJson, onLog?, session?}");
     Napi::Object o = info[1].As<Napi::Object>();
     Napi::Value c = o.Get("configJson");
     if (!c.IsUndefined()) {
       if (!c.IsString()) ThrowTypeError(env, "options.configJson must be a string (JSON text)");
       config = c.As<Napi::String>().Utf8Value();
     }
+    // Options for the ORT sessions the plugin creates through the host.
+    sessions = ReadSessionConfig(o.Get("session"));
     Napi::Value onLog = o.Get("onLog");
     if (!onLog.IsUndefined()) {
       if (!onLog.IsFunction()) ThrowTypeError(env, "options.onLog must be a function");
       log = std::make_shared<LogChannel>(env, onLog.As<Napi::Function>());
     }
   }
-  auto* worker = new LoadWorker(env, addon, std::move(path), std::move(config), log);
+  auto* worker = new LoadWorker(env, addon, std::move(path), std::move(config), std::move(sessions), log);
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
+}
+
+Napi::Value DivertStdout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Whatever C stdio buffered so far belongs to the real stdout.
+  std::fflush(stdout);
+  const int results = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (results < 0) {
+    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot duplicate stdout: ") + std::strerror(errno));
+  }
+  if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    const int err = errno;
+    close(results);
+    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot point stdout at stderr: ") + std::strerror(err));
+  }
+  return Napi::Number::New(env, results);
 }
 
 }  // namespace imlage

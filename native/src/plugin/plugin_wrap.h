@@ -19,7 +19,9 @@ namespace imlage {
 class Addon;
 
 // Forwards log messages from any thread to a JS function. Release() is
-// idempotent and may run on any thread; messages after it are dropped.
+// idempotent and may run on any thread; messages after it are dropped. Once
+// Node finalized the ThreadSafeFunction (environment teardown), Send() and
+// Release() do nothing: the shared liveness flag says so.
 class LogChannel {
  public:
   LogChannel(Napi::Env env, Napi::Function onLog);
@@ -28,8 +30,12 @@ class LogChannel {
   void Release();
 
  private:
-  std::mutex mutex_;
-  bool released_ = false;
+  struct Liveness {
+    std::mutex mutex;
+    bool released = false;   // we released it
+    bool finalized = false;  // Node finalized it
+  };
+  std::shared_ptr<Liveness> live_;
   Napi::ThreadSafeFunction tsfn_;
 };
 
@@ -62,6 +68,9 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
   template <typename F>
   Napi::Value Start(const Napi::CallbackInfo& info, F&& make);
   void MaybeFinishClose();
+  // Environment teardown (worker exit, process exit) before close(): runs
+  // cleanup() now, on the JS thread, while the library is still mapped.
+  static void EnvTeardown(void* self);
 
   std::shared_ptr<Plugin> plugin_;
   std::shared_ptr<LogChannel> log_;
@@ -70,10 +79,17 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
   bool closeStarted_ = false;  // cleanup worker queued
   bool closeDone_ = false;
   std::vector<Napi::Promise::Deferred> closeWaiters_;
+  bool hookAdded_ = false;
 };
 
 // loadPlugin(path, options): validates arguments on the JS thread (TypeError)
 // and queues the load worker.
 Napi::Promise QueueLoadPlugin(Addon& addon, const Napi::CallbackInfo& info);
+
+// divertStdout(): keeps what fd 1 was on a new close-on-exec descriptor
+// (returned) and points fd 1 at stderr, so that native code writing to
+// stdout (an in-process plugin's printf) cannot reach the caller's result
+// stream. Throws an Error with code IMLAGE_ERR_STDOUT when the system refuses.
+Napi::Value DivertStdout(const Napi::CallbackInfo& info);
 
 }  // namespace imlage

@@ -18,6 +18,7 @@ async function handle(req: Request): Promise<unknown> {
     addon.loadOrt(req.ortLibrary);
     const loaded = await addon.loadPlugin(req.library, {
       configJson: req.configJson,
+      session: req.session,
       onLog: (level, message) => send({ log: level, message }),
     });
     plugin = loaded;

@@ -2,12 +2,16 @@
 // an in-process one, served by a child process. A crash (signal, abort) or a
 // call that outlives the timeout fails the calls in flight with a clear
 // error; the next call starts a fresh child and replays load and models.
+// A child whose load (or replay) fails is ended at once, so it neither keeps
+// the event loop alive nor lingers answering "plugin not loaded". The
+// child's stdout goes to our stderr: whatever the plugin prints never mixes
+// with results on stdout.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImlageError } from '../../errors.js';
+import { ImlageError, errorCode, errorMessage } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult } from '../../native/types.js';
 import type { Reply, Request } from './protocol.js';
@@ -58,19 +62,35 @@ export class IsolatedPlugin implements NativePlugin {
   private ensureChild(): Promise<void> {
     if (this.child) return Promise.resolve();
     this.starting ??= (async () => {
-      const child = fork(childScript(), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // fd 1 of the child is our fd 2: plugin output on stdout lands on stderr.
+      const child = fork(childScript(), [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'] });
       this.child = child;
       child.on('message', (m: Reply) => this.onReply(m));
       child.on('exit', (code, signal) => this.onExit(child, code, signal));
+      const replaying = this.models.length > 0;
       try {
-        this.info = (await this.call({ op: 'load', library: this.opts.library, configJson: this.opts.load.configJson, ortLibrary: this.opts.ortLibrary })) as SmiPluginInfo;
+        this.info = (await this.call({ op: 'load', library: this.opts.library, configJson: this.opts.load.configJson, ortLibrary: this.opts.ortLibrary, session: this.opts.load.session })) as SmiPluginInfo;
         for (const m of this.models) await this.call({ op: 'registerModel', spec: m });
         for (const id of this.loadedModels) await this.call({ op: 'loadModel', modelId: id });
+      } catch (err) {
+        // A child that cannot serve is of no use: end it, so that it does not
+        // keep the event loop alive and the next call starts a fresh one.
+        this.end(child);
+        const how = replaying ? 'could not be restarted in its isolated process' : 'could not be loaded in its isolated process';
+        throw new ImlageError(errorCode(err) ?? 'IMLAGE_ERR_PLUGIN_CRASHED', `plugin "${this.opts.name}" ${how}: ${errorMessage(err)}`, { cause: err });
       } finally {
         this.starting = undefined;
       }
     })();
     return this.starting;
+  }
+
+  /** Ends a child that is no longer wanted (no restart is counted). */
+  private end(child: ChildProcess): void {
+    if (this.child === child) this.child = undefined;
+    child.removeAllListeners('message');
+    if (child.connected) child.disconnect();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
   private onReply(m: Reply): void {
@@ -85,6 +105,7 @@ export class IsolatedPlugin implements NativePlugin {
     if (m.ok) p.resolve(m.value);
     else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
   }
+
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;

@@ -1,10 +1,10 @@
 // Messages between the engine and a plugin's child process (IPC with
 // 'advanced' serialization, so pixel buffers travel as binary).
 
-import type { ImageInput, SmiLogLevel, SmiModelSpec } from '../../native/types.js';
+import type { ImageInput, SessionOptions, SmiLogLevel, SmiModelSpec } from '../../native/types.js';
 
 export type Request =
-  | { id: number; op: 'load'; library: string; configJson: string; ortLibrary: string }
+  | { id: number; op: 'load'; library: string; configJson: string; ortLibrary: string; session?: SessionOptions }
   | { id: number; op: 'registerModel'; spec: SmiModelSpec }
   | { id: number; op: 'unregisterModel' | 'loadModel' | 'unloadModel' | 'modelInfo'; modelId: string }
   | { id: number; op: 'run'; modelId: string; images: ImageInput[] }

@@ -23,6 +23,15 @@
  *   concurrent       same, but SMI_PLUGIN_THREAD_SAFE (may be > 1)
  *   full             every optional entry: models, batch, model info (large
  *                    JSON), raw outputs, logging, per-thread last error
+ *   printf_out       writes to stdout from initialize and inference
+ *   calls_exit       inference calls exit(3)
+ *   wait_abort       inference waits until host->should_abort(), then fails
+ *                    with SMI_ERROR_ABORTED
+ *   bad_id / long_id plugin_id is not UTF-8 / is 200 bytes long
+ *   minor0           claims SMI 1.0 (an older minor than the host's): must load
+ *   set_error        SMI 1.1: tags "original WxH" from smi_image's original
+ *                    size; a bad image fails through host->set_error() (no
+ *                    get_last_error, no thread-local storage)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -63,6 +72,11 @@ static smi_status t_initialize(void* ctx, const smi_host_api* host, const char* 
   (void)host;
   set_error("cannot open weights file /nonexistent/weights.bin: No such file or directory");
   return SMI_ERROR_NOT_FOUND;
+#elif defined(SMI_TEST_PRINTF_OUT)
+  g_host = host;
+  printf("printf_out: hello from initialize\n");
+  fflush(stdout);
+  return SMI_OK;
 #else
   g_host = host;
   log_msg(SMI_LOG_INFO, "initialize: config received");
@@ -107,6 +121,10 @@ static int g_max_inside = 0;
 static char g_score_label[] = "max_concurrency";
 #endif
 
+#if defined(SMI_TEST_SET_ERROR)
+static char g_size_label[64];
+#endif
+
 #if defined(SMI_TEST_CRASH_THIRD)
 static int g_calls = 0;
 static int* volatile g_null = NULL;
@@ -139,6 +157,29 @@ static smi_status t_inference(void* ctx, const char* model_id, const smi_image* 
   for (;;) sleep_ms(1000);
 #elif defined(SMI_TEST_ABORT)
   abort();
+#elif defined(SMI_TEST_PRINTF_OUT)
+  printf("printf_out: {\"not\": \"a result\"} from inference\n"); /* left in stdio's buffer */
+#elif defined(SMI_TEST_CALLS_EXIT)
+  exit(3);
+#elif defined(SMI_TEST_WAIT_ABORT)
+  while (!g_host->should_abort(g_host->host_ctx)) sleep_ms(5);
+  set_error("stopped: the host asked to abort");
+  return SMI_ERROR_ABORTED;
+#elif defined(SMI_TEST_SET_ERROR)
+  if (!SMI_HAS_MEMBER(g_host, smi_host_api, set_error) || !SMI_HAS_MEMBER(image, smi_image, original_height)) {
+    return SMI_ERROR_NOT_SUPPORTED;
+  }
+  if (bad) {
+    g_host->set_error(g_host->host_ctx, "first pixel is 255 (reported through host->set_error)");
+    return SMI_ERROR_INVALID_ARGUMENT;
+  }
+  /* Not thread-safe (serialised by the host), so one static label will do. */
+  snprintf(g_size_label, sizeof g_size_label, "original %ux%u", image->original_width, image->original_height);
+  result->tags = (const smi_tag*)malloc(sizeof(smi_tag));
+  if (result->tags == NULL) return SMI_ERROR_OUT_OF_MEMORY;
+  ((smi_tag*)result->tags)->label = g_size_label;
+  ((smi_tag*)result->tags)->score = 0.5f;
+  result->plugin_data = (void*)result->tags; /* freed in release_results */
 #elif defined(SMI_TEST_SERIAL) || defined(SMI_TEST_CONCURRENT)
   {
     int now = __atomic_add_fetch(&g_inside, 1, __ATOMIC_SEQ_CST);
@@ -351,6 +392,18 @@ static const future_interface t_future_iface = {
      NULL, NULL, t_name, t_version, NULL, NULL, t_last_error, t_release},
     future_entry,
     {1, 2, 3, 4}};
+#elif defined(SMI_TEST_SET_ERROR)
+/* Designated initialisers, as docs/plugin-abi.md recommends; no
+ * get_last_error: failures are explained through host->set_error. */
+static const smi_plugin_interface t_iface = {
+    .struct_size = sizeof(smi_plugin_interface),
+    .initialize = t_initialize,
+    .cleanup = t_cleanup,
+    .inference = t_inference,
+    .get_plugin_name = t_name,
+    .get_plugin_version = t_version,
+    .release_results = t_release,
+};
 #else
 static const smi_plugin_interface t_iface = {
     sizeof(smi_plugin_interface), 0, t_initialize, t_cleanup, NULL, NULL, NULL, NULL, t_inference, NULL, NULL,
@@ -391,6 +444,20 @@ SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void) {
   static const future_descriptor d = {
       {sizeof(future_descriptor), 1, 7, 0, "minor7", &t_future_iface.v1_0, NULL}, "future", {7, 7}};
   return &d.v1_0;
+}
+#elif defined(SMI_TEST_BAD_ID)
+SMI_DEFINE_PLUGIN("caf\xe9", 0, &t_iface, NULL)
+#elif defined(SMI_TEST_LONG_ID)
+SMI_DEFINE_PLUGIN("long-id-0123456789-0123456789-0123456789-0123456789-0123456789-0123456789-0123456789-"
+                  "0123456789-0123456789-0123456789-0123456789-0123456789-0123456789-0123456789-0123456789-"
+                  "0123456789-0123456789-0123456789",
+                  0, &t_iface, NULL)
+#elif defined(SMI_TEST_MINOR0)
+/* Built against SMI 1.0: the same v1.0 structs, an older minor. */
+SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void);
+SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void) {
+  static const smi_plugin_descriptor d = {SMI_PLUGIN_DESCRIPTOR_V1_0_SIZE, 1, 0, 0, "minor0", &t_iface, NULL};
+  return &d;
 }
 #elif defined(SMI_TEST_CONCURRENT) || defined(SMI_TEST_FULL)
 SMI_DEFINE_PLUGIN("test", SMI_PLUGIN_THREAD_SAFE, &t_iface, NULL)
