@@ -12,7 +12,8 @@ import { COLORS_LIB, TEST_PLUGINS, testPlugin } from './helpers.js';
 const VARIANTS = [
   'noop', 'no_init', 'init_null', 'null_iface', 'small_struct', 'major2', 'minor7', 'missing_required',
   'init_fails', 'bad_score', 'bad_utf8', 'null_label', 'nan_score', 'too_many_tags', 'crash_third', 'hang',
-  'abort', 'serial', 'concurrent', 'full', 'ort_cls',
+  'abort', 'serial', 'concurrent', 'full', 'ort_cls', 'printf_out', 'calls_exit', 'wait_abort', 'bad_id', 'long_id',
+  'minor0', 'set_error',
 ];
 
 function exported(lib: string): string[] {

@@ -58,7 +58,7 @@ describe('SMI versions and entry points', () => {
       name: 'misbehaving',
       version: '0.0.1',
       frameworks: ['none'],
-      smi: { major: 1, minor: 0 },
+      smi: { major: 1, minor: 1 },
       threadSafe: false,
       entryPoints: ['inference', 'get_last_error'],
     });
