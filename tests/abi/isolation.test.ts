@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../src/native/binding.js';
-import { COLORS_LIB, TEST_PLUGINS, testPlugin } from './helpers.js';
+import { COLORS_LIB, TEST_PLUGINS, addon, solid, testPlugin } from './helpers.js';
 
 const VARIANTS = [
   'noop', 'no_init', 'init_null', 'null_iface', 'small_struct', 'major2', 'minor7', 'missing_required',
@@ -53,6 +53,10 @@ describe('process isolation', () => {
     expect(messages).toEqual(['loaded', 'ran 1', 'ran 2']);
     // Under ASan (scripts/test-asan.sh) the sanitizer may report the SEGV and abort instead.
     expect(process.env.IMLAGE_SANITIZED ? ['SIGSEGV', 'SIGABRT'] : ['SIGSEGV'], `exit code ${code}, signal ${signal}`).toContain(signal);
-    expect(process.pid).toBeGreaterThan(0); // still here
+    // This process and its addon still work: a plugin loads and tags here.
+    const noop = await addon().loadPlugin(testPlugin('noop'), { configJson: '{}' });
+    const { results } = await noop.run('m', [solid(2, 2, [1, 2, 3])]);
+    expect(results[0]!.error).toBeUndefined();
+    await noop.close();
   });
 });
