@@ -574,7 +574,7 @@ typedef const smi_plugin_descriptor* (*smi_plugin_init_fn)(void);
  *
  * plugin_id ("colors") is printable UTF-8 of 1 to 64 bytes. Members left out
  * of a designated initialiser are NULL. (C++ before C++20 has no designated
- * initialisers: assign the members of a zero-initialised table instead.) */
+ * initialisers: list the members in order, or fill a zero-initialised table.) */
 #define SMI_DEFINE_PLUGIN(id, plugin_flags, iface_ptr, ctx_ptr)                        \
   SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void);                \
   SMI_PLUGIN_EXPORT const smi_plugin_descriptor* smi_plugin_init(void) {               \
