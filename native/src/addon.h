@@ -4,6 +4,8 @@
 
 #include <napi.h>
 
+#include "plugin/plugin_wrap.h"
+
 namespace imlage {
 
 class Addon : public Napi::Addon<Addon> {
@@ -14,6 +16,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference sessionConstructor;
   // Constructor of the JS plugin class (PluginWrap) for this environment.
   Napi::FunctionReference pluginConstructor;
+  // Closes plugins collected without close(); joined when the environment ends.
+  PluginReaper pluginReaper;
 
  private:
   Napi::Value LoadOrt(const Napi::CallbackInfo& info);

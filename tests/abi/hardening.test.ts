@@ -101,6 +101,36 @@ describe('SMI lifecycle', () => {
   });
 });
 
+describe('SMI lifecycle: garbage collection', () => {
+  it('a plugin collected without close() still runs cleanup() (its log arrives) and the process exits normally', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createRequire } = await import('node:module');
+    const { packageRoot } = await import('../../src/native/binding.js');
+    const require = createRequire(import.meta.url);
+    const addonFile = process.env.IMLAGE_ADDON_PATH ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(packageRoot);
+    const code = `
+      const [addonFile, lib] = process.argv.slice(1);
+      const addon = require(addonFile);
+      const logs = [];
+      addon.loadPlugin(lib, { configJson: '{}', onLog: (l, m) => { logs.push(m); if (m === 'cleanup') console.log(logs.join('|')); } })
+        .then(() => {
+          // Dropped at once: only the collector can end it.
+          let rounds = 0;
+          const collect = () => { globalThis.gc(); if (!logs.includes('cleanup') && ++rounds < 200) setImmediate(collect); };
+          collect();
+        });
+    `;
+    const child = spawn(process.execPath, ['--expose-gc', '-e', code, addonFile, testPlugin('serial')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (c, sig) => resolve({ code: c, signal: sig })));
+    expect(exit, stderr).toEqual({ code: 0, signal: null });
+    expect(stdout.trim()).toBe('initialize: config received|cleanup');
+  });
+});
+
 describe('SMI host sessions', () => {
   it("follow the loader's providers and thread count", async () => {
     addonWithOrt();

@@ -252,15 +252,35 @@ void PluginWrap::EnvTeardown(void* arg) {
 PluginWrap::~PluginWrap() {
   if (hookAdded_) napi_remove_env_cleanup_hook(Env(), &PluginWrap::EnvTeardown, this);
   if (!plugin_) return;
-  // Collected without close(). No call is in flight (each holds a reference
-  // to this object), but a GC finalizer is no place for plugin code: run
-  // cleanup() on a thread of its own. It touches no JS; the log channel is
-  // released after cleanup() logged.
-  std::thread([plugin = std::move(plugin_), log = std::move(log_)]() mutable {
+  // Collected without close(); no call is in flight (each holds a reference
+  // to this object).
+  Env().GetInstanceData<Addon>()->pluginReaper.Close(std::move(plugin_), std::move(log_));
+}
+
+// ---- PluginReaper
+
+void PluginReaper::Close(std::shared_ptr<Plugin> plugin, std::shared_ptr<LogChannel> log) {
+  // Join the jobs that finished, so the list stays short.
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = jobs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread([plugin = std::move(plugin), log = std::move(log), done]() mutable {
     plugin->Close();
     plugin.reset();
     if (log) log->Release();
-  }).detach();
+    done->store(true);
+  });
+  jobs_.push_back(Job{std::move(thread), std::move(done)});
+}
+
+PluginReaper::~PluginReaper() {
+  for (Job& job : jobs_) job.thread.join();
 }
 
 void PluginWrap::CallSettled() {

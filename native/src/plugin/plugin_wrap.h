@@ -7,9 +7,11 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plugin/plugin.h"
@@ -37,6 +39,27 @@ class LogChannel {
   };
   std::shared_ptr<Liveness> live_;
   Napi::ThreadSafeFunction tsfn_;
+};
+
+// Closes plugins whose JS object was collected without close(): cleanup()
+// runs on a thread of its own (a GC finalizer is no place for plugin code),
+// and the environment's teardown (the Addon's destructor) joins what is
+// still running, so no cleanup() or dlclose() outlives the environment.
+class PluginReaper {
+ public:
+  PluginReaper() = default;
+  ~PluginReaper();
+  PluginReaper(const PluginReaper&) = delete;
+  PluginReaper& operator=(const PluginReaper&) = delete;
+  // JS thread. Closes plugin, then releases log (after cleanup() logged).
+  void Close(std::shared_ptr<Plugin> plugin, std::shared_ptr<LogChannel> log);
+
+ private:
+  struct Job {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Job> jobs_;  // JS thread only
 };
 
 // What the loadPlugin worker hands to the PluginWrap constructor.
