@@ -348,6 +348,10 @@ export class Engine {
     await Promise.all(resized.map(async ([key, n]) => {
       images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
     }));
+    // Native plugins are told the picture's size before resizing (SMI 1.1), when it is known.
+    const originalWidth = needs.has('full') ? base.width : base.originalWidth;
+    const originalHeight = needs.has('full') ? base.height : base.originalHeight;
+    if (originalWidth && originalHeight) for (const img of images.values()) Object.assign(img, { originalWidth, originalHeight });
     return images;
   }
 

@@ -5,6 +5,7 @@
 import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Engine, isFailure, type TagResult } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
@@ -112,6 +113,21 @@ describe('a plugin that calls exit()', () => {
         expect((r.results.quitter as { error: string }).error).toMatch(/quitter.*exited with code 70.*restarted/);
         expect(isFailure(r.results.colors!)).toBe(false);
       }
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('SMI 1.1 through the engine', () => {
+  it.each(['in-process', 'process'])("isolation %s: a plugin fed 32x32 pixels learns the photo's own size", async (isolation) => {
+    const dir = nativePluginDir('sizes', testPluginLib('set_error'), `isolation = "${isolation}"`);
+    // nsfw in exact mode decodes the full picture, so its size is known.
+    const engine = await Engine.create({ config: false, pluginDirs: [dir], plugins: ['sizes', 'nsfw'], mode: 'exact' });
+    try {
+      const r = await engine.tagOne(PHOTOS[1]!);
+      const { width, height } = await sharp(PHOTOS[1]!).metadata();
+      expect(r.results.sizes).toMatchObject({ tags: [{ label: `original ${width}x${height}` }] });
     } finally {
       await engine.close();
     }
