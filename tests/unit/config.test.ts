@@ -37,6 +37,13 @@ max_colors = 5
     expect(() => parseConfig('/c.toml', '[plugins.nsfw]\nthreshold = "high"\n')).toThrow(/key 'plugins\.nsfw\.threshold': expected a number/);
   });
 
+  it('timeout_ms per plugin: an integer from 1 ms to one hour', () => {
+    expect(parseConfig('/c.toml', '[plugins.text]\ntimeout_ms = 60000\n').plugins.text).toEqual({ timeoutMs: 60000, settings: {} });
+    expect(() => parseConfig('/c.toml', '[plugins.text]\ntimeout_ms = 0\n')).toThrow(/key 'plugins\.text\.timeout_ms': must be >= 1/);
+    expect(() => parseConfig('/c.toml', '[plugins.text]\ntimeout_ms = 3600001\n')).toThrow(/key 'plugins\.text\.timeout_ms': must be <= 3600000/);
+    expect(() => parseConfig('/c.toml', '[plugins.text]\ntimeout_ms = 1.5\n')).toThrow(/key 'plugins\.text\.timeout_ms'/);
+  });
+
   it('a missing default config is fine, a missing explicit one is an error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imlage-config-'));
     expect(() => loadConfig(join(dir, 'nope.toml'))).toThrow(/config file not found/);
