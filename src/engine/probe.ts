@@ -82,6 +82,7 @@ export async function probeImage(bytes: Uint8Array, file: string, limits: Decode
       throw refuse(file, `the JPEG has ${s.scans} scans, more than the limit of ${limits.maxJpegScans} (${RAISE.maxJpegScans}); ` +
         'encoders write about 10, and each scan costs a pass over the whole picture');
     }
+    if (s.scans === 0) throw refuse(file, 'the JPEG has no image data (no scan marker: its headers are corrupt, or it was cut short)');
     if (s.firstScanBytes === 0) throw refuse(file, 'the JPEG has no image data after its header');
   }
   const md = await readHeader(bytes, file, format, signal);

@@ -133,15 +133,15 @@ export function manyScansJpeg(width: number, height: number, scans: number): Buf
     while (n) bit(1);
     return bytes;
   };
-  const sos = (ss: number, se: number) => [0xff, 0xda, ...u16be(8), 1, 1, 0x00, ss, se, 0x00];
-  out.push(...sos(0, 0), ...entropy((bit) => { for (let i = 0; i < blocks; i++) bit(0); }));
-  const ac = Buffer.from([...sos(1, 63), ...entropy((bit) => {
+  const sos = (ss: number, se: number) => Buffer.from([0xff, 0xda, ...u16be(8), 1, 1, 0x00, ss, se, 0x00]);
+  const dc = Buffer.concat([sos(0, 0), Buffer.from(entropy((bit) => { for (let i = 0; i < blocks; i++) bit(0); }))]);
+  const ac = Buffer.concat([sos(1, 63), Buffer.from(entropy((bit) => {
     for (let left = blocks; left > 0; left -= 32767) {
       bit(0);
       for (let i = 0; i < 14; i++) bit(1);
     }
-  })]);
-  return Buffer.concat([Buffer.from(out), ...new Array<Buffer>(scans - 1).fill(ac), Buffer.from([0xff, 0xd9])]);
+  }))]);
+  return Buffer.concat([Buffer.from(out), dc, ...new Array<Buffer>(scans - 1).fill(ac), Buffer.from([0xff, 0xd9])]);
 }
 
 function sosAt(jpeg: Buffer): number {
