@@ -119,3 +119,19 @@ describe.each(['exact', 'fast'])('imlage tag on a folder of hostile files, %s mo
     expect(statSync(canary).atime.getFullYear(), 'the canary was read').toBe(2001);
   });
 });
+
+describe('imlage tag: names and --max-pixels', () => {
+  it('a name with control characters is shown escaped on stderr; --max-pixels refuses larger pictures', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'imlage-names-'));
+    writeFileSync(join(d, 'evil\x1b[2J\n.jpg'), 'not a picture');
+    copyFileSync(photo('apple.jpg'), join(d, 'apple.jpg'));
+    const r = await runCli(['tag', d, '--plugin', 'nsfw', '--max-pixels', '1000', '--format', 'jsonl', '--config', '/dev/null']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`failed: ${d}/evil\\x1b[2J\\x0a.jpg: cannot decode ${d}/evil\\x1b[2J\\x0a.jpg: not an image`);
+    expect(r.stderr).not.toContain('\x1b');
+    expect(r.stderr).toMatch(/failed: .*apple\.jpg: cannot decode .*: the JPEG is \d+×\d+ \(0\.\d+ megapixels\), more than the 0\.001-megapixel limit; raise maxPixels \(config \[decode\] max_pixels, --max-pixels\)/);
+    // stdout is JSON lines: the raw name is in `file`, escaped by JSON.
+    const files = r.stdout.trim().split('\n').map((l) => JSON.parse(l).file);
+    expect(files).toContain(join(d, 'evil\x1b[2J\n.jpg'));
+  });
+});

@@ -1,6 +1,9 @@
 // Limits on what a file can make the engine decode, checked from the header
 // before any pixel is decoded: pixel count, decoded-memory budget, JPEG scan
 // count and decode time; and files that look whole but are not.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, isFailure, type EngineOptions, type TagInput, type TagResult } from '../../src/index.js';
 import { avifDeclaring, jpegCutWithEnd, jpegPhoto, jpegWithJunkBeforeEnd, jpegWithoutScanData, manyScansJpeg, png, tinyGif, tinyTiff, tinyWebp } from './hostile-files.js';
@@ -104,5 +107,25 @@ describe('time limit', () => {
     const [r, next] = await tagAll(e, [{ name: 'slow.jpg', data: slow }, { name: 'next.jpg', data: await jpegPhoto(640, 480) }]);
     expect(r!.error).toMatch(/cannot decode slow\.jpg: decoding took longer than 1 s \(decodeTimeoutSeconds/);
     expect(tagged(next!)).toBe(true);
+  });
+});
+
+describe('config.toml [decode]', () => {
+  it('sets the limits; Engine options win over it; a bad key is named', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'imlage-decode-config-'));
+    const file = join(d, 'config.toml');
+    writeFileSync(file, '[decode]\nmax_pixels = 1000000\nmax_jpeg_scans = 5\nmax_file_mib = 64\ntimeout_s = 10\nmax_decoded_mib = 256\n');
+    const e = await Engine.create({ config: file, plugins: ['nsfw'], maxJpegScans: 50 });
+    try {
+      const [big, scans] = await tagAll(e, [{ name: 'big.png', data: png(2000, 1000) }, { name: 's.jpg', data: manyScansJpeg(64, 64, 20) }]);
+      expect(big!.error).toMatch(/more than the 1-megapixel limit/);
+      expect(tagged(scans!), scans!.error).toBe(true);
+    } finally {
+      await e.close();
+    }
+    writeFileSync(file, '[decode]\ntimeout_s = 0\n');
+    await expect(Engine.create({ config: file, plugins: ['nsfw'] })).rejects.toThrow(/timeout_s/);
+    writeFileSync(file, '[decode]\nmax_pixel = 5\n');
+    await expect(Engine.create({ config: file, plugins: ['nsfw'] })).rejects.toThrow(/max_pixel/);
   });
 });
