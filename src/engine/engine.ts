@@ -337,7 +337,8 @@ export class Engine {
       const decoded = await this.decodeStage(described, plugins);
       const images = decoded.images;
       held = decoded.held;
-      const decodeMs = performance.now() - t0;
+      // Waiting for memory is the pipeline's back-pressure, not decoding.
+      const decodeMs = performance.now() - t0 - decoded.waitMs;
       const results: Record<string, PluginResult> = {};
       this.coming--;
       arrived = true;
@@ -363,23 +364,23 @@ export class Engine {
 
   /**
    * Read, probe and decode one image in a decode slot. The memory its decode
-   * needs is reserved from the header before a pixel is decoded, then
-   * trimmed to what the decoded images hold (returned as `held`, released by
-   * the caller). A file or decode that runs past the time limit fails now,
-   * but its slot and reservation are freed only when libvips returns, so
-   * what is in use stays bounded.
+   * needs is reserved from the header before a pixel is decoded (`waitMs`:
+   * the time spent waiting for it), then trimmed to what the decoded images
+   * hold (`held`, released by the caller). Reading or decoding that runs past
+   * the time limit fails now, but its slot and reservation are freed only
+   * when libvips returns, so what is in use stays bounded.
    */
-  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[]): Promise<{ images: Map<string, ImageInput>; held: number }> {
+  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[]): Promise<{ images: Map<string, ImageInput>; held: number; waitMs: number }> {
     const limits = this.limits.decode;
     await this.decodeSlots.acquire();
     let reserved = 0;
     const overdue: Promise<unknown>[] = [];
     const control = new AbortController();
-    const inTime = <T>(work: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+    const inTime = <T>(work: Promise<T>, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         control.abort();
         overdue.push(work.catch(() => {}));
-        reject(new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${src.shown}: ${timeoutMessage(limits)}`));
+        reject(new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${src.shown}: ${timeoutMessage(limits, what)}`));
       }, limits.timeoutSeconds * 1000);
       work.then(resolve, reject).finally(() => clearTimeout(timer));
     });
@@ -388,21 +389,23 @@ export class Engine {
       const { bytes, header } = await inTime((async () => {
         const bytes = src.data ?? await readImageFile(src.path!, limits.maxFileBytes);
         return { bytes, header: await probeImage(bytes, src.shown, limits, control.signal) };
-      })());
+      })(), 'reading it and its header');
       const need = decodeBytes(header) + [...needs.values()].reduce((n, d) => n + (d.kind === 'resized' ? d.width * d.height * 3 : 0), 0);
       if (need > limits.maxDecodedBytes) {
         throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${src.shown}: a ${header.width}×${header.height} ${FORMAT_NAMES[header.format]} needs about ` +
           `${Math.ceil(need / 1024 / 1024)} MiB to decode, more than maxDecodedMiB (${formatMiB(limits.maxDecodedBytes)}); raise ${RAISE.maxDecodedMiB} to read it`);
       }
+      const t0 = performance.now();
       await this.decodedBytes.acquire(need);
+      const waitMs = performance.now() - t0;
       reserved = need;
-      const images = await inTime(this.decode({ bytes, header, file: src.shown, limits, signal: control.signal }, needs));
+      const images = await inTime(this.decode({ bytes, header, file: src.shown, limits, signal: control.signal }, needs), 'decoding');
       const held = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
       // The estimate bounds what is held (3 bytes a pixel for each size); keep only that.
       const keep = Math.min(held, reserved);
       this.decodedBytes.release(reserved - keep);
       reserved = 0;
-      return { images, held: keep };
+      return { images, held: keep, waitMs };
     } finally {
       const free = () => {
         if (reserved) this.decodedBytes.release(reserved);

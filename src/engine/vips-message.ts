@@ -42,8 +42,8 @@ export interface MessageContext {
   timeoutSeconds: number;
 }
 
-export function timeoutMessage(limits: { timeoutSeconds: number }): string {
-  return `decoding took longer than ${limits.timeoutSeconds} s (${RAISE.timeout})`;
+export function timeoutMessage(limits: { timeoutSeconds: number }, what = 'decoding'): string {
+  return `${what} took longer than ${limits.timeoutSeconds} s (${RAISE.timeout})`;
 }
 
 function lines(text: string): string[] {
