@@ -45,7 +45,7 @@ function lookalike(b: Uint8Array): string {
   while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
   const head = ascii(b, i, Math.min(b.length, i + 4096)).toLowerCase();
   if (head.startsWith('<')) {
-    if (/<svg[\s>]/.test(head) || head.startsWith('<?xml') && head.includes('svg')) return 'svg';
+    if (/<svg[\s>/]/.test(head) || (head.startsWith('<?xml') && head.includes('svg'))) return 'svg';
     if (head.startsWith('<!doctype html') || head.startsWith('<html')) return 'an HTML page';
     if (head.startsWith('<?xml')) return 'an XML document';
   }

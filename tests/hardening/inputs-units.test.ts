@@ -26,7 +26,7 @@ describe('sniffFormat', () => {
   });
 
   it('refuses SVG however it starts, and says how to convert it', () => {
-    for (const svg of ['<svg xmlns="http://www.w3.org/2000/svg"/>', '\ufeff  <?xml version="1.0"?>\n<svg>', '<!-- hi -->\n<svg width="1">']) {
+    for (const svg of ['<svg/>', '<svg xmlns="http://www.w3.org/2000/svg"/>', '\ufeff  <?xml version="1.0"?>\n<svg>', '<!-- hi -->\n<svg width="1">']) {
       expect(() => sniffFormat(Buffer.from(svg), 'd.png')).toThrow(/^cannot decode d\.png: it is an SVG drawing; .*rsvg-convert/);
     }
   });
