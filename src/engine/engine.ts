@@ -443,7 +443,11 @@ export class Engine {
       images.set(key, base);
     }
     await Promise.all(resized.map(async ([key, n]) => {
-      images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+      try {
+        images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+      } catch (err) {
+        throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${req.file}: resizing to ${n.width}×${n.height} failed: ${errorMessage(err)}`, { cause: err });
+      }
     }));
     return images;
   }
