@@ -3,7 +3,7 @@
 export { Engine, type EngineOptions, type PluginInfo, type TagOptions } from './engine/engine.js';
 export type { Tag, TagInput, TagResult, PluginResult, PluginSuccess, PluginFailure } from './engine/types.js';
 export { isFailure } from './engine/types.js';
-export { expandInputs, isImagePath, IMAGE_EXTENSIONS, type ExpandOptions } from './engine/inputs.js';
+export { expandInputs, isImagePath, IMAGE_EXTENSIONS, type ExpandOptions, type InputPath } from './engine/inputs.js';
 export { ImlageError, type ErrorCode } from './errors.js';
 export { discoverPlugins, type Discovery, type DiscoveryProblem } from './plugins/discover.js';
 export { readManifest, parseManifest, type PluginManifest, type PreprocessMode } from './plugins/manifest.js';

@@ -48,6 +48,7 @@ program
   .option('--stats', 'print per-stage timing (decode, queue, inference, post-processing) on stderr at the end')
   .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(['cpu', 'cuda', 'tensorrt', 'coreml']).argParser(collect))
   .option('--threads <n>', 'ONNX Runtime threads per model (0: one per core)', number(0, 1024, true))
+  .option('--max-pixels <n>', 'fail images larger than this many pixels, from their header (default 100000000)', number(1, Number.MAX_SAFE_INTEGER, true))
   .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')
   .option('-q, --quiet', 'print nothing on stderr but errors')
   .action(async (paths: string[], opts) => {

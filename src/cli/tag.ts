@@ -2,6 +2,7 @@
 // summarise on stderr. Exit status 1 only when nothing could be tagged.
 
 import { Engine } from '../engine/engine.js';
+import { displayName } from '../engine/file-name.js';
 import { expandInputs } from '../engine/inputs.js';
 import type { EngineStats } from '../engine/stats.js';
 import { isFailure, type TagResult } from '../engine/types.js';
@@ -25,6 +26,7 @@ export interface TagCommandOptions {
   quiet?: boolean;
   order?: 'input' | 'completion';
   stats?: boolean;
+  maxPixels?: number;
 }
 
 function firstLine(s: string): string {
@@ -47,6 +49,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     providers: opts.provider,
     intraOpThreads: opts.threads,
     config: opts.config,
+    maxPixels: opts.maxPixels,
     onLog: say,
   });
   const writer = new ResultWriter(opts.output, resultsFd);
@@ -70,7 +73,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
       }
       if (opts.format === 'jsonl') await writer.write(JSON.stringify(r) + '\n');
       else all.push(r);
-      if (progress) process.stderr.write(`\r\x1b[K${total} images, ${failed.length} failed: ${r.file}`);
+      if (progress) process.stderr.write(`\r\x1b[K${total} images, ${failed.length} failed: ${displayName(r.file)}`);
     }
     if (opts.format === 'json') await writer.write(JSON.stringify(all, null, 2) + '\n');
     if (opts.stats) process.stderr.write(formatStats(engine.stats()));
@@ -88,7 +91,8 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
   }
   for (const f of failed.slice(0, 20)) {
     const why = f.error ?? Object.entries(f.results).map(([k, v]) => (isFailure(v) ? `${k}: ${v.error}` : '')).join('; ');
-    say(`failed: ${f.file}: ${firstLine(why)}`);
+    // Names are shown escaped: a control character in one cannot rewrite the terminal.
+    say(`failed: ${displayName(f.file)}: ${displayName(firstLine(why))}`);
   }
   if (failed.length > 20) say(`... and ${failed.length - 20} more failures (see the output's "error" fields)`);
   say(`${total} image${total === 1 ? '' : 's'}: ${tagged} tagged${partial ? ` (${partial} with a failed plugin)` : ''}, ${failed.length} failed` +

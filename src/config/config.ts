@@ -9,6 +9,7 @@ import { readTomlDocument } from '../util/toml-reader.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
+import type { LimitSettings } from '../engine/limits.js';
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'coreml'];
 const OPT_LEVELS: readonly GraphOptimization[] = ['disable', 'basic', 'extended', 'all'];
@@ -37,6 +38,8 @@ export interface Config {
   enabledPlugins?: string[];
   pluginPaths: string[];
   plugins: Record<string, PluginOverrides>;
+  /** [decode]: limits on what one input file may cost (src/engine/limits.ts). */
+  decode?: LimitSettings;
 }
 
 export function defaultConfigFile(): string {
@@ -45,7 +48,7 @@ export function defaultConfigFile(): string {
 
 export function parseConfig(file: string, text: string): Config {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
-  r.onlyKeys(['engine', 'plugins']);
+  r.onlyKeys(['engine', 'plugins', 'decode']);
   const cfg: Config = { file, pluginPaths: [], plugins: {} };
 
   const e = r.sub('engine');
@@ -63,6 +66,18 @@ export function parseConfig(file: string, text: string): Config {
     if (e.has('graph_optimization')) cfg.graphOptimization = e.oneOf('graph_optimization', OPT_LEVELS);
     if (e.has('ort_library')) cfg.ortLibrary = expandHome(e.string('ort_library'));
     if (e.has('cache_dir')) cfg.cacheDir = expandHome(e.string('cache_dir'));
+  }
+
+  const d = r.sub('decode');
+  if (d) {
+    d.onlyKeys(['max_pixels', 'max_file_mib', 'max_jpeg_scans', 'timeout_s', 'max_decoded_mib']);
+    const limits: LimitSettings = {};
+    if (d.has('max_pixels')) limits.maxPixels = d.number('max_pixels', undefined, { min: 1, integer: true });
+    if (d.has('max_file_mib')) limits.maxFileMiB = d.number('max_file_mib', undefined, { min: 0.001 });
+    if (d.has('max_jpeg_scans')) limits.maxJpegScans = d.number('max_jpeg_scans', undefined, { min: 1, max: 1_000_000, integer: true });
+    if (d.has('timeout_s')) limits.decodeTimeoutSeconds = d.number('timeout_s', undefined, { min: 1, max: 3600, integer: true });
+    if (d.has('max_decoded_mib')) limits.maxDecodedMiB = d.number('max_decoded_mib', undefined, { min: 1 });
+    cfg.decode = limits;
   }
 
   const p = r.sub('plugins');

@@ -17,7 +17,13 @@ import { PluginManager } from '../plugins/manager.js';
 import { builtinPluginsDir, cacheDir as defaultCacheRoot, configDir } from '../paths.js';
 import { Semaphore } from '../util/semaphore.js';
 import { Batcher } from './batcher.js';
-import { decodeFull, decodeResized, resizeDecoded, type ImageSource } from './decode.js';
+import { decodeFull, decodeResized, resizeDecoded, type DecodeRequest } from './decode.js';
+import { displayName, type FilePath } from './file-name.js';
+import { RAISE, resolveLimits, type DecodeLimits } from './limits.js';
+import { decodeBytes, probeImage } from './probe.js';
+import { formatMiB, readImageFile } from './read-file.js';
+import { FORMAT_NAMES } from './sniff.js';
+import { timeoutMessage } from './vips-message.js';
 import { needKey, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import { StatsCollector, type EngineStats, type Stage } from './stats.js';
 import { applyThreads, describeThreads, planThreads, type ThreadBudget, type ThreadOptions } from './threads.js';
@@ -40,8 +46,20 @@ export interface EngineOptions {
   maxBatchDelayMs?: number;
   /** Images admitted but not yet yielded (default 4 x batchSize): the back-pressure on the input. */
   maxInFlight?: number;
-  /** Decoded pixels held at once, in MiB (default 512); one larger image still goes through alone. */
+  /**
+   * Decoded pixels held at once, in MiB (default 512). Each image reserves
+   * its decode's memory, estimated from its header, before it is decoded; an
+   * image whose decode needs more than this is refused.
+   */
   maxDecodedMiB?: number;
+  /** Largest picture decoded, in pixels (default 100 million); larger ones fail with their size. */
+  maxPixels?: number;
+  /** Largest file read, in MiB (default 256). */
+  maxFileMiB?: number;
+  /** Most scans a JPEG may have (default 100; encoders write about 10). */
+  maxJpegScans?: number;
+  /** Longest decode of one image, in whole seconds (default 30); a longer one fails that image. */
+  decodeTimeoutSeconds?: number;
   /** Decoders, libvips threads and ORT threads, sized together from the core count by default. */
   threads?: ThreadOptions;
   providers?: ExecutionProvider[];
@@ -103,12 +121,12 @@ export class Engine {
     private readonly overrides: Map<string, ScoreOverrides>,
     /** How decoding and inference share the cores. */
     readonly threads: ThreadBudget,
-    private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; maxDecodedBytes: number },
+    private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; decode: DecodeLimits },
     /** Plugins asked for by name that failed to load: every image's result carries their error. */
     private readonly unavailable: Map<string, PluginResult>,
   ) {
     this.decodeSlots = new Semaphore(threads.decoders);
-    this.decodedBytes = new Semaphore(limits.maxDecodedBytes);
+    this.decodedBytes = new Semaphore(limits.decode.maxDecodedBytes);
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -119,6 +137,7 @@ export class Engine {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${batchSize}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
+    const decodeLimits = resolveLimits(options, config.decode);
     const { manager, ort, ortChoice, threads } = openPluginManager(options, config);
     const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins, config);
 
@@ -154,7 +173,7 @@ export class Engine {
     const limits = {
       maxBatchDelayMs: options.maxBatchDelayMs ?? 10,
       maxInFlight: options.maxInFlight ?? 4 * batchSize,
-      maxDecodedBytes: (options.maxDecodedMiB ?? 512) * 1024 * 1024,
+      decode: decodeLimits,
     };
     const engine = new Engine(ort, manager, names, mode, batchSize, overrides, threads, limits, unavailable);
     if (options.watch) engine.stopWatching = manager.watch((name, err) => log(`warning: reloading ${name} failed, the previous version stays active: ${errorMessage(err)}`));
@@ -262,13 +281,23 @@ export class Engine {
     return p;
   }
 
-  private describe(input: TagInput): { file: string; source: ImageSource } {
-    if (typeof input === 'string') return { file: input, source: input };
-    if (input instanceof Uint8Array) return { file: `<buffer ${this.bufferCount++}>`, source: input };
-    if (input && typeof input === 'object' && typeof input.name === 'string' && input.data instanceof Uint8Array) {
-      return { file: input.name, source: input.data };
+  /** `file`: the name in the result; `shown`: the same, escaped for messages. */
+  private describe(input: TagInput): { file: string; shown: string; path?: FilePath; data?: Uint8Array } {
+    if (typeof input === 'string') return { file: input, shown: displayName(input), path: input };
+    if (input instanceof Uint8Array) {
+      const file = `<buffer ${this.bufferCount++}>`;
+      return { file, shown: file, data: input };
     }
-    throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'each input must be a path, a Buffer/Uint8Array, or { name, data }');
+    if (input && typeof input === 'object') {
+      if ('path' in input && (typeof input.path === 'string' || Buffer.isBuffer(input.path))) {
+        const shown = displayName(input.path);
+        return { file: typeof input.path === 'string' ? input.path : shown, shown, path: input.path };
+      }
+      if ('name' in input && typeof input.name === 'string' && input.data instanceof Uint8Array) {
+        return { file: input.name, shown: displayName(input.name), data: input.data };
+      }
+    }
+    throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'each input must be a path, a Buffer/Uint8Array, { name, data } or { path }');
   }
 
   /** One image through every plugin. */
@@ -276,7 +305,7 @@ export class Engine {
     let file = '<input>';
     // Plugins are taken once per image: a reload swaps them between images, never during one.
     const plugins = this.loaded;
-    let bytes = 0;
+    let held = 0;
     let arrived = false;
     const arrive = () => {
       if (arrived) return;
@@ -289,16 +318,11 @@ export class Engine {
       const described = this.describe(input);
       file = described.file;
       const t0 = performance.now();
-      await this.decodeSlots.acquire();
-      let images: Map<string, ImageInput>;
-      try {
-        images = await this.decode(described.source, file, plugins);
-      } finally {
-        this.decodeSlots.release();
-      }
-      const decodeMs = performance.now() - t0;
-      bytes = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
-      await this.decodedBytes.acquire(bytes);
+      const decoded = await this.decodeStage(described, plugins);
+      const images = decoded.images;
+      held = decoded.held;
+      // Waiting for memory is the pipeline's back-pressure, not decoding.
+      const decodeMs = performance.now() - t0 - decoded.waitMs;
       const results: Record<string, PluginResult> = {};
       this.coming--;
       arrived = true;
@@ -318,8 +342,69 @@ export class Engine {
       return { file, results: {}, error: errorMessage(err) };
     } finally {
       arrive();
-      if (bytes) this.decodedBytes.release(bytes);
+      if (held) this.decodedBytes.release(held);
     }
+  }
+
+  /**
+   * Read, probe and decode one image in a decode slot. The memory its decode
+   * needs is reserved from the header before a pixel is decoded (`waitMs`:
+   * the time spent waiting for it), then trimmed to what the decoded images
+   * hold (`held`, released by the caller). Reading or decoding that runs past
+   * the time limit fails now, but its slot and reservation are freed only
+   * when libvips returns, so what is in use stays bounded.
+   */
+  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[]): Promise<{ images: Map<string, ImageInput>; held: number; waitMs: number }> {
+    const limits = this.limits.decode;
+    await this.decodeSlots.acquire();
+    let reserved = 0;
+    const overdue: Promise<unknown>[] = [];
+    const control = new AbortController();
+    const inTime = <T>(work: Promise<T>, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        control.abort();
+        overdue.push(work.catch(() => {}));
+        reject(new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${src.shown}: ${timeoutMessage(limits, what)}`));
+      }, limits.timeoutSeconds * 1000);
+      work.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+    try {
+      const needs = this.needs(plugins);
+      const { bytes, header } = await inTime((async () => {
+        const bytes = src.data ?? await readImageFile(src.path!, limits.maxFileBytes);
+        return { bytes, header: await probeImage(bytes, src.shown, limits, control.signal) };
+      })(), 'reading it and its header');
+      const need = decodeBytes(header) + [...needs.values()].reduce((n, d) => n + (d.kind === 'resized' ? d.width * d.height * 3 : 0), 0);
+      if (need > limits.maxDecodedBytes) {
+        throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${src.shown}: a ${header.width}×${header.height} ${FORMAT_NAMES[header.format]} needs about ` +
+          `${Math.ceil(need / 1024 / 1024)} MiB to decode, more than maxDecodedMiB (${formatMiB(limits.maxDecodedBytes)}); raise ${RAISE.maxDecodedMiB} to read it`);
+      }
+      const t0 = performance.now();
+      await this.decodedBytes.acquire(need);
+      const waitMs = performance.now() - t0;
+      reserved = need;
+      const images = await inTime(this.decode({ bytes, header, file: src.shown, limits, signal: control.signal }, needs), 'decoding');
+      const held = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
+      // The estimate bounds what is held (3 bytes a pixel for each size); keep only that.
+      const keep = Math.min(held, reserved);
+      this.decodedBytes.release(reserved - keep);
+      reserved = 0;
+      return { images, held: keep, waitMs };
+    } finally {
+      const free = () => {
+        if (reserved) this.decodedBytes.release(reserved);
+        this.decodeSlots.release();
+      };
+      if (overdue.length) void this.track(Promise.allSettled(overdue).then(free));
+      else free();
+    }
+  }
+
+  private needs(plugins: TaggerPlugin[]): Map<string, DecodeNeed> {
+    return new Map(plugins.map((p) => {
+      const n = p.decodeNeed(this.mode);
+      return [needKey(n), n] as const;
+    }));
   }
 
   /**
@@ -328,30 +413,32 @@ export class Engine {
    * straight to the largest size needed (shrink-on-load) and the smaller ones
    * are cut from that.
    */
-  private async decode(source: ImageSource, file: string, plugins: TaggerPlugin[]): Promise<Map<string, ImageInput>> {
-    const needs = new Map(plugins.map((p) => {
-      const n = p.decodeNeed(this.mode);
-      return [needKey(n), n] as const;
-    }));
+  private async decode(req: DecodeRequest, needs: Map<string, DecodeNeed>): Promise<Map<string, ImageInput>> {
     const images = new Map<string, ImageInput>();
     const resized = [...needs].filter(([, n]) => n.kind === 'resized') as [string, Extract<DecodeNeed, { kind: 'resized' }>][];
     resized.sort(([, a], [, b]) => b.width * b.height - a.width * a.height);
     let base: ImageInput;
     if (needs.has('full')) {
-      base = await decodeFull(source, file);
+      base = await decodeFull(req);
       images.set('full', base);
     } else {
       const [key, n] = resized.shift()!;
-      base = await decodeResized(source, file, n.width, n.height, n.kernel);
+      base = await decodeResized(req, n.width, n.height, n.kernel);
       images.set(key, base);
     }
     await Promise.all(resized.map(async ([key, n]) => {
-      images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+      try {
+        images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+      } catch (err) {
+        throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${req.file}: resizing to ${n.width}×${n.height} failed: ${errorMessage(err)}`, { cause: err });
+      }
     }));
-    // Native plugins are told the picture's size before resizing (SMI 1.1), when it is known.
-    const originalWidth = needs.has('full') ? base.width : base.originalWidth;
-    const originalHeight = needs.has('full') ? base.height : base.originalHeight;
-    if (originalWidth && originalHeight) for (const img of images.values()) Object.assign(img, { originalWidth, originalHeight });
+    // Native plugins are told the picture's size before resizing (SMI 1.1): the
+    // header's, turned as EXIF orientation turns the pixels.
+    const turned = req.header.orientation >= 5;
+    const originalWidth = turned ? req.header.height : req.header.width;
+    const originalHeight = turned ? req.header.width : req.header.height;
+    for (const img of images.values()) Object.assign(img, { originalWidth, originalHeight });
     return images;
   }
 

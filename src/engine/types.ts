@@ -23,15 +23,19 @@ export interface PluginFailure {
 export type PluginResult = PluginSuccess | PluginFailure;
 
 export interface TagResult {
-  /** The path, or the name given to a buffer input. */
+  /** The path (bytes that are not UTF-8 shown as \xNN), or the name given to a buffer input. */
   file: string;
   results: Record<string, PluginResult>;
   /** Set when the image itself failed (unreadable, not an image): no plugin ran. */
   error?: string;
 }
 
-/** A path, raw encoded bytes, or bytes with a name to report them under. */
-export type TagInput = string | Uint8Array | { name: string; data: Uint8Array };
+/**
+ * A path, raw encoded bytes, or bytes with a name to report them under.
+ * `{ path }` carries a path as bytes (a Buffer) when it is not valid UTF-8,
+ * as expandInputs yields such names; the result's `file` shows it escaped.
+ */
+export type TagInput = string | Uint8Array | { name: string; data: Uint8Array } | { path: string | Buffer };
 
 export function isFailure(r: PluginResult): r is PluginFailure {
   return (r as PluginFailure).error !== undefined;
