@@ -26,9 +26,11 @@ export function evaluatePlugin(m, run, photos) {
     }
     const atDefault = scoreTags(photos, run.scores, policy);
     const best = bestF1Threshold(photos, run.scores, policy);
-    const tuned = tuneThresholds(photos, run.scores, best.threshold);
-    const atTuned = scoreTags(photos, run.scores, { ...policy, threshold: best.threshold, thresholds: tuned });
-    const loo = leaveOneOut(photos, run.scores, { ...policy, threshold: best.threshold });
+    // Tuned around the manifest's own threshold, so a manifest carrying these
+    // per-label thresholds scores exactly the tuned row.
+    const tuned = tuneThresholds(photos, run.scores, policy.threshold);
+    const atTuned = scoreTags(photos, run.scores, { ...policy, thresholds: tuned });
+    const loo = leaveOneOut(photos, run.scores, policy);
     return { ...head, atDefault, best, tuned, atTuned, loo };
   }
   const safety = scoreSafety(photos, run.scores, policy, UNSAFE);

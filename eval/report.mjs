@@ -18,9 +18,13 @@ function rowsOf(s) {
     '| --- | --- | --- | --- | --- | --- |',
     row(`shipped default: ${defaultRule(s.policy)}`, s.atDefault, s.atDefault.wrong.length),
     `| best single threshold: ${s.best.threshold} | ${f2(s.best.recall)} | ${f2(s.best.precision)} | ${f2(s.best.f1)} | | |`,
-    row(`per-label thresholds tuned on this set (${Object.keys(s.tuned).length} labels), in-sample`, s.atTuned, s.atTuned.wrong.length),
+    row(`threshold ${s.policy.threshold} with per-label thresholds tuned on this set (${Object.keys(s.tuned).length} labels), in-sample`, s.atTuned, s.atTuned.wrong.length),
     row('the same, leave-one-photo-out (honest estimate)', s.loo, s.loo.wrongPhotos),
   ];
+}
+
+function thresholdsToml(t) {
+  return ['[output.thresholds]', ...Object.keys(t).sort().map((l) => `${JSON.stringify(l)} = ${t[l]}`)].join('\n');
 }
 
 export function renderText(s) {
@@ -29,7 +33,7 @@ export function renderText(s) {
     lines.push(...rowsOf(s));
     lines.push(`photos with a wrong label at the default (${s.atDefault.wrong.length}):`);
     for (const w of s.atDefault.wrong) lines.push(`  ${w.file}: ${tagList(w.labels)}`);
-    lines.push(`tuned per-label thresholds: ${JSON.stringify(s.tuned)}`);
+    lines.push(`per-label thresholds tuned around threshold ${s.policy.threshold} (for the manifest):`, thresholdsToml(s.tuned));
   } else {
     lines.push(safetyText(s));
     for (const a of s.safety.alarms) lines.push(`  ${a.file}: ${a.label} ${a.score.toFixed(2)}`);

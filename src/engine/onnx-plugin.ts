@@ -5,11 +5,11 @@
 import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
+import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
 import type { OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
 import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
-import type { PluginResult } from './types.js';
+import type { PluginResult, Tag } from './types.js';
 
 export interface PluginLoadContext {
   addon: NativeAddon;
@@ -114,13 +114,18 @@ export class OnnxPlugin implements TaggerPlugin {
   postprocessSpec(o: ScoreOverrides = {}): PostprocessSpec {
     const out = this.manifest.output;
     const topK = o.topK ?? out.topK;
+    // Per-label thresholds and aliases are applied in toResult(), over every
+    // class that passes the lowest threshold in use.
+    const perLabel = o.threshold === undefined && Object.keys(out.thresholds).length > 0;
+    const merging = Object.keys(out.aliases).length > 0;
+    const threshold = perLabel ? Math.min(out.threshold, ...Object.values(out.thresholds)) : o.threshold ?? out.threshold;
     return {
       outputs: out.names,
       activation: out.activation,
       reduce: out.reduce,
-      threshold: o.threshold ?? out.threshold,
+      threshold,
       // Room for the excluded labels, which are dropped after the native top-k.
-      topK: topK === 0 ? 0 : topK + out.exclude.length,
+      topK: topK === 0 || perLabel || merging ? 0 : topK + out.exclude.length,
     };
   }
 
@@ -153,15 +158,33 @@ export class OnnxPlugin implements TaggerPlugin {
 
   private toResult(r: ImageResult, share: number, o: ScoreOverrides): PluginResult {
     if (r.error) return { error: r.error };
-    const { labels, exclude } = this.manifest.output;
-    const topK = o.topK ?? this.manifest.output.topK;
-    const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
     return {
-      tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index] ?? `#${t.index}`, confidence: round6(t.score) })),
+      tags: this.tagsOf(r.top, o),
       model: this.model,
       version: this.manifest.version,
       inference_time_ms: share,
     };
+  }
+
+  /** Classes (best first) to tags: exclude, per-label thresholds, aliases merged (best score), top_k, category. */
+  private tagsOf(top: ClassScore[], o: ScoreOverrides): Tag[] {
+    const { labels, exclude, thresholds, threshold, aliases, category, categories } = this.manifest.output;
+    const topK = o.topK ?? this.manifest.output.topK;
+    const tags: Tag[] = [];
+    const seen = new Set<string>();
+    for (const t of top) {
+      const label = labels[t.index] ?? `#${t.index}`;
+      if (exclude.includes(label)) continue;
+      if (o.threshold === undefined && t.score < (thresholds[label] ?? threshold)) continue;
+      const name = aliases[label] ?? label;
+      // top is sorted best first, so the first class behind a tag carries its best score.
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const cat = categories[name] ?? category;
+      tags.push(cat ? { label: name, confidence: round6(t.score), category: cat } : { label: name, confidence: round6(t.score) });
+      if (topK && tags.length === topK) break;
+    }
+    return tags;
   }
 
   close(): Promise<void> {

@@ -4,6 +4,9 @@
 import type { ResizeMode } from '../native/types.js';
 import type { TomlReader } from '../util/toml-reader.js';
 import type { ManifestBase } from './manifest.js';
+import { parseOutput, type OutputSpec } from './manifest-output.js';
+
+export type { OutputSpec } from './manifest-output.js';
 
 export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -34,22 +37,12 @@ export interface InputSpec {
 }
 
 export interface PreprocessSpecs {
-  /** Reproduces the original tool's pixels: full decode, then the original resize. */
-  exact: { resize: ResizeMode; normalizeFirst: boolean };
+  /** Reproduces a reference tool's pixels: full decode, then its resize; `reference` names the tool. */
+  exact: { resize: ResizeMode; normalizeFirst: boolean; reference?: string };
   /** Shrink-on-load decode straight to the model size with an antialiasing kernel. */
   fast: { kernel: FastKernel };
 }
 
-export interface OutputSpec {
-  names: string[];
-  activation: 'none' | 'softmax' | 'sigmoid';
-  reduce: 'none' | 'max';
-  labels: string[];
-  /** Labels never reported (a model's known false positives). */
-  exclude: string[];
-  threshold: number;
-  topK: number;
-}
 
 export interface OnnxManifest extends ManifestBase {
   kind: 'onnx';
@@ -89,28 +82,19 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
   const p = r.sub('preprocess', true)!;
   p.onlyKeys(['exact', 'fast']);
   const pe = p.sub('exact', true)!;
-  pe.onlyKeys(['resize', 'normalize_first']);
+  pe.onlyKeys(['resize', 'normalize_first', 'reference']);
   const pf = p.sub('fast');
   pf?.onlyKeys(['kernel']);
   const preprocess: PreprocessSpecs = {
-    exact: { resize: pe.oneOf('resize', RESIZE_MODES), normalizeFirst: pe.boolean('normalize_first', false) },
+    exact: {
+      resize: pe.oneOf('resize', RESIZE_MODES),
+      normalizeFirst: pe.boolean('normalize_first', false),
+      reference: pe.string('reference', undefined, true),
+    },
     fast: { kernel: pf ? pf.oneOf('kernel', FAST_KERNELS, 'lanczos3') : 'lanczos3' },
   };
 
-  const o = r.sub('output', true)!;
-  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'exclude', 'threshold', 'top_k']);
-  const output: OutputSpec = {
-    names: o.strings('names'),
-    activation: o.oneOf('activation', ['none', 'softmax', 'sigmoid'] as const, 'none'),
-    reduce: o.oneOf('reduce', ['none', 'max'] as const, 'none'),
-    labels: o.strings('labels'),
-    exclude: o.strings('exclude', []),
-    threshold: o.number('threshold', 0, { min: 0, max: 1 }),
-    topK: o.number('top_k', 0, { min: 0, integer: true }),
-  };
-  if (output.names.length === 0) o.fail('names', 'must name at least one model output');
-  if (output.labels.length === 0) o.fail('labels', 'must list at least one label');
-  for (const l of output.exclude) if (!output.labels.includes(l)) o.fail('exclude', `"${l}" is not one of the labels`);
+  const output = parseOutput(r.sub('output', true)!);
 
   return { model, input, preprocess, output };
 }

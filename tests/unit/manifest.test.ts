@@ -27,7 +27,7 @@ describe('plugin manifests', () => {
     expect(nsfw.name).toBe('nsfw');
     expect(nsfw.model).toMatchObject({ package: 'nsfwjs', format: 'tfjs-layers' });
     expect(nsfw.output.labels).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
-    expect(nsfw.preprocess.exact).toEqual({ resize: 'bilinear-align-corners', normalizeFirst: true });
+    expect(nsfw.preprocess.exact).toMatchObject({ resize: 'bilinear-align-corners', normalizeFirst: true });
     const objects = readManifest(join(root, 'plugins', 'objects', 'plugin.toml'));
     expect(objects.output.labels).toHaveLength(80);
     expect(objects.output.reduce).toBe('max');
