@@ -18,6 +18,8 @@ export interface PluginSuccess {
   version: string;
   /** This image's share of its batch's inference time. */
   inference_time_ms: number;
+  /** An ensemble plugin: every model whose scores were combined into these tags. */
+  models?: string[];
 }
 
 export interface PluginFailure {

@@ -44,33 +44,51 @@ export interface PreprocessSpecs {
 }
 
 
+/** One more model of an ensemble: its scores are combined per class with the main model's. */
+export interface EnsembleMember {
+  model: ModelSource;
+  /** [input], with this model's own width and height. */
+  input: InputSpec;
+  /** Its score outputs; default: [output] names. */
+  names: string[];
+  /** Where it is declared, for messages: "ensemble[0]". */
+  key: string;
+}
+
 export interface OnnxManifest extends ManifestBase {
   kind: 'onnx';
   model: ModelSource;
   input: InputSpec;
   preprocess: PreprocessSpecs;
   output: OutputSpec;
+  /** [[ensemble]]: more models scored on every image, combined per class ([output] combine). */
+  ensemble: EnsembleMember[];
 }
 
-export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output'];
+export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output', 'ensemble'];
+const SOURCE_KEYS = ['package', 'file', 'weights', 'format'];
+const SIZE = { min: 1, max: 8192, integer: true };
 
-export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output'> {
-  const m = r.sub('model', true)!;
-  m.onlyKeys(['package', 'file', 'weights', 'format']);
-  const model: ModelSource = {
+function parseModelSource(m: TomlReader): ModelSource {
+  return {
     package: m.string('package', undefined, true),
     file: m.string('file'),
     weights: m.strings('weights', []),
     format: m.oneOf('format', MODEL_FORMATS),
   };
+}
+
+export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble'> {
+  const m = r.sub('model', true)!;
+  m.onlyKeys(SOURCE_KEYS);
+  const model = parseModelSource(m);
 
   const i = r.sub('input', true)!;
   i.onlyKeys(['name', 'width', 'height', 'layout', 'channels', 'scale', 'mean', 'std']);
-  const size = { min: 1, max: 8192, integer: true };
   const input: InputSpec = {
     name: i.string('name', undefined, true),
-    width: i.number('width', undefined, size),
-    height: i.number('height', undefined, size),
+    width: i.number('width', undefined, SIZE),
+    height: i.number('height', undefined, SIZE),
     layout: i.oneOf('layout', ['nchw', 'nhwc'] as const),
     channels: i.oneOf('channels', ['rgb', 'bgr'] as const, 'rgb'),
     scale: i.number('scale', 255, { min: Number.MIN_VALUE }),
@@ -96,5 +114,16 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
 
   const output = parseOutput(r.sub('output', true)!);
 
-  return { model, input, preprocess, output };
+  const ensemble = r.tables('ensemble').map((e, k): EnsembleMember => {
+    e.onlyKeys([...SOURCE_KEYS, 'width', 'height', 'names']);
+    return {
+      model: parseModelSource(e),
+      input: { ...input, width: e.number('width', input.width, SIZE), height: e.number('height', input.height, SIZE) },
+      names: e.strings('names', output.names),
+      key: `ensemble[${k}]`,
+    };
+  });
+  if (!ensemble.length && r.sub('output')!.has('combine')) r.fail('output.combine', 'needs [[ensemble]] models to combine');
+
+  return { model, input, preprocess, output, ensemble };
 }

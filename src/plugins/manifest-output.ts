@@ -30,10 +30,12 @@ export interface OutputSpec {
   category?: TagCategory;
   categories: Record<string, TagCategory>;
   topK: number;
+  /** How an ensemble's models' scores become one per class: their mean or their maximum. */
+  combine: 'mean' | 'max';
 }
 
 export const OUTPUT_KEYS = ['names', 'activation', 'reduce', 'labels', 'labels_file', 'exclude', 'threshold', 'thresholds',
-  'thresholds_file', 'aliases', 'category', 'categories', 'top_k'];
+  'thresholds_file', 'aliases', 'category', 'categories', 'top_k', 'combine'];
 
 /** Big enough for any tag list in use (RAM++ has 4585 tags); bounds what a manifest can make us read. */
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
@@ -113,6 +115,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
     category: o.has('category') ? o.oneOf('category', TAG_CATEGORIES) : undefined,
     categories,
     topK: o.number('top_k', 0, { min: 0, integer: true }),
+    combine: o.oneOf('combine', ['mean', 'max'] as const, 'mean'),
   };
   if (output.names.length === 0) o.fail('names', 'must name at least one model output');
   for (const l of output.exclude) if (!known.has(l)) o.fail('exclude', `"${l}" is not one of the labels`);
