@@ -87,10 +87,10 @@ export function parseOutput(o: TomlReader): OutputSpec {
   const th = o.sub('thresholds');
   for (const k of th?.keys() ?? []) {
     const v = th!.number(k, undefined, { min: 0, max: 1 });
-    if (known.has(k)) {
-      thresholds[k] = v;
-    } else if (tags.has(k)) {
+    if (tags.has(k)) {
       for (const l of labels) if (tagOf(l) === k) thresholds[l] = v;
+    } else if (known.has(k)) {
+      thresholds[k] = v;
     } else {
       th!.fail(k, `"${k}" is not one of the labels or tags`);
     }
