@@ -55,10 +55,16 @@ function readLines(o: TomlReader, key: string, rel: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
+/** Lookup tables keyed by label: no prototype, so a tag named "constructor" finds nothing it did not set. */
+const table = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 function stringTable(o: TomlReader, key: string): Record<string, string> {
-  const t = o.raw(key) ?? {};
-  for (const [k, v] of Object.entries(t)) if (typeof v !== 'string') o.fail(`${key}.${k}`, 'expected a string');
-  return t as Record<string, string>;
+  const t = table<string>();
+  for (const [k, v] of Object.entries(o.raw(key) ?? {})) {
+    if (typeof v !== 'string') o.fail(`${key}.${k}`, 'expected a string');
+    t[k] = v;
+  }
+  return t;
 }
 
 export function parseOutput(o: TomlReader): OutputSpec {
@@ -74,7 +80,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
   const tags = new Set(labels.map(tagOf));
 
   // Keys name a label or, to cover every label behind an alias, a tag.
-  const thresholds: Record<string, number> = {};
+  const thresholds = table<number>();
   if (o.has('thresholds_file')) {
     const lines = readLines(o, 'thresholds_file', o.string('thresholds_file'));
     if (lines.length !== labels.length) o.fail('thresholds_file', `has ${lines.length} thresholds for ${labels.length} labels (one per line, in label order)`);
@@ -96,7 +102,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
     }
   }
 
-  const categories: Record<string, TagCategory> = {};
+  const categories = table<TagCategory>();
   const cats = o.sub('categories');
   for (const k of cats?.keys() ?? []) {
     if (!tags.has(k)) cats!.fail(k, `"${k}" is not one of the tags`);

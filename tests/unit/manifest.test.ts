@@ -126,6 +126,11 @@ describe('manifest vocabularies and thresholds', () => {
     expect(m.kind === 'onnx' && m.output.thresholds).toEqual({ Porn: 0.7, Hentai: 0.7 });
   });
 
+  it('finds no threshold, alias or category for a label that is an Object method name', () => {
+    const m = parseManifest('/x/plugin.toml', nsfwText.replace('"Sexy"]', '"constructor"]'));
+    expect(m.kind === 'onnx' && [m.output.thresholds.constructor, m.output.aliases.constructor, m.output.categories.constructor]).toEqual([undefined, undefined, undefined]);
+  });
+
   it('refuses combine without ensemble models, and unknown ensemble keys', () => {
     expectManifestError(withOutput('combine = "mean"'), "'output.combine'", 'needs [[ensemble]]');
     expectManifestError(nsfwText + '\n[[ensemble]]\nfile = "x.onnx"\nformat = "onnx"\nsize = 3\n', "'ensemble[0].size'", 'unknown key');
