@@ -82,18 +82,20 @@ ImageScores Postprocess(const std::vector<const FloatTensor*>& tensors, int64_t 
     int64_t classes = -1;
     std::vector<float> position;
     for (const FloatTensor* t : tensors) {
-      if (t->shape.size() != 3 || t->shape[0] <= row ||
-          (classes >= 0 && t->shape[2] != classes)) {
+      // [batch, positions..., classes]: a heatmap [batch, h, w, classes] is h*w positions.
+      if (t->shape.size() < 3 || t->shape[0] <= row ||
+          (classes >= 0 && t->shape.back() != classes)) {
         throw NativeError(code::kUnsupportedModel,
-                          "reduce 'max' needs outputs shaped [batch, positions, classes] with "
+                          "reduce 'max' needs outputs shaped [batch, positions..., classes] with "
                           "the same classes; output '" + t->name + "' has shape " +
                               ShapeString(t->shape));
       }
       if (classes < 0) {
-        classes = t->shape[2];
+        classes = t->shape.back();
         result.scores.assign(static_cast<size_t>(classes), -std::numeric_limits<float>::infinity());
       }
-      const size_t positions = static_cast<size_t>(t->shape[1]);
+      size_t positions = 1;
+      for (size_t d = 1; d + 1 < t->shape.size(); ++d) positions *= static_cast<size_t>(t->shape[d]);
       const size_t n = static_cast<size_t>(classes);
       const float* base = t->data.data() + static_cast<size_t>(row) * positions * n;
       for (size_t p = 0; p < positions; ++p) {

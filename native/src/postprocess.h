@@ -34,7 +34,7 @@ struct ImageScores {
 // Computes scores for batch row `row` from tensors (ordered as spec.outputs).
 //  reduce 'none': each tensor is [batch, ...]; a row's values are its classes,
 //    concatenated across tensors; activation applies over the concatenation.
-//  reduce 'max':  each tensor is [batch, positions, classes] (same classes);
+//  reduce 'max':  each tensor is [batch, positions..., classes] (same classes);
 //    activation applies per position over classes, then each class takes its
 //    maximum over all positions of all tensors.
 // Throws NativeError(IMLAGE_ERR_UNSUPPORTED_MODEL) on incompatible shapes.

@@ -5,11 +5,11 @@
 import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, SessionOptions, TensorInfo } from '../native/types.js';
-import type { OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
+import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, TensorInfo } from '../native/types.js';
+import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
 import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
-import type { PluginResult } from './types.js';
+import type { PluginResult, PluginSuccess, Tag } from './types.js';
 
 export interface PluginLoadContext {
   addon: NativeAddon;
@@ -18,13 +18,23 @@ export interface PluginLoadContext {
   log: (msg: string) => void;
 }
 
-function checkShape(m: OnnxManifest, input: TensorInfo): void {
-  const { width, height, layout } = m.input;
+/** One model of the plugin: the manifest's [model], or one of its [[ensemble]] models. */
+interface Member {
+  session: NativeSession;
+  input: InputSpec;
+  /** Output names holding its class scores. */
+  names: string[];
+  /** "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js" */
+  model: string;
+}
+
+function checkShape(m: OnnxManifest, key: string, spec: InputSpec, input: TensorInfo): void {
+  const { width, height, layout } = spec;
   const want = layout === 'nchw' ? [3, height, width] : [height, width, 3];
   const got = input.shape.slice(1);
   const ok = got.length === 3 && got.every((d, i) => d === -1 || d === want[i]);
   if (!ok) {
-    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'input': the model's input "${input.name}" has shape ` +
+    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key '${key}': the model's input "${input.name}" has shape ` +
       `[${input.shape.join(', ')}], which does not match ${layout} ${width}x${height}x3`);
   }
 }
@@ -35,12 +45,12 @@ function checkShape(m: OnnxManifest, input: TensorInfo): void {
  * "none" the outputs' values are concatenated (native/src/postprocess.h),
  * so the labels cover all outputs together, in output.names order.
  */
-function checkOutputs(m: OnnxManifest, outputs: TensorInfo[]): void {
+function checkOutputs(m: OnnxManifest, namesKey: string, names: string[], outputs: TensorInfo[]): void {
   const per: { name: string; values: number }[] = [];
-  for (const name of m.output.names) {
+  for (const name of names) {
     const out = outputs.find((o) => o.name === name);
     if (!out) {
-      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.names': the model has no output "${name}" ` +
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key '${namesKey}': the model has no output "${name}" ` +
         `(it has: ${outputs.map((o) => o.name).join(', ')})`);
     }
     const dims = m.output.reduce === 'max' ? out.shape.slice(-1) : out.shape.slice(1);
@@ -63,70 +73,109 @@ function checkOutputs(m: OnnxManifest, outputs: TensorInfo[]): void {
   }
 }
 
+async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: ModelSource, key: string, input: InputSpec, names: string[]): Promise<Member> {
+  const src = resolveModelFiles(m, source, key);
+  let modelPath = src.modelFile;
+  if (source.format !== 'onnx') {
+    const t0 = Date.now();
+    const converted = await convertCached(
+      { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined },
+      { cacheDir: ctx.cacheDir, onProgress: (msg) => ctx.log(`${m.name}: ${msg}`) },
+    );
+    if (!converted.fromCache) ctx.log(`${m.name}: converted ${src.origin} ${basename(src.modelFile)} to ONNX in ${Date.now() - t0} ms (cached for next time)`);
+    modelPath = converted.path;
+  }
+  const session = await ctx.addon.createSession(modelPath, ctx.session);
+  try {
+    const inputKey = key === 'model' ? 'input' : key;
+    const info = input.name ? session.inputs.find((i) => i.name === input.name) : session.inputs[0];
+    if (!info) {
+      throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'input.name': the model has no input "${input.name}" ` +
+        `(it has: ${session.inputs.map((i) => i.name).join(', ')})`);
+    }
+    checkShape(m, inputKey, input, info);
+    const namesKey = key === 'model' ? 'output.names' : `${key}.names`;
+    checkOutputs(m, namesKey, names, session.outputs);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  return { session, input, names, model: src.label };
+}
+
+const share = (ms: number, n: number): number => Math.round((ms / Math.max(1, n)) * 100) / 100;
+
+function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
+  if (!a) return { ...b };
+  return { preprocessMs: a.preprocessMs + b.preprocessMs, inferenceMs: a.inferenceMs + b.inferenceMs, postprocessMs: a.postprocessMs + b.postprocessMs };
+}
+
 export class OnnxPlugin implements TaggerPlugin {
   private constructor(
     readonly manifest: OnnxManifest,
-    private readonly session: NativeSession,
-    /** "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js" */
-    readonly model: string,
+    /** The [model] first, then the [[ensemble]] models. */
+    private readonly members: Member[],
   ) {}
 
   get name(): string {
     return this.manifest.name;
   }
 
+  /** What results name as their model; an ensemble lists its models in `models`. */
+  get model(): string {
+    return this.members.map((x) => x.model).join(' + ');
+  }
+
   get provider(): string {
-    return this.session.provider;
+    return [...new Set(this.members.map((x) => x.session.provider))].join(', ');
   }
 
   get warnings(): string[] {
-    return this.session.warnings;
+    return this.members.flatMap((x) => x.session.warnings);
+  }
+
+  private get isEnsemble(): boolean {
+    return this.members.length > 1;
   }
 
   static async load(m: OnnxManifest, ctx: PluginLoadContext): Promise<OnnxPlugin> {
-    const src = resolveModelFiles(m);
-    let modelPath = src.modelFile;
-    if (m.model.format !== 'onnx') {
-      const t0 = Date.now();
-      const converted = await convertCached(
-        { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined },
-        { cacheDir: ctx.cacheDir, onProgress: (msg) => ctx.log(`${m.name}: ${msg}`) },
-      );
-      if (!converted.fromCache) ctx.log(`${m.name}: converted ${src.origin} ${basename(src.modelFile)} to ONNX in ${Date.now() - t0} ms (cached for next time)`);
-      modelPath = converted.path;
-    }
-    const session = await ctx.addon.createSession(modelPath, ctx.session);
+    const members: Member[] = [];
     try {
-      const input = m.input.name ? session.inputs.find((i) => i.name === m.input.name) : session.inputs[0];
-      if (!input) {
-        throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'input.name': the model has no input "${m.input.name}" ` +
-          `(it has: ${session.inputs.map((i) => i.name).join(', ')})`);
-      }
-      checkShape(m, input);
-      checkOutputs(m, session.outputs);
+      members.push(await loadMember(m, ctx, m.model, 'model', m.input, m.output.names));
+      for (const e of m.ensemble) members.push(await loadMember(m, ctx, e.model, e.key, e.input, e.names));
     } catch (err) {
-      await session.close();
+      await Promise.allSettled(members.map((x) => x.session.close()));
       throw err;
     }
-    return new OnnxPlugin(m, session, src.label);
+    return new OnnxPlugin(m, members);
   }
 
-  /** Exact mode resizes the full picture natively; fast mode has libvips decode to the model size. */
+  /**
+   * Exact mode resizes the full picture natively; fast mode has libvips
+   * decode to the model size (an ensemble: to its largest model's size, the
+   * others resize from there).
+   */
   decodeNeed(mode: PreprocessMode): DecodeNeed {
     if (mode === 'exact') return { kind: 'full' };
-    const { width, height } = this.manifest.input;
+    const { width, height } = this.largest();
     return { kind: 'resized', width, height, kernel: this.manifest.preprocess.fast.kernel };
   }
 
-  preprocessSpec(mode: PreprocessMode): PreprocessSpec {
-    const i = this.manifest.input;
+  private largest(): InputSpec {
+    return this.members.map((x) => x.input).reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+  }
+
+  preprocessSpec(mode: PreprocessMode, i: InputSpec = this.manifest.input): PreprocessSpec {
     const exact = mode === 'exact';
+    const big = this.largest();
+    // Fast mode decodes to the largest model's size; a smaller model resizes from it.
+    const resizeHere = exact || i.width !== big.width || i.height !== big.height;
     return {
       width: i.width,
       height: i.height,
       layout: i.layout,
       channels: i.channels,
-      resize: exact ? this.manifest.preprocess.exact.resize : 'none',
+      resize: resizeHere ? this.manifest.preprocess.exact.resize : 'none',
       normalizeFirst: exact ? this.manifest.preprocess.exact.normalizeFirst : false,
       scale: i.scale,
       mean: i.mean,
@@ -134,64 +183,109 @@ export class OnnxPlugin implements TaggerPlugin {
     };
   }
 
-  postprocessSpec(o: ScoreOverrides = {}): PostprocessSpec {
+  postprocessSpec(o: ScoreOverrides = {}, names: string[] = this.manifest.output.names): PostprocessSpec {
     const out = this.manifest.output;
     const topK = o.topK ?? out.topK;
+    // Per-label thresholds, aliases and ensembles are applied in tagsOf(),
+    // over every class that passes the lowest threshold in use.
+    const perLabel = o.threshold === undefined && Object.keys(out.thresholds).length > 0;
+    const inJs = perLabel || Object.keys(out.aliases).length > 0 || this.isEnsemble;
+    const threshold = this.isEnsemble ? 0 : perLabel ? Math.min(out.threshold, ...Object.values(out.thresholds)) : o.threshold ?? out.threshold;
     return {
-      outputs: out.names,
+      outputs: names,
       activation: out.activation,
       reduce: out.reduce,
-      threshold: o.threshold ?? out.threshold,
+      threshold,
       // Room for the excluded labels, which are dropped after the native top-k.
-      topK: topK === 0 ? 0 : topK + out.exclude.length,
+      topK: topK === 0 || inJs ? 0 : topK + out.exclude.length,
     };
   }
 
   /** Runs a batch; a failure fails this plugin's results for these images only. */
   async run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun> {
     try {
-      const { results, timing } = await this.session.run(images, this.preprocessSpec(mode), this.postprocessSpec(o));
-      const share = Math.round((timing.inferenceMs / Math.max(1, images.length)) * 100) / 100;
-      return { results: results.map((r) => this.toResult(r, share, o)), timing };
+      const runs = await Promise.all(this.members.map((x) => x.session.run(images, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names))));
+      const timing = runs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
+      const each = share(timing.inferenceMs, images.length);
+      return { results: images.map((_, k) => this.toResult(runs.map((r) => r.results[k]!), each, o)), timing };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
       return { results: images.map(() => ({ error })) };
     }
   }
 
-  /** One image through the session's native batching queue; a failure fails this image only. */
+  /** One image through each model's native batching queue; a failure fails this image only. */
   async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
     try {
-      const { result, queueMs, batchSize, timing } = await this.session.submit(image, this.preprocessSpec(mode), this.postprocessSpec(o), opts);
-      const share = Math.round((timing.inferenceMs / Math.max(1, batchSize)) * 100) / 100;
-      return { result: this.toResult(result, share, o), queueMs, batchSize, timing };
+      const subs = await Promise.all(this.members.map((x) => x.session.submit(image, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), opts)));
+      const timing = subs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
+      const inference = subs.reduce((a, r) => a + share(r.timing.inferenceMs, r.batchSize), 0);
+      const first = subs[0]!;
+      return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o), queueMs: first.queueMs, batchSize: first.batchSize, timing };
     } catch (err) {
       return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
     }
   }
 
   flush(): void {
-    this.session.flush();
+    for (const x of this.members) x.session.flush();
   }
 
-  private toResult(r: ImageResult, share: number, o: ScoreOverrides): PluginResult {
-    if (r.error) return { error: r.error };
-    const { labels, exclude } = this.manifest.output;
+  /** One image's results, one per model. */
+  private toResult(rs: ImageResult[], inferenceMs: number, o: ScoreOverrides): PluginResult {
+    const failed = rs.find((r) => r.error);
+    if (failed) return { error: failed.error! };
     // Dynamic output shapes are checked here, per image: a score without a label is the manifest's mistake.
-    if (r.scores.length !== labels.length) {
-      return { error: `${this.name}: the model gave ${r.scores.length} scores but ${this.manifest.file} lists ${labels.length} labels (key 'output.labels')` };
+    const labels = this.manifest.output.labels.length;
+    const short = rs.find((r) => r.scores.length !== labels);
+    if (short) {
+      return { error: `${this.name}: the model gave ${short.scores.length} scores but ${this.manifest.file} lists ${labels} labels (key 'output.labels')` };
     }
-    const topK = o.topK ?? this.manifest.output.topK;
-    const kept = r.top.filter((t) => !exclude.includes(labels[t.index]!));
-    return {
-      tags: (topK ? kept.slice(0, topK) : kept).map((t) => ({ label: labels[t.index]!, confidence: round6(t.score) })),
+    const result: PluginSuccess = {
+      tags: this.tagsOf(this.isEnsemble ? this.combine(rs) : rs[0]!.top, o),
       model: this.model,
       version: this.manifest.version,
-      inference_time_ms: share,
+      inference_time_ms: inferenceMs,
     };
+    if (this.isEnsemble) result.models = this.members.map((x) => x.model);
+    return result;
   }
 
-  close(): Promise<void> {
-    return this.session.close();
+  /** An ensemble's classes, best first: per class the mean (or max) of its models' scores. */
+  private combine(rs: ImageResult[]): ClassScore[] {
+    const n = this.manifest.output.labels.length;
+    const max = this.manifest.output.combine === 'max';
+    const out: ClassScore[] = [];
+    for (let c = 0; c < n; c++) {
+      let v = max ? -Infinity : 0;
+      for (const r of rs) v = max ? Math.max(v, r.scores[c] ?? 0) : v + (r.scores[c] ?? 0);
+      out.push({ index: c, score: max ? v : v / rs.length });
+    }
+    return out.sort((a, b) => b.score - a.score || a.index - b.index);
+  }
+
+  /** Classes (best first) to tags: exclude, per-label thresholds, aliases merged (best score), top_k, category. */
+  private tagsOf(top: ClassScore[], o: ScoreOverrides): Tag[] {
+    const { labels, exclude, thresholds, threshold, aliases, category, categories } = this.manifest.output;
+    const topK = o.topK ?? this.manifest.output.topK;
+    const tags: Tag[] = [];
+    const seen = new Set<string>();
+    for (const t of top) {
+      const label = labels[t.index]!;
+      if (exclude.includes(label)) continue;
+      if (t.score < (o.threshold ?? thresholds[label] ?? threshold)) continue;
+      const name = aliases[label] ?? label;
+      // top is sorted best first, so the first class behind a tag carries its best score.
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const cat = categories[name] ?? category;
+      tags.push(cat ? { label: name, confidence: round6(t.score), category: cat } : { label: name, confidence: round6(t.score) });
+      if (topK && tags.length === topK) break;
+    }
+    return tags;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((x) => x.session.close()));
   }
 }

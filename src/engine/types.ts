@@ -1,9 +1,13 @@
 // What the engine returns, shaped as the CLI prints it (JSON field names
 // are part of the output format, hence snake_case).
 
+import type { TagCategory } from '../plugins/manifest-output.js';
+
 export interface Tag {
   label: string;
   confidence: number;
+  /** How output, XMP and reports group it (object, scene, face, color, text, quality, safety), when the plugin says. */
+  category?: TagCategory;
 }
 
 export interface PluginSuccess {
@@ -14,6 +18,8 @@ export interface PluginSuccess {
   version: string;
   /** This image's share of its batch's inference time. */
   inference_time_ms: number;
+  /** An ensemble plugin: every model whose scores were combined into these tags. */
+  models?: string[];
 }
 
 export interface PluginFailure {

@@ -65,7 +65,7 @@ export interface PostprocessSpec {
   /** Output names whose scores are read; several are concatenated along positions. */
   outputs: string[];
   activation: 'none' | 'softmax' | 'sigmoid';
-  /** 'max': outputs are [batch, positions, classes]; score = max over positions. */
+  /** 'max': outputs are [batch, positions..., classes] (e.g. [batch, h, w, classes]); score = max over positions. */
   reduce: 'none' | 'max';
   /** Classes with a score below this are left out of `top`. */
   threshold: number;

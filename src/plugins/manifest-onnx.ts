@@ -4,6 +4,9 @@
 import type { ResizeMode } from '../native/types.js';
 import type { TomlReader } from '../util/toml-reader.js';
 import type { ManifestBase } from './manifest.js';
+import { parseOutput, type OutputSpec } from './manifest-output.js';
+
+export type { OutputSpec } from './manifest-output.js';
 
 export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -34,21 +37,22 @@ export interface InputSpec {
 }
 
 export interface PreprocessSpecs {
-  /** Reproduces the original tool's pixels: full decode, then the original resize. */
-  exact: { resize: ResizeMode; normalizeFirst: boolean };
+  /** Reproduces a reference tool's pixels: full decode, then its resize; `reference` names the tool. */
+  exact: { resize: ResizeMode; normalizeFirst: boolean; reference?: string };
   /** Shrink-on-load decode straight to the model size with an antialiasing kernel. */
   fast: { kernel: FastKernel };
 }
 
-export interface OutputSpec {
+
+/** One more model of an ensemble: its scores are combined per class with the main model's. */
+export interface EnsembleMember {
+  model: ModelSource;
+  /** [input], with this model's own width and height. */
+  input: InputSpec;
+  /** Its score outputs; default: [output] names. */
   names: string[];
-  activation: 'none' | 'softmax' | 'sigmoid';
-  reduce: 'none' | 'max';
-  labels: string[];
-  /** Labels never reported (a model's known false positives). */
-  exclude: string[];
-  threshold: number;
-  topK: number;
+  /** Where it is declared, for messages: "ensemble[0]". */
+  key: string;
 }
 
 export interface OnnxManifest extends ManifestBase {
@@ -57,27 +61,34 @@ export interface OnnxManifest extends ManifestBase {
   input: InputSpec;
   preprocess: PreprocessSpecs;
   output: OutputSpec;
+  /** [[ensemble]]: more models scored on every image, combined per class ([output] combine). */
+  ensemble: EnsembleMember[];
 }
 
-export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output'];
+export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output', 'ensemble'];
+const SOURCE_KEYS = ['package', 'file', 'weights', 'format'];
+const SIZE = { min: 1, max: 8192, integer: true };
 
-export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output'> {
-  const m = r.sub('model', true)!;
-  m.onlyKeys(['package', 'file', 'weights', 'format']);
-  const model: ModelSource = {
+function parseModelSource(m: TomlReader): ModelSource {
+  return {
     package: m.string('package', undefined, true),
     file: m.string('file'),
     weights: m.strings('weights', []),
     format: m.oneOf('format', MODEL_FORMATS),
   };
+}
+
+export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble'> {
+  const m = r.sub('model', true)!;
+  m.onlyKeys(SOURCE_KEYS);
+  const model = parseModelSource(m);
 
   const i = r.sub('input', true)!;
   i.onlyKeys(['name', 'width', 'height', 'layout', 'channels', 'scale', 'mean', 'std']);
-  const size = { min: 1, max: 8192, integer: true };
   const input: InputSpec = {
     name: i.string('name', undefined, true),
-    width: i.number('width', undefined, size),
-    height: i.number('height', undefined, size),
+    width: i.number('width', undefined, SIZE),
+    height: i.number('height', undefined, SIZE),
     layout: i.oneOf('layout', ['nchw', 'nhwc'] as const),
     channels: i.oneOf('channels', ['rgb', 'bgr'] as const, 'rgb'),
     scale: i.number('scale', 255, { min: Number.MIN_VALUE }),
@@ -89,28 +100,30 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
   const p = r.sub('preprocess', true)!;
   p.onlyKeys(['exact', 'fast']);
   const pe = p.sub('exact', true)!;
-  pe.onlyKeys(['resize', 'normalize_first']);
+  pe.onlyKeys(['resize', 'normalize_first', 'reference']);
   const pf = p.sub('fast');
   pf?.onlyKeys(['kernel']);
   const preprocess: PreprocessSpecs = {
-    exact: { resize: pe.oneOf('resize', RESIZE_MODES), normalizeFirst: pe.boolean('normalize_first', false) },
+    exact: {
+      resize: pe.oneOf('resize', RESIZE_MODES),
+      normalizeFirst: pe.boolean('normalize_first', false),
+      reference: pe.string('reference', undefined, true),
+    },
     fast: { kernel: pf ? pf.oneOf('kernel', FAST_KERNELS, 'lanczos3') : 'lanczos3' },
   };
 
-  const o = r.sub('output', true)!;
-  o.onlyKeys(['names', 'activation', 'reduce', 'labels', 'exclude', 'threshold', 'top_k']);
-  const output: OutputSpec = {
-    names: o.strings('names'),
-    activation: o.oneOf('activation', ['none', 'softmax', 'sigmoid'] as const, 'none'),
-    reduce: o.oneOf('reduce', ['none', 'max'] as const, 'none'),
-    labels: o.strings('labels'),
-    exclude: o.strings('exclude', []),
-    threshold: o.number('threshold', 0, { min: 0, max: 1 }),
-    topK: o.number('top_k', 0, { min: 0, integer: true }),
-  };
-  if (output.names.length === 0) o.fail('names', 'must name at least one model output');
-  if (output.labels.length === 0) o.fail('labels', 'must list at least one label');
-  for (const l of output.exclude) if (!output.labels.includes(l)) o.fail('exclude', `"${l}" is not one of the labels`);
+  const output = parseOutput(r.sub('output', true)!);
 
-  return { model, input, preprocess, output };
+  const ensemble = r.tables('ensemble').map((e, k): EnsembleMember => {
+    e.onlyKeys([...SOURCE_KEYS, 'width', 'height', 'names']);
+    return {
+      model: parseModelSource(e),
+      input: { ...input, width: e.number('width', input.width, SIZE), height: e.number('height', input.height, SIZE) },
+      names: e.strings('names', output.names),
+      key: `ensemble[${k}]`,
+    };
+  });
+  if (!ensemble.length && r.sub('output')!.has('combine')) r.fail('output.combine', 'needs [[ensemble]] models to combine');
+
+  return { model, input, preprocess, output, ensemble };
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ImlageError } from '../errors.js';
 import { findPackageDir } from '../paths.js';
-import type { OnnxManifest } from './manifest.js';
+import type { ModelSource, OnnxManifest } from './manifest.js';
 
 export interface ResolvedModel {
   modelFile: string;
@@ -17,35 +17,36 @@ export interface ResolvedModel {
   label: string;
 }
 
-export function resolveModelFiles(m: OnnxManifest): ResolvedModel {
+/** `source`: the manifest's [model] by default, or one of its [[ensemble]] models (`key` names it in errors). */
+export function resolveModelFiles(m: OnnxManifest, source: ModelSource = m.model, key = 'model'): ResolvedModel {
   let base = m.dir;
   let origin = `${m.name}@${m.version}`;
   let version = m.version;
-  if (m.model.package) {
-    const dir = findPackageDir(m.model.package, m.dir);
+  if (source.package) {
+    const dir = findPackageDir(source.package, m.dir);
     if (!dir) {
       throw new ImlageError(
         'IMLAGE_ERR_MODEL_SOURCE',
-        `${m.file}: key 'model.package': npm package "${m.model.package}" is not installed; ` +
-          `install it with \`npm install ${m.model.package}\` next to imlage`,
+        `${m.file}: key '${key}.package': npm package "${source.package}" is not installed; ` +
+          `install it with \`npm install ${source.package}\` next to imlage`,
       );
     }
     base = dir;
     version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-    origin = `${m.model.package}@${version}`;
+    origin = `${source.package}@${version}`;
   }
-  const at = (rel: string, key: string): string => {
+  const at = (rel: string, what: string): string => {
     const p = isAbsolute(rel) ? rel : resolve(base, rel);
     if (!existsSync(p)) {
-      throw new ImlageError('IMLAGE_ERR_MODEL_SOURCE', `${m.file}: key '${key}': file not found: ${p}` +
-        (m.model.package ? ` (is ${origin} the version this manifest was written for?)` : ''));
+      throw new ImlageError('IMLAGE_ERR_MODEL_SOURCE', `${m.file}: key '${what}': file not found: ${p}` +
+        (source.package ? ` (is ${origin} the version this manifest was written for?)` : ''));
     }
     return p;
   };
-  const modelFile = at(m.model.file, 'model.file');
+  const modelFile = at(source.file, `${key}.file`);
   return {
     modelFile,
-    weightFiles: m.model.weights.map((w) => at(w, 'model.weights')),
+    weightFiles: source.weights.map((w) => at(w, `${key}.weights`)),
     origin,
     version,
     label: `${origin} ${relative(base, modelFile)}`,

@@ -69,7 +69,7 @@ describe('imlage tag', () => {
   it('an unknown plugin name is a clear error', async () => {
     const r = await runCli(['tag', dir, '--plugin', 'nope', '--config', '/dev/null']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown plugin "nope"; available: .*\bnsfw, objects\b/);
+    expect(r.stderr).toMatch(/unknown plugin "nope"; available: .*\bnsfw, nsfw-ensemble, objects\b/);
     expect(r.stdout).toBe('');
   });
 

@@ -27,7 +27,7 @@ describe('plugin manifests', () => {
     expect(nsfw.name).toBe('nsfw');
     expect(nsfw.model).toMatchObject({ package: 'nsfwjs', format: 'tfjs-layers' });
     expect(nsfw.output.labels).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
-    expect(nsfw.preprocess.exact).toEqual({ resize: 'bilinear-align-corners', normalizeFirst: true });
+    expect(nsfw.preprocess.exact).toMatchObject({ resize: 'bilinear-align-corners', normalizeFirst: true });
     const objects = readManifest(join(root, 'plugins', 'objects', 'plugin.toml'));
     expect(objects.output.labels).toHaveLength(80);
     expect(objects.output.reduce).toBe('max');
@@ -78,5 +78,61 @@ describe('plugin manifests', () => {
     expect(found.plugins.map((p) => p.name)).not.toContain('broken');
     expect(found.problems).toHaveLength(1);
     expect(found.problems[0]!.error).toContain(join(dir, 'broken', 'plugin.toml'));
+  });
+});
+
+describe('manifest vocabularies and thresholds', () => {
+  const labelsLine = 'labels = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"]';
+  const withOutput = (extra: string, labels = labelsLine) => nsfwText.replace(labelsLine, `${labels}\n${extra}`);
+  // [output] is the manifest's last table, so its sub-tables go at the end.
+  const withTables = (tables: string) => `${nsfwText}\n${tables}\n`;
+
+  it('reads the objects vocabulary from its labels_file and its per-label thresholds', () => {
+    const objects = readManifest(join(root, 'plugins', 'objects', 'plugin.toml'));
+    const file = readFileSync(join(root, 'plugins', 'objects', 'coco-labels.txt'), 'utf8').trim().split('\n');
+    expect(objects.output.labels).toEqual(file);
+    expect(objects.output.labels[0]).toBe('person');
+    expect(objects.output.thresholds.person).toBeGreaterThan(0);
+    expect(objects.output.category).toBe('object');
+    expect(objects.preprocess.exact.reference).toContain('NanoDet');
+  });
+
+  it('reads the shipped ensemble: its second model with its own input size', () => {
+    const m = readManifest(join(root, 'plugins', 'nsfw-ensemble', 'plugin.toml'));
+    expect(m.kind === 'onnx' && m.ensemble.map((e) => [e.input.width, e.names])).toEqual([[299, ['dense_3']]]);
+    expect(m.kind === 'onnx' && m.output.combine).toBe('mean');
+    expect(m.kind === 'onnx' && resolveModelFiles(m, m.ensemble[0]!.model, 'ensemble[0]').label).toMatch(/inception_v3/);
+  });
+
+  it('takes labels or labels_file, not both and not neither', () => {
+    expectManifestError(withOutput('labels_file = "tags.txt"'), "'output.labels'", 'exactly one of labels');
+    expectManifestError(nsfwText.replace(labelsLine, ''), "'output.labels'", 'exactly one of labels');
+  });
+
+  it('names a labels_file that cannot be read', () => {
+    expectManifestError(nsfwText.replace(labelsLine, 'labels_file = "no-such-tags.txt"'), "'output.labels_file'", '/x/no-such-tags.txt');
+  });
+
+  it('checks thresholds, aliases and categories against the labels', () => {
+    expectManifestError(withTables('[output.thresholds]\nPorm = 0.5'), "'output.thresholds.Porm'", 'not one of the labels');
+    expectManifestError(withTables('[output.thresholds]\nPorn = 1.5'), "'output.thresholds.Porn'", 'must be <= 1');
+    expectManifestError(withTables('[output.aliases]\nPorm = "adult"'), "'output.aliases.Porm'", 'not one of the labels');
+    expectManifestError(withTables('[output.categories]\nPorn = "spicy"'), "'output.categories.Porn'", '"safety"');
+    expectManifestError(nsfwText.replace('category = "safety"', 'category = "tone"'), "'output.category'", '"object", "scene"');
+  });
+
+  it('applies a threshold given for a tag to every label behind it', () => {
+    const m = parseManifest('/x/plugin.toml', withTables('[output.aliases]\nPorn = "unsafe"\nHentai = "unsafe"\n[output.thresholds]\nunsafe = 0.7'));
+    expect(m.kind === 'onnx' && m.output.thresholds).toEqual({ Porn: 0.7, Hentai: 0.7 });
+  });
+
+  it('finds no threshold, alias or category for a label that is an Object method name', () => {
+    const m = parseManifest('/x/plugin.toml', nsfwText.replace('"Sexy"]', '"constructor"]'));
+    expect(m.kind === 'onnx' && [m.output.thresholds.constructor, m.output.aliases.constructor, m.output.categories.constructor]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('refuses combine without ensemble models, and unknown ensemble keys', () => {
+    expectManifestError(withOutput('combine = "mean"'), "'output.combine'", 'needs [[ensemble]]');
+    expectManifestError(nsfwText + '\n[[ensemble]]\nfile = "x.onnx"\nformat = "onnx"\nsize = 3\n', "'ensemble[0].size'", 'unknown key');
   });
 });

@@ -1,0 +1,32 @@
+// Every score a plugin gives each photo: the plugin runs through imlage's
+// public API with threshold 0 and no top_k, so the eval can apply the
+// manifest's reporting rule itself (and try others) without re-running.
+
+import { Engine, isFailure } from '../dist/index.js';
+
+/** Returns { info, scores: Map file -> { label: score }, errors: [] }. */
+export async function collectScores(plugin, paths, { pluginDirs = [], mode = 'exact', cacheDir } = {}) {
+  const engine = await Engine.create({ plugins: [plugin], pluginDirs, threshold: 0, topK: 0, config: false, mode, cacheDir });
+  const scores = new Map();
+  const errors = [];
+  const files = [...paths.keys()];
+  const t0 = Date.now();
+  try {
+    const info = engine.plugins[0];
+    let k = 0;
+    for await (const r of engine.tag(files.map((f) => paths.get(f)))) {
+      const file = files[k++];
+      const res = r.results[plugin];
+      if (r.error || !res || isFailure(res)) {
+        errors.push(`${file}: ${r.error ?? res?.error ?? 'no result'}`);
+        continue;
+      }
+      const s = {};
+      for (const t of res.tags) s[t.label] = Math.max(s[t.label] ?? 0, t.confidence);
+      scores.set(file, s);
+    }
+    return { info, scores, errors, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await engine.close();
+  }
+}
