@@ -104,6 +104,10 @@ export async function createServer(engine: Engine, options: ServerOptions = {}):
     metrics.inFlight.inc();
   });
   app.addHook('onRequest', bearerAuth(o.token));
+  // While draining, answers end their keep-alive connection, so close() need not wait for idle clients.
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.readiness.closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.inFlight.dec();
     const route = req.routeOptions.url ?? 'unmatched';
@@ -146,6 +150,8 @@ export async function createServer(engine: Engine, options: ServerOptions = {}):
       closing ??= (async () => {
         ctx.readiness.closing = true;
         const closed = app.close();
+        // Connections that were busy when close() began are closed as soon as they fall idle.
+        const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), o.drainMs)));
         if ((await Promise.race([closed.then(() => 'done' as const), late])) === 'late') {
@@ -156,6 +162,7 @@ export async function createServer(engine: Engine, options: ServerOptions = {}):
           await closed;
         }
         clearTimeout(timer);
+        clearInterval(sweeper);
       })();
       return closing;
     },

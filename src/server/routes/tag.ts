@@ -3,6 +3,7 @@
 // queue), tagged by the shared engine (concurrent requests batch together
 // there) and answered in the CLI's result contract.
 
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isFailure, type TagResult } from '../../engine/types.js';
 import { ImlageError, errorMessage } from '../../errors.js';
@@ -167,6 +168,8 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
     }));
 
     const ac = new AbortController();
+    // Each queued image of the request listens for its cancellation.
+    setMaxListeners(items.length + 2, ac.signal);
     const cancel = (reason: RejectReason) => {
       if (!ac.signal.aborted) ac.abort(new Cancelled(reason));
     };
