@@ -3,7 +3,7 @@
 // concurrency 1, 8 and 64. Rounds alternate server and in-process so both
 // see the same machine load; each figure is the median over rounds.
 //
-// Each run is a fixed number of requests (4 per connection, at least 40), so
+// Each run is a fixed number of requests (4 per connection, at least 100), so
 // slow high-concurrency runs are not cut short mid-flight.
 //
 //   npm run bench:serve -- [--rounds N] [--mode exact|fast] [--quick]
@@ -22,7 +22,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const quick = args.includes('--quick');
-const amount = (c) => (quick ? 2 * c + 8 : Math.max(4 * c, 40));
+const amount = (c) => (quick ? 2 * c + 8 : Math.max(4 * c, 100));
 const ROUNDS = Number(opt('rounds', quick ? 1 : 3));
 const MODE = opt('mode', 'exact');
 const LEVELS = [1, 8, 64];
