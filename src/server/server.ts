@@ -4,8 +4,7 @@
 // close; admission control, auth, readiness and metrics are ours.
 
 import { randomUUID } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
