@@ -69,5 +69,12 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    // e.g. the port is taken: free the models before the error is reported.
+    await server.close();
+    await engine.close();
+    throw err;
+  }
 }
