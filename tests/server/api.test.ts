@@ -96,6 +96,9 @@ describe('POST /v1/tag', () => {
     expect(((await unknownKey.json()) as { error: string }).error).toMatch(/additional properties/);
     const text = await fetch(`${main.url}/v1/tag`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain', ...auth() } });
     expect(text.status).toBe(415);
+    const many = await json(main.url, { files: Array.from({ length: 65 }, () => 'messi5.jpg') });
+    expect(many.status).toBe(413);
+    expect(((await many.json()) as { error: string }).error).toMatch(/more than 64 images.*max_images/);
     const noRoot = await json(open.url, { files: ['messi5.jpg'] }, {});
     expect(noRoot.status).toBe(400);
     expect(((await noRoot.json()) as { error: string }).error).toMatch(/no root folder.*--root/);
