@@ -73,7 +73,7 @@ export const tagJsonBodySchema = {
       type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 4096 },
       description: "paths relative to the server's root folder ([serve] root / --root); nothing outside it is opened",
     },
-    plugins: { type: 'array', items: { type: 'string' }, description: 'plugin names to report (default: all the server runs)' },
+    plugins: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'plugin names to report (default: all the server runs)' },
     ...tagOptionProps,
   },
 } as const;

@@ -147,7 +147,8 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
     if (mode && mode !== engine.mode) {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `this server runs mode "${engine.mode}"; start another one with --mode ${mode} for that`);
     }
-    const wanted = b?.plugins ?? q.plugins?.split(',').map((s) => s.trim()).filter(Boolean);
+    const listed = b?.plugins ?? q.plugins?.split(',').map((s) => s.trim()).filter(Boolean);
+    const wanted = listed?.length ? listed : undefined;
     for (const p of wanted ?? []) {
       if (!serving.has(p)) throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `plugin "${p}" is not run by this server (it runs ${[...serving].join(', ')}; start it with --plugin ${p})`);
     }
