@@ -9,3 +9,4 @@ export { discoverPlugins, type Discovery, type DiscoveryProblem } from './plugin
 export { readManifest, parseManifest, type PluginManifest, type PreprocessMode } from './plugins/manifest.js';
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
 export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
+export { createServer, type ImlageServer, type ServerOptions } from './server/index.js';

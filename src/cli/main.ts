@@ -9,6 +9,7 @@ import { ImlageError, isPluginLoadFailure } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
+import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
 
 sizeUvPoolEarly();
@@ -63,6 +64,23 @@ program
   .option('-q, --quiet', 'print nothing on stderr but errors')
   .action(async (opts) => {
     process.exitCode = await prepareCommand(opts);
+  });
+
+program
+  .command('serve')
+  .description('an HTTP server tagging images (POST /v1/tag), with health, metrics and OpenAPI routes; see docs/server.md')
+  .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)')
+  .option('--port <n>', 'TCP port (default 8080; 0: any free port)', number(0, 65535, true))
+  .option('-p, --plugin <name>', 'run this plugin (repeatable; default: every enabled plugin)', collect)
+  .option('--token <token>', 'bearer token required on everything but health routes (default $IMLAGE_TOKEN)')
+  .option('--root <dir>', 'folder whose files JSON requests may name (nothing outside it is opened)')
+  .addOption(new Option('--mode <mode>', "exact: each model's original preprocessing; fast: decode straight to model size").choices(['exact', 'fast']))
+  .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(['cpu', 'cuda', 'tensorrt', 'coreml']).argParser(collect))
+  .option('--max-queue <n>', 'images waiting for the engine before requests get 429 (default 256)', number(0, 1_000_000, true))
+  .option('--timeout <ms>', 'per-request deadline (default 30000): 504 beyond', number(1, 600_000, true))
+  .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')
+  .action(async (opts) => {
+    await serveCommand(opts);
   });
 
 const plugins = program.command('plugins').description('installed plugins');

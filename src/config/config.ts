@@ -10,6 +10,7 @@ import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
 import type { LimitSettings } from '../engine/limits.js';
+import type { ServerOptions } from '../server/options.js';
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'tensorrt', 'coreml'];
 const OPT_LEVELS: readonly GraphOptimization[] = ['disable', 'basic', 'extended', 'all'];
@@ -40,6 +41,8 @@ export interface Config {
   plugins: Record<string, PluginOverrides>;
   /** [decode]: limits on what one input file may cost (src/engine/limits.ts). */
   decode?: LimitSettings;
+  /** [serve]: defaults for `imlage serve` (its flags win). */
+  serve?: Omit<ServerOptions, 'logStream'>;
 }
 
 export function defaultConfigFile(): string {
@@ -48,7 +51,7 @@ export function defaultConfigFile(): string {
 
 export function parseConfig(file: string, text: string): Config {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
-  r.onlyKeys(['engine', 'plugins', 'decode']);
+  r.onlyKeys(['engine', 'plugins', 'decode', 'serve']);
   const cfg: Config = { file, pluginPaths: [], plugins: {} };
 
   const e = r.sub('engine');
@@ -97,6 +100,24 @@ export function parseConfig(file: string, text: string): Config {
       }
       cfg.plugins[name] = o;
     }
+  }
+  const sv = r.sub('serve');
+  if (sv) {
+    sv.onlyKeys(['host', 'port', 'token', 'root', 'max_body_mib', 'max_images', 'max_pixels', 'max_concurrent', 'max_queue', 'timeout_ms', 'drain_ms', 'log_level']);
+    const int = (k: string, min: number, max: number) => sv.number(k, undefined, { min, max, integer: true });
+    const s: NonNullable<Config['serve']> = (cfg.serve = {});
+    if (sv.has('host')) s.host = sv.string('host');
+    if (sv.has('port')) s.port = int('port', 0, 65535);
+    if (sv.has('token')) s.token = sv.string('token');
+    if (sv.has('root')) s.root = expandHome(sv.string('root'));
+    if (sv.has('max_body_mib')) s.maxBodyBytes = int('max_body_mib', 1, 2047) * 1024 * 1024;
+    if (sv.has('max_images')) s.maxImages = int('max_images', 1, 10_000);
+    if (sv.has('max_pixels')) s.maxPixels = int('max_pixels', 1, 2 ** 31);
+    if (sv.has('max_concurrent')) s.maxConcurrent = int('max_concurrent', 1, 100_000);
+    if (sv.has('max_queue')) s.maxQueue = int('max_queue', 0, 1_000_000);
+    if (sv.has('timeout_ms')) s.timeoutMs = int('timeout_ms', 1, 600_000);
+    if (sv.has('drain_ms')) s.drainMs = int('drain_ms', 0, 600_000);
+    if (sv.has('log_level')) s.logLevel = sv.oneOf('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
   }
   return cfg;
 }
