@@ -21,6 +21,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Preprocess(const Napi::CallbackInfo& info);
   Napi::Value LoadPlugin(const Napi::CallbackInfo& info);
   Napi::Value SmiVersion(const Napi::CallbackInfo& info);
+  Napi::Value BuildInfo(const Napi::CallbackInfo& info);
 };
 
 }  // namespace imlage

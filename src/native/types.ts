@@ -236,4 +236,6 @@ export interface NativeAddonPlugins {
   loadPlugin(libraryPath: string, options: SmiLoadOptions): Promise<NativePlugin>;
   /** The SMI version this host implements. */
   smiVersion(): SmiVersion;
+  /** The compiler that built this binary ("gcc 14.2.0") and the N-API version it targets. */
+  buildInfo(): { compiler: string; napiVersion: number };
 }
