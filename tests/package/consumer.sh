@@ -12,6 +12,7 @@
 #      package, as the README says for platforms without prebuilt binaries.
 # Prints the tarball size, install times and node_modules sizes
 # (docs/packaging.md). Usage: bash tests/package/consumer.sh [--keep]
+# (IMLAGE_PACKAGE_TGZ=FILE tests that tarball instead of packing anew).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 photos="$here/tests/fixtures/photos"
@@ -22,11 +23,15 @@ t0=$SECONDS
 lap() { say "$1 ($((SECONDS - t0)) s so far)"; }
 
 bash "$here/scripts/fetch-fixtures.sh" >/dev/null
-(cd "$here" && npm run --silent prebuilds >"$work/prebuilds.log" 2>&1) || { cat "$work/prebuilds.log" >&2; exit 1; }
-(cd "$here" && npm pack --silent --pack-destination "$work" >"$work/pack.log" 2>&1) || { cat "$work/pack.log" >&2; exit 1; }
+if [ -n "${IMLAGE_PACKAGE_TGZ:-}" ]; then # a tarball made before (when working on this script)
+  cp "$IMLAGE_PACKAGE_TGZ" "$work/"
+else
+  (cd "$here" && npm run --silent prebuilds >"$work/prebuilds.log" 2>&1) || { cat "$work/prebuilds.log" >&2; exit 1; }
+  (cd "$here" && npm pack --silent --pack-destination "$work" >"$work/pack.log" 2>&1) || { cat "$work/pack.log" >&2; exit 1; }
+fi
 tgz=$(ls "$work"/imlage-*.tgz)
 lap "packed $(basename "$tgz"): $(du -k "$tgz" | cut -f1) kB, $(tar tzf "$tgz" | wc -l) files"
-if tar tzf "$tgz" | grep -E '^package/(tests|src)/|\.map$'; then say "the tarball carries tests/, src/ or source maps"; exit 1; fi
+if tar tzf "$tgz" | grep -E '^package/(tests|src)/|\.js\.map$'; then say "the tarball carries tests/, src/ or source maps"; exit 1; fi
 for f in LICENSE README.md docs/packaging.md prebuilds/linux-x64/imlage.glibc.node; do
   tar tzf "$tgz" "package/$f" >/dev/null || { say "the tarball lacks $f"; exit 1; }
 done
@@ -59,7 +64,7 @@ mkdir -p "$app" && cd "$app"
 npm init -y >/dev/null
 export IMLAGE_CACHE_DIR="$work/cache"
 s=$SECONDS
-PATH="$nocc" ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund "$tgz" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
+PATH="$nocc" ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --foreground-scripts "$tgz" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
 lap "prebuilt install: $((SECONDS - s)) s, $(footprint "$work/install.log" "$app")"
 grep -q 'native addon: prebuilt' "$work/install.log" || { cat "$work/install.log" >&2; say 'the install did not use the prebuilt addon'; exit 1; }
 version=$(PATH="$nocc" npx imlage --version)
@@ -76,11 +81,14 @@ lap 'prebuilt: imlage tag with every shipped plugin'
 cp "$here/tests/package/esm.mts" "$here/tests/package/cjs.cts" "$here/tests/package/dynamic-import.cjs" .
 npm install --no-audit --no-fund --save-dev typescript@~5.9.3 @types/node@^20.19.0 >"$work/ts-install.log" 2>&1 || { cat "$work/ts-install.log" >&2; exit 1; }
 npx tsc --strict --module nodenext --target es2022 --types node --outDir out esm.mts cjs.cts
+# The classic CommonJS setup too: module commonjs, node10 resolution (package.json "types").
+npx tsc --strict --module commonjs --moduleResolution node10 --target es2022 --types node --esModuleInterop --outDir out-commonjs cjs.cts
 PATH="$nocc" node out/esm.mjs "$photos/messi5.jpg"
 PATH="$nocc" node out/cjs.cjs "$photos/messi5.jpg"
+PATH="$nocc" node out-commonjs/cjs.cjs "$photos/messi5.jpg"
 PATH="$nocc" node dynamic-import.cjs "$photos/messi5.jpg"
 node -e "const m = require('imlage'); if (typeof m.Engine !== 'function') process.exit(1); console.log('require() ok')"
-lap 'prebuilt: TypeScript (nodenext ESM and CJS) and CommonJS consumers'
+lap 'prebuilt: TypeScript (nodenext ESM and CJS, commonjs/node10) and CommonJS consumers'
 
 # 2. No prebuilt binary for this platform: built from source, with a compiler.
 rm -rf "$pkg"/package/prebuilds "$pkg"/package/plugins/*/lib
@@ -89,7 +97,7 @@ app2="$work/app-source"
 mkdir -p "$app2" && cd "$app2"
 npm init -y >/dev/null
 s=$SECONDS
-ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund com.github.asus4.onnxruntime@0.4.9 "$work/imlage-source.tgz" >"$work/install-source.log" 2>&1 ||
+ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --foreground-scripts com.github.asus4.onnxruntime@0.4.9 "$work/imlage-source.tgz" >"$work/install-source.log" 2>&1 ||
   { cat "$work/install-source.log" >&2; exit 1; }
 lap "source install: $((SECONDS - s)) s, $(footprint "$work/install-source.log" "$app2")"
 npx imlage --version | grep -q '^addon: source, ' || { npx imlage --version >&2; say 'the source install does not report a source build'; exit 1; }
