@@ -45,6 +45,8 @@ function(imlage_add_smi_plugin target outdir)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     PREFIX "lib"
+    # .dylib on macOS as the manifests name it (a CMake MODULE defaults to .so there).
+    SUFFIX "${CMAKE_SHARED_LIBRARY_SUFFIX}"
     # $<1:...> keeps multi-config generators from appending Release/.
     LIBRARY_OUTPUT_DIRECTORY "$<1:${outdir}>")
   target_include_directories(${target} PRIVATE "${SMI_INCLUDE_DIR}")
