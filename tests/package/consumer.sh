@@ -100,7 +100,8 @@ app2="$work/app-source"
 mkdir -p "$app2" && cd "$app2"
 npm init -y >/dev/null
 s=$SECONDS
-ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --foreground-scripts com.github.asus4.onnxruntime@0.4.9 "$work/imlage-source.tgz" >"$work/install-source.log" 2>&1 ||
+# npm_config_nodedir: Node's headers must come from node-api-headers (package.json "binary"), never from a local Node source tree or a download.
+npm_config_nodedir=/nonexistent ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --foreground-scripts com.github.asus4.onnxruntime@0.4.9 "$work/imlage-source.tgz" >"$work/install-source.log" 2>&1 ||
   { cat "$work/install-source.log" >&2; exit 1; }
 lap "source install: $((SECONDS - s)) s, $(footprint "$work/install-source.log" "$app2")"
 npx imlage --version | grep -q '^addon: source, ' || { npx imlage --version >&2; say 'the source install does not report a source build'; exit 1; }
