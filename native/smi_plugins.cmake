@@ -1,9 +1,11 @@
 # SMI plugins built with the addon (included from CMakeLists.txt):
-#  - smi_header_check: native/include/imlage/smi.h compiled alone as C99 and
-#    as C++ with -Wall -Wextra -pedantic (and -Werror under IMLAGE_WERROR / CI);
+#  - smi_header_check (IMLAGE_BUILD_TESTS): native/include/imlage/smi.h compiled
+#    alone as C99 and as C++ with -Wall -Wextra -pedantic (and -Werror under
+#    IMLAGE_WERROR / CI);
 #  - the plugins shipped in plugins/<name>/ (output to
 #    plugins/<name>/lib/<platform>-<arch>/, beside plugin.toml);
-#  - the test plugins of tests/abi/plugins (output to <build>/test-plugins).
+#  - the test plugins of tests/abi/plugins (IMLAGE_BUILD_TESTS; output to
+#    <build>/test-plugins).
 # Every plugin exports only smi_plugin_init: hidden visibility plus a linker
 # version script (an exported-symbols list on macOS).
 
@@ -43,6 +45,8 @@ function(imlage_add_smi_plugin target outdir)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     PREFIX "lib"
+    # .dylib on macOS as the manifests name it (a CMake MODULE defaults to .so there).
+    SUFFIX "${CMAKE_SHARED_LIBRARY_SUFFIX}"
     # $<1:...> keeps multi-config generators from appending Release/.
     LIBRARY_OUTPUT_DIRECTORY "$<1:${outdir}>")
   target_include_directories(${target} PRIVATE "${SMI_INCLUDE_DIR}")
@@ -58,15 +62,17 @@ function(imlage_add_smi_plugin target outdir)
   endif()
 endfunction()
 
-# The header alone, as C99 and as C++.
-add_library(smi_header_check OBJECT
-  tests/abi/header/header_check.c
-  tests/abi/header/header_check.cc)
-set_target_properties(smi_header_check PROPERTIES
-  C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
-  CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
-target_include_directories(smi_header_check PRIVATE "${SMI_INCLUDE_DIR}")
-target_compile_options(smi_header_check PRIVATE ${SMI_WARNINGS})
+if(IMLAGE_BUILD_TESTS)
+  # The header alone, as C99 and as C++.
+  add_library(smi_header_check OBJECT
+    tests/abi/header/header_check.c
+    tests/abi/header/header_check.cc)
+  set_target_properties(smi_header_check PROPERTIES
+    C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
+    CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+  target_include_directories(smi_header_check PRIVATE "${SMI_INCLUDE_DIR}")
+  target_compile_options(smi_header_check PRIVATE ${SMI_WARNINGS})
+endif()
 
 if(IMLAGE_BUILD_PLUGINS)
   # A sanitizer build keeps its (instrumented) plugins inside its build dir
@@ -80,7 +86,7 @@ if(IMLAGE_BUILD_PLUGINS)
     plugins/colors/src/colors.c)
 endif()
 
-if(IMLAGE_BUILD_TEST_PLUGINS)
+if(IMLAGE_BUILD_TESTS)
   set(_smi_test_out "${CMAKE_BINARY_DIR}/test-plugins")
   imlage_add_smi_plugin(smi_test_noop "${_smi_test_out}" tests/abi/plugins/noop.c)
   # Host ONNX Runtime services (session_*), used by tests/abi/host-ort.test.ts.

@@ -1,10 +1,15 @@
 // npm's install step for imlage (runs on `npm ci` / `npm install`):
-//   1. the native addon: a prebuilt binary from prebuilds/ if one matches this
-//      platform, else compiled from native/ with cmake-js;
-//   2. the TypeScript, when installing from a git checkout (src/ present);
+//   1. the native addon and the shipped native plugins: from an npm package,
+//      the prebuilt binaries (prebuilds/<platform>-<arch>/ and
+//      plugins/<name>/lib/<platform>-<arch>/) when node-gyp-build finds one
+//      for this platform, else compiled with cmake-js; in a git checkout
+//      always compiled, with the test targets (IMLAGE_BUILD_TESTS=ON);
+//   2. the TypeScript, in a git checkout (src/ present);
 //   3. `imlage prepare`: converts the default plugins' models once, so the
-//      first `imlage tag` works offline at full speed.
-// Set IMLAGE_SKIP_PREPARE=1 to skip step 3 (e.g. when packaging).
+//      first `imlage tag` works offline at full speed (without this step the
+//      first `imlage tag` converts them).
+// IMLAGE_FORCE_BUILD=1 compiles even when a prebuilt binary matches;
+// IMLAGE_SKIP_PREPARE=1 skips step 3.
 import { spawnSync } from 'node:child_process';
 import { existsSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 const step = (msg) => process.stderr.write(`imlage install: ${msg}\n`);
+const checkout = existsSync(join(root, 'src')) && existsSync(join(root, 'tsconfig.json'));
 
 function run(cmd, args, what) {
   step(`${what}: ${[cmd, ...args].join(' ')}`);
@@ -25,7 +31,7 @@ function run(cmd, args, what) {
   return true;
 }
 
-function findBinary() {
+function prebuilt() {
   try {
     return require('node-gyp-build').path(root);
   } catch {
@@ -33,22 +39,26 @@ function findBinary() {
   }
 }
 
-// 1. Native addon.
-const binary = process.env.IMLAGE_FORCE_BUILD ? undefined : findBinary();
+// 1. Native addon and plugins.
+const binary = checkout || process.env.IMLAGE_FORCE_BUILD ? undefined : prebuilt();
 if (binary) {
-  step(`native addon: using ${binary}`);
+  step(`native addon: prebuilt ${binary}`);
 } else {
+  if (!checkout) step(`no prebuilt binary for ${process.platform}-${process.arch}: building from source`);
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  if (!run(process.execPath, [cmakeJs, 'compile'], 'building the native addon')) {
-    step('The addon could not be built. It needs a C++17 compiler, cmake >= 3.15 and the ONNX Runtime headers\n' +
-      '  (the devDependency com.github.asus4.onnxruntime, or IMLAGE_ORT_INCLUDE=/path/to/include).\n' +
-      '  Debian/Ubuntu: apt-get install g++ cmake; macOS: xcode-select --install && brew install cmake.');
+  const args = [cmakeJs, 'compile', ...(checkout ? ['--CDIMLAGE_BUILD_TESTS=ON'] : [])];
+  if (!run(process.execPath, args, 'building the native addon and plugins')) {
+    step('The addon could not be built. Building from source needs a C++17 compiler, cmake >= 3.15\n' +
+      '  (Debian/Ubuntu: apt-get install g++ cmake; macOS: xcode-select --install && brew install cmake)\n' +
+      '  and the ONNX Runtime headers from the npm package com.github.asus4.onnxruntime:\n' +
+      '    npm install com.github.asus4.onnxruntime@0.4.9   (or IMLAGE_ORT_INCLUDE=/path/to/include)\n' +
+      '  then `npm rebuild imlage`. cargo >= 1.77 adds the Rust plugin `quality`.');
     process.exit(1);
   }
 }
 
 // 2. TypeScript (git checkouts only: published packages ship dist/).
-if (existsSync(join(root, 'src')) && existsSync(join(root, 'tsconfig.json'))) {
+if (checkout) {
   let tsc;
   try {
     tsc = require.resolve('typescript/bin/tsc');

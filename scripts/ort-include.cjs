@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Prints the directory holding ONNX Runtime's C API headers (onnxruntime_c_api.h).
 // Used at build time by CMakeLists.txt and binding.gyp; the headers are never
-// copied into this repository. Override with IMLAGE_ORT_INCLUDE=/path/to/headers.
+// copied into this repository. They come from com.github.asus4.onnxruntime,
+// the smallest npm package that has them (150 MB packed, 402 MB unpacked):
+// a devDependency here, an optional peer dependency for an installed imlage
+// (only a source build needs it; the prebuilt binaries need no headers).
+// Override with IMLAGE_ORT_INCLUDE=/path/to/headers.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -50,7 +54,8 @@ for (const nm of searched) {
   }
 }
 fail(`cannot find ONNX Runtime headers (${HEADER}).\n` +
-  `  They come from the npm package "${PKG}" (a devDependency of imlage).\n` +
-  `  Install it with:  npm install --no-save --ignore-scripts ${PKG}@0.4.9\n` +
+  `  They come from the npm package "${PKG}" (an optional peer dependency of imlage,\n` +
+  `  needed only to build imlage from source). Install it next to imlage with:\n` +
+  `    npm install ${PKG}@0.4.9\n` +
   `  or point IMLAGE_ORT_INCLUDE at a directory containing ${HEADER}.\n` +
   `  Searched:\n    ${searched.map((s) => path.join(s, PKG)).join('\n    ')}`);

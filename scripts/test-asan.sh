@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --debug
+npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --CDIMLAGE_BUILD_TESTS=ON --debug
 
 addon="$(pwd)/build-asan/Debug/imlage.node"
 [ -f "$addon" ] || addon="$(pwd)/build-asan/Release/imlage.node"

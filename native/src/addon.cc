@@ -1,11 +1,12 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
-// loadPlugin, smiVersion and divertStdout. All
+// loadPlugin, smiVersion, divertStdout and buildInfo. All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
 #include "addon.h"
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "errors.h"
@@ -29,6 +30,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::LoadPlugin>("loadPlugin"),
                            InstanceMethod<&Addon::SmiVersion>("smiVersion"),
                            InstanceMethod<&Addon::DivertStdout>("divertStdout"),
+                           InstanceMethod<&Addon::BuildInfo>("buildInfo"),
                        });
 }
 
@@ -79,6 +81,23 @@ Napi::Value Addon::SmiVersion(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("major", Napi::Number::New(info.Env(), SMI_VERSION_MAJOR));
   out.Set("minor", Napi::Number::New(info.Env(), SMI_VERSION_MINOR));
+  return out;
+}
+
+// `imlage --version` names the compiler a binary came from, so a report
+// tells a prebuilt binary from a local build.
+Napi::Value Addon::BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+#if defined(__clang__)
+  out.Set("compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  out.Set("compiler", "gcc " __VERSION__);
+#elif defined(_MSC_VER)
+  out.Set("compiler", "msvc " + std::to_string(_MSC_FULL_VER));
+#else
+  out.Set("compiler", "unknown");
+#endif
+  out.Set("napiVersion", Napi::Number::New(info.Env(), NAPI_VERSION));
   return out;
 }
 

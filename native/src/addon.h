@@ -26,6 +26,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value LoadPlugin(const Napi::CallbackInfo& info);
   Napi::Value SmiVersion(const Napi::CallbackInfo& info);
   Napi::Value DivertStdout(const Napi::CallbackInfo& info);
+  Napi::Value BuildInfo(const Napi::CallbackInfo& info);
 };
 
 }  // namespace imlage

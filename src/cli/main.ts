@@ -1,20 +1,17 @@
 #!/usr/bin/env node
 // Command-line wiring only: parse, then call library functions.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { sizeUvPoolEarly } from '../engine/threads.js';
 import { ImlageError, isPluginLoadFailure } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { formatVersionReport, versionReport } from '../version.js';
 import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
 import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
 
 sizeUvPoolEarly();
-
-const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 function number(min: number, max: number, integer = false) {
   return (v: string): number => {
@@ -31,7 +28,11 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 const program = new Command()
   .name('imlage')
   .description('Tag images with local models: NSFW classes, objects and more.')
-  .version(version);
+  .option('-V, --version', 'print the versions of imlage, its addon (prebuilt or built here), ONNX Runtime and the plugin ABI')
+  .on('option:version', () => {
+    writeSync(1, `${formatVersionReport(versionReport())}\n`);
+    process.exit(0);
+  });
 
 program
   .command('tag')

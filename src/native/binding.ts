@@ -1,16 +1,14 @@
 // The only module that loads the native addon (.node). Everything else gets
 // the addon through loadAddon() and its types from ./types.js.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findPackageDir, packageRoot } from '../paths.js';
 
 import type { NativeAddon, NativeAddonPlugins } from './types.js';
 
 const require = createRequire(import.meta.url);
 
-/** Package root: this file is src/native/binding.ts or dist/native/binding.js. */
-export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { packageRoot };
 
 interface NodeGypBuild {
   (dir: string): unknown;
@@ -20,7 +18,17 @@ interface NodeGypBuild {
 /** The addon's full surface: sessions and SMI plugins. */
 export type Addon = NativeAddon & NativeAddonPlugins;
 
+/** Which binary was loaded and where it came from, for `imlage --version` and bug reports. */
+export interface AddonBuild {
+  file: string;
+  /** prebuilt: prebuilds/ of the npm package; source: compiled on this machine (build/); IMLAGE_ADDON_PATH: as named. */
+  origin: 'prebuilt' | 'source' | 'IMLAGE_ADDON_PATH';
+  compiler: string;
+  napiVersion: number;
+}
+
 let cached: Addon | undefined;
+let cachedFile = '';
 
 function addonLoadError(tried: string[], cause: unknown): Error {
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -33,9 +41,10 @@ function addonLoadError(tried: string[], cause: unknown): Error {
       ...tried.map((p) => `  ${p}`),
       `Reason: ${message.trim()}`,
       'Fixes:',
-      '  - npm rebuild imlage              (rebuild the addon for this platform)',
-      '  - npm run build:native            (from a source checkout: cmake-js compile)',
-      '  - install a C++17 toolchain and cmake (e.g. build-essential + cmake, Xcode CLT, or MSVC), then rebuild',
+      `  - no prebuilt binary for ${tuple}: build it from source with a C++17 compiler and cmake >= 3.15`,
+      '    (Debian/Ubuntu: apt-get install g++ cmake; macOS: xcode-select --install && brew install cmake)',
+      '    and the ONNX Runtime headers: npm install com.github.asus4.onnxruntime@0.4.9, then npm rebuild imlage',
+      '  - from a source checkout: npm run build:native',
     ].join('\n'),
     { cause },
   );
@@ -57,6 +66,7 @@ export function loadAddon(): Addon {
       const file = path.resolve(explicit);
       tried.push(`${file} (IMLAGE_ADDON_PATH)`);
       cached = require(file) as Addon;
+      cachedFile = file;
     } else {
       tried.push(
         path.join(packageRoot, 'build', 'Release', '*.node'),
@@ -68,6 +78,7 @@ export function loadAddon(): Addon {
       tried.length = 0;
       tried.push(file);
       cached = require(file) as Addon;
+      cachedFile = file;
     }
   } catch (err) {
     throw addonLoadError(tried, err);
@@ -75,24 +86,18 @@ export function loadAddon(): Addon {
   return cached;
 }
 
+export function addonBuild(): AddonBuild {
+  const { compiler, napiVersion } = loadAddon().buildInfo();
+  const inPrebuilds = !path.relative(path.join(packageRoot, 'prebuilds'), cachedFile).startsWith('..');
+  const origin = process.env.IMLAGE_ADDON_PATH ? 'IMLAGE_ADDON_PATH' : inPrebuilds ? 'prebuilt' : 'source';
+  return { file: cachedFile, origin, compiler, napiVersion };
+}
+
 const ORT_LIBRARY_NAMES: Partial<Record<NodeJS.Platform, string>> = {
   linux: 'libonnxruntime.so.1',
   darwin: 'libonnxruntime.1.dylib',
   win32: 'onnxruntime.dll',
 };
-
-function findPackageDir(name: string): string | undefined {
-  try {
-    return path.dirname(require.resolve(`${name}/package.json`));
-  } catch {
-    // The package may hide package.json behind "exports": walk node_modules.
-    for (const dir of require.resolve.paths(name) ?? []) {
-      const candidate = path.join(dir, name);
-      if (existsSync(path.join(candidate, 'package.json'))) return candidate;
-    }
-    return undefined;
-  }
-}
 
 /**
  * The ONNX Runtime library to dlopen: IMLAGE_ORT_LIBRARY if set, else the

@@ -247,4 +247,6 @@ export interface NativeAddonPlugins {
    * in-process plugin) prints to stdout. The CLI calls it once.
    */
   divertStdout(): number;
+  /** The compiler that built this binary ("gcc 14.2.0") and the N-API version it targets. */
+  buildInfo(): { compiler: string; napiVersion: number };
 }
