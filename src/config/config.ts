@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ImlageError, errorMessage } from '../errors.js';
 import { configDir, expandHome } from '../paths.js';
 import { readTomlDocument } from '../util/toml-reader.js';
+import { lineOf, splitKey } from './toml-edit.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
@@ -45,45 +46,73 @@ export function defaultConfigFile(): string {
 
 export function parseConfig(file: string, text: string): Config {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
-  r.onlyKeys(['engine', 'plugins']);
   const cfg: Config = { file, pluginPaths: [], plugins: {} };
+  // Every mistake in the file at once: each key is checked on its own.
+  const errors: string[] = [];
+  const check = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ImlageError)) throw err;
+      errors.push(err.message);
+      return undefined;
+    }
+  };
+  check(() => r.onlyKeys(['engine', 'plugins']));
 
-  const e = r.sub('engine');
-  if (e) {
-    e.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']);
-    if (e.has('mode')) cfg.mode = e.oneOf('mode', PREPROCESS_MODES);
-    if (e.has('batch_size')) cfg.batchSize = e.number('batch_size', undefined, { min: 1, max: 1024, integer: true });
-    if (e.has('providers')) {
-      cfg.providers = e.strings('providers').map((p) => {
-        if (!PROVIDERS.includes(p as ExecutionProvider)) e.fail('providers', `unknown provider "${p}" (known: ${PROVIDERS.join(', ')})`);
+  const t = check(() => r.sub('engine'));
+  if (t) {
+    check(() => t.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']));
+    check(() => t.has('mode') && (cfg.mode = t.oneOf('mode', PREPROCESS_MODES)));
+    check(() => t.has('batch_size') && (cfg.batchSize = t.number('batch_size', undefined, { min: 1, max: 1024, integer: true })));
+    check(() => {
+      if (!t.has('providers')) return;
+      cfg.providers = t.strings('providers').map((p) => {
+        if (!PROVIDERS.includes(p as ExecutionProvider)) t.fail('providers', `unknown provider "${p}" (known: ${PROVIDERS.join(', ')})`);
         return p as ExecutionProvider;
       });
-    }
-    if (e.has('intra_op_threads')) cfg.intraOpThreads = e.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true });
-    if (e.has('graph_optimization')) cfg.graphOptimization = e.oneOf('graph_optimization', OPT_LEVELS);
-    if (e.has('ort_library')) cfg.ortLibrary = expandHome(e.string('ort_library'));
-    if (e.has('cache_dir')) cfg.cacheDir = expandHome(e.string('cache_dir'));
+    });
+    check(() => t.has('intra_op_threads') && (cfg.intraOpThreads = t.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true })));
+    check(() => t.has('graph_optimization') && (cfg.graphOptimization = t.oneOf('graph_optimization', OPT_LEVELS)));
+    check(() => t.has('ort_library') && (cfg.ortLibrary = expandHome(t.string('ort_library'))));
+    check(() => t.has('cache_dir') && (cfg.cacheDir = expandHome(t.string('cache_dir'))));
   }
 
-  const p = r.sub('plugins');
-  if (p) {
-    if (p.has('enabled')) cfg.enabledPlugins = p.strings('enabled');
-    cfg.pluginPaths = p.strings('paths', []).map(expandHome);
-    for (const name of p.keys()) {
+  const pt = check(() => r.sub('plugins'));
+  if (pt) {
+    check(() => pt.has('enabled') && (cfg.enabledPlugins = pt.strings('enabled')));
+    check(() => (cfg.pluginPaths = pt.strings('paths', []).map(expandHome)));
+    for (const name of pt.keys()) {
       if (name === 'enabled' || name === 'paths') continue;
-      const t = p.sub(name)!;
+      const tt = check(() => pt.sub(name));
+      if (!tt) continue;
       const o: PluginOverrides = { settings: {} };
-      for (const k of t.keys()) {
-        if (k === 'enabled') o.enabled = t.boolean('enabled');
-        else if (k === 'threshold') o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
-        else if (k === 'top_k') o.topK = t.number('top_k', undefined, { min: 0, integer: true });
-        else if (k === 'timeout_ms') o.timeoutMs = t.number('timeout_ms', undefined, TIMEOUT_MS_RANGE);
-        else o.settings[k] = t.value(k);
+      for (const k of tt.keys()) {
+        if (k === 'enabled') check(() => (o.enabled = tt.boolean('enabled')));
+        else if (k === 'threshold') check(() => (o.threshold = tt.number('threshold', undefined, { min: 0, max: 1 })));
+        else if (k === 'top_k') check(() => (o.topK = tt.number('top_k', undefined, { min: 0, integer: true })));
+        else if (k === 'timeout_ms') check(() => (o.timeoutMs = tt.number('timeout_ms', undefined, TIMEOUT_MS_RANGE)));
+        else o.settings[k] = tt.value(k);
       }
       cfg.plugins[name] = o;
     }
   }
+  if (errors.length) throw new ImlageError('IMLAGE_ERR_CONFIG', withLines(text, errors).join('\n'));
   return cfg;
+}
+
+/** Adds the line of the key each message names: "<file>: key 'engine.mode': ... (line 3)". */
+export function withLines(text: string, messages: string[]): string[] {
+  return messages.map((m) => {
+    const key = /key '([^']+)'/.exec(m)?.[1];
+    let line: number | undefined;
+    try {
+      line = key ? lineOf(text, splitKey(key)) : undefined;
+    } catch {
+      line = undefined;
+    }
+    return line ? `${m} (line ${line})` : m;
+  });
 }
 
 /**

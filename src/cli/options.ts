@@ -1,0 +1,16 @@
+// Option parsers shared by the commands: a bad value is commander's
+// InvalidArgumentError, which main.ts turns into exit status 2.
+
+import { InvalidArgumentError } from 'commander';
+
+export function number(min: number, max: number, integer = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || Number.isNaN(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
