@@ -69,7 +69,9 @@ export class ResultWriter {
   async write(text: string): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.broken) return;
-    if (!this.stream.write(text)) await settled(this.stream, 'drain');
+    // Waits until the bytes are handed to the OS: a progress bar drawn on
+    // stderr afterwards cannot land in the middle of a result line.
+    await new Promise<void>((resolve) => this.stream.write(text, () => resolve()));
   }
 
   private async end(): Promise<void> {
