@@ -7,20 +7,21 @@ import { ImlageError } from '../errors.js';
 import { builtinPluginsDir, configDir } from '../paths.js';
 import { resolveSettings } from '../plugins/config-schema.js';
 import { discoverPlugins } from '../plugins/discover.js';
-import { parseConfig, withLines, type Config } from './config.js';
+import { parseConfigCollecting, withLines, type Config } from './config.js';
 
 /** The error messages for `text` as the config file `file`; empty when it is valid. */
 export function checkConfigText(file: string, text: string): string[] {
   let cfg: Config;
+  let schemaErrors: string[];
   try {
-    cfg = parseConfig(file, text);
+    ({ config: cfg, errors: schemaErrors } = parseConfigCollecting(file, text));
   } catch (err) {
-    if (err instanceof ImlageError) return err.message.split('\n');
+    if (err instanceof ImlageError) return [err.message];
     throw err;
   }
   const errors: string[] = [];
   const withSettings = Object.entries(cfg.plugins).filter(([, o]) => Object.keys(o.settings).length > 0);
-  if (withSettings.length === 0) return errors;
+  if (withSettings.length === 0) return schemaErrors;
   const { plugins } = discoverPlugins([builtinPluginsDir(), join(configDir(), 'plugins'), ...cfg.pluginPaths]);
   for (const [name, o] of withSettings) {
     const m = plugins.find((p) => p.name === name);
@@ -37,5 +38,5 @@ export function checkConfigText(file: string, text: string): string[] {
       }
     }
   }
-  return withLines(text, errors);
+  return [...schemaErrors, ...withLines(text, errors)];
 }

@@ -45,6 +45,13 @@ export function defaultConfigFile(): string {
 }
 
 export function parseConfig(file: string, text: string): Config {
+  const { config, errors } = parseConfigCollecting(file, text);
+  if (errors.length) throw new ImlageError('IMLAGE_ERR_CONFIG', errors.join('\n'));
+  return config;
+}
+
+/** The config and every error in it (each with its line); a TOML syntax error still throws. */
+export function parseConfigCollecting(file: string, text: string): { config: Config; errors: string[] } {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
   const cfg: Config = { file, pluginPaths: [], plugins: {} };
   // Every mistake in the file at once: each key is checked on its own.
@@ -97,8 +104,7 @@ export function parseConfig(file: string, text: string): Config {
       cfg.plugins[name] = o;
     }
   }
-  if (errors.length) throw new ImlageError('IMLAGE_ERR_CONFIG', withLines(text, errors).join('\n'));
-  return cfg;
+  return { config: cfg, errors: withLines(text, errors) };
 }
 
 /** Adds the line of the key each message names: "<file>: key 'engine.mode': ... (line 3)". */

@@ -11,7 +11,7 @@ import { defaultConfigFile } from './config.js';
 import { setTomlValue, splitKey, unsetTomlValue } from './toml-edit.js';
 
 export function configFilePath(explicit?: string): string {
-  return explicit ?? process.env.IMLAGE_CONFIG ?? defaultConfigFile();
+  return explicit ?? (process.env.IMLAGE_CONFIG || defaultConfigFile());
 }
 
 export function readConfigText(file: string): string {

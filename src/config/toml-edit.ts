@@ -271,9 +271,25 @@ function withValue(doc: Table, path: string[], value: unknown): Table {
   return copy;
 }
 
+/** Plain data (smol-toml's tables have no prototype; dates become strings), for comparing documents. */
+function plain(doc: Table): Table {
+  return JSON.parse(JSON.stringify(doc)) as Table;
+}
+
+function pruneEmpty(t: Table): Table {
+  const out: Table = {};
+  for (const [k, v] of Object.entries(t)) {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const inner = pruneEmpty(v as Table);
+      if (Object.keys(inner).length) out[k] = inner;
+    } else out[k] = v;
+  }
+  return out;
+}
+
 function tryParse(text: string): Table | undefined {
   try {
-    return parse(text) as Table;
+    return plain(parse(text) as Table);
   } catch {
     return undefined;
   }
@@ -357,7 +373,9 @@ export function unsetTomlValue(text: string, path: string[]): string {
   cuts.sort((a, b) => b[0] - a[0]);
   let out = text;
   for (const [a, b] of cuts) out = out.slice(0, a) + out.slice(b);
-  if (!isDeepStrictEqual(tryParse(out), want)) refuse(path, 'it sits in an inline table or an array of tables');
+  // Removing [plugins.objects] also removes the implicit [plugins] it made: an empty table means nothing.
+  const got = tryParse(out);
+  if (!got || !isDeepStrictEqual(pruneEmpty(got), pruneEmpty(want))) refuse(path, 'it sits in an inline table or an array of tables');
   return out;
 }
 
