@@ -57,6 +57,17 @@ function gpuApi(vendor: string, model: string): GpuFacts['api'] {
   return undefined;
 }
 
+/** systeminformation's graphics controllers as the facts imlage keeps. */
+export function gpuFacts(controllers: Pick<si.Systeminformation.GraphicsControllerData, 'vendor' | 'model' | 'vram' | 'driverVersion'>[]): GpuFacts[] {
+  return controllers.map((c) => ({
+    vendor: c.vendor || 'unknown',
+    model: c.model || 'unknown',
+    vramMiB: c.vram || undefined,
+    driver: c.driverVersion || undefined,
+    api: gpuApi(c.vendor, c.model),
+  }));
+}
+
 export async function readSystem(): Promise<SystemFacts> {
   const [cpu, memory, gpus] = await Promise.all([
     known('systeminformation.cpu()', async (): Promise<CpuFacts> => {
@@ -69,16 +80,7 @@ export async function readSystem(): Promise<SystemFacts> {
       if (!m.total) return { totalMiB: Math.round(totalmem() / MiB), availableMiB: Math.round(freemem() / MiB) };
       return { totalMiB: Math.round(m.total / MiB), availableMiB: Math.round((m.available || freemem()) / MiB) };
     }),
-    known('systeminformation.graphics()', async (): Promise<GpuFacts[]> => {
-      const g = await si.graphics();
-      return g.controllers.map((c) => ({
-        vendor: c.vendor || 'unknown',
-        model: c.model || 'unknown',
-        vramMiB: c.vram || undefined,
-        driver: c.driverVersion || undefined,
-        api: gpuApi(c.vendor, c.model),
-      }));
-    }),
+    known('systeminformation.graphics()', async () => gpuFacts((await si.graphics()).controllers)),
   ]);
   return { platform: process.platform, arch: process.arch, cpu, memory, gpus };
 }
