@@ -9,8 +9,10 @@ export const EXIT = {
   failed: 1,
   /** Usage and configuration errors, commander's included. */
   usage: 2,
-  /** Ctrl-C (SIGINT) or SIGTERM: what was finished is written. */
+  /** Ctrl-C (SIGINT): what was finished is written. */
   interrupted: 130,
+  /** SIGTERM, handled the same way (128 + 15). */
+  terminated: 143,
 } as const;
 
 const USAGE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

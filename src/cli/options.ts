@@ -14,3 +14,11 @@ export function number(min: number, max: number, integer = false) {
 }
 
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** A repeatable option whose values must be among `choices`. */
+export function collectChoice(choices: readonly string[]) {
+  return (v: string, prev: string[] = []): string[] => {
+    if (!choices.includes(v)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+    return [...prev, v];
+  };
+}

@@ -16,7 +16,7 @@ import { FORMATS, makeFormatter, type Format } from './format.js';
 import { checkPaths, readPathList, readStdinImage } from './inputs.js';
 import { makeLogger, verbosityOf } from './log.js';
 import { ResultWriter, divertStdout } from './output.js';
-import { collect, number } from './options.js';
+import { collect, collectChoice, number } from './options.js';
 import { makeProgress } from './progress.js';
 import { usableProviders } from './providers.js';
 
@@ -169,7 +169,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     `${skipped ? `, ${skipped} non-image files skipped` : ''}; ${secs.toFixed(1)} s, ${(done / secs).toFixed(1)} images/s` +
     (interrupted ? `; interrupted, ${total - done} not tagged` : '') +
     (opts.output ? `; results in ${opts.output}` : ''));
-  if (interrupted) return EXIT.interrupted;
+  if (interrupted) return interrupted === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   return failed.length ? EXIT.failed : EXIT.ok;
 }
 
@@ -188,6 +188,8 @@ function formatStats(s: EngineStats): string {
   return lines.join('\n') + '\n';
 }
 
+const PROVIDER_CHOICES = ['cpu', 'cuda', 'tensorrt', 'coreml'];
+
 export function registerTag(program: Command): void {
   program
     .command('tag')
@@ -205,7 +207,7 @@ export function registerTag(program: Command): void {
     .option('--batch-size <n>', 'largest inference batch per plugin (default: from the hardware, see imlage hardware)', number(1, 1024, true))
     .addOption(new Option('--order <order>', 'input: results in input order; completion: as soon as each is done').choices(['input', 'completion']).default('input'))
     .option('--stats', 'print per-stage timing (decode, queue, inference, post-processing) on stderr at the end')
-    .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(['cpu', 'cuda', 'tensorrt', 'coreml']).argParser(collect))
+    .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(PROVIDER_CHOICES).argParser(collectChoice(PROVIDER_CHOICES)))
     .option('--threads <n>', 'ONNX Runtime threads per model (0: one per core)', number(0, 1024, true))
     .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')
     .option('-q, --quiet', 'print nothing on stderr but errors (no progress, no summary)')

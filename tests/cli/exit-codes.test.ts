@@ -21,6 +21,7 @@ describe('exit status 2: usage errors, before any model loads', () => {
     [['tag', 'x.jpg', '--limit', '-3'], /--limit <n>' argument '-3' is invalid/],
     [['tag', 'x.jpg', '--format', 'yaml'], /argument 'yaml' is invalid. Allowed choices are json, jsonl, csv, table/],
     [['tag', 'x.jpg', '--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['tag', 'x.jpg', '--provider', 'gpu'], /--provider <name>' argument 'gpu' is invalid. Allowed choices are cpu, cuda, tensorrt, coreml/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['tag'], /no images given/],
     [['config', 'get'], /missing required argument 'key'/],
