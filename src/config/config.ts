@@ -67,39 +67,39 @@ export function parseConfigCollecting(file: string, text: string): { config: Con
   };
   check(() => r.onlyKeys(['engine', 'plugins']));
 
-  const t = check(() => r.sub('engine'));
-  if (t) {
-    check(() => t.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']));
-    check(() => t.has('mode') && (cfg.mode = t.oneOf('mode', PREPROCESS_MODES)));
-    check(() => t.has('batch_size') && (cfg.batchSize = t.number('batch_size', undefined, { min: 1, max: 1024, integer: true })));
+  const e = check(() => r.sub('engine'));
+  if (e) {
+    check(() => e.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']));
+    check(() => e.has('mode') && (cfg.mode = e.oneOf('mode', PREPROCESS_MODES)));
+    check(() => e.has('batch_size') && (cfg.batchSize = e.number('batch_size', undefined, { min: 1, max: 1024, integer: true })));
     check(() => {
-      if (!t.has('providers')) return;
-      cfg.providers = t.strings('providers').map((p) => {
-        if (!PROVIDERS.includes(p as ExecutionProvider)) t.fail('providers', `unknown provider "${p}" (known: ${PROVIDERS.join(', ')})`);
+      if (!e.has('providers')) return;
+      cfg.providers = e.strings('providers').map((p) => {
+        if (!PROVIDERS.includes(p as ExecutionProvider)) e.fail('providers', `unknown provider "${p}" (known: ${PROVIDERS.join(', ')})`);
         return p as ExecutionProvider;
       });
     });
-    check(() => t.has('intra_op_threads') && (cfg.intraOpThreads = t.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true })));
-    check(() => t.has('graph_optimization') && (cfg.graphOptimization = t.oneOf('graph_optimization', OPT_LEVELS)));
-    check(() => t.has('ort_library') && (cfg.ortLibrary = expandHome(t.string('ort_library'))));
-    check(() => t.has('cache_dir') && (cfg.cacheDir = expandHome(t.string('cache_dir'))));
+    check(() => e.has('intra_op_threads') && (cfg.intraOpThreads = e.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true })));
+    check(() => e.has('graph_optimization') && (cfg.graphOptimization = e.oneOf('graph_optimization', OPT_LEVELS)));
+    check(() => e.has('ort_library') && (cfg.ortLibrary = expandHome(e.string('ort_library'))));
+    check(() => e.has('cache_dir') && (cfg.cacheDir = expandHome(e.string('cache_dir'))));
   }
 
-  const pt = check(() => r.sub('plugins'));
-  if (pt) {
-    check(() => pt.has('enabled') && (cfg.enabledPlugins = pt.strings('enabled')));
-    check(() => (cfg.pluginPaths = pt.strings('paths', []).map(expandHome)));
-    for (const name of pt.keys()) {
+  const p = check(() => r.sub('plugins'));
+  if (p) {
+    check(() => p.has('enabled') && (cfg.enabledPlugins = p.strings('enabled')));
+    check(() => (cfg.pluginPaths = p.strings('paths', []).map(expandHome)));
+    for (const name of p.keys()) {
       if (name === 'enabled' || name === 'paths') continue;
-      const tt = check(() => pt.sub(name));
-      if (!tt) continue;
+      const t = check(() => p.sub(name));
+      if (!t) continue;
       const o: PluginOverrides = { settings: {} };
-      for (const k of tt.keys()) {
-        if (k === 'enabled') check(() => (o.enabled = tt.boolean('enabled')));
-        else if (k === 'threshold') check(() => (o.threshold = tt.number('threshold', undefined, { min: 0, max: 1 })));
-        else if (k === 'top_k') check(() => (o.topK = tt.number('top_k', undefined, { min: 0, integer: true })));
-        else if (k === 'timeout_ms') check(() => (o.timeoutMs = tt.number('timeout_ms', undefined, TIMEOUT_MS_RANGE)));
-        else o.settings[k] = tt.value(k);
+      for (const k of t.keys()) {
+        if (k === 'enabled') check(() => (o.enabled = t.boolean('enabled')));
+        else if (k === 'threshold') check(() => (o.threshold = t.number('threshold', undefined, { min: 0, max: 1 })));
+        else if (k === 'top_k') check(() => (o.topK = t.number('top_k', undefined, { min: 0, integer: true })));
+        else if (k === 'timeout_ms') check(() => (o.timeoutMs = t.number('timeout_ms', undefined, TIMEOUT_MS_RANGE)));
+        else o.settings[k] = t.value(k);
       }
       cfg.plugins[name] = o;
     }

@@ -41,16 +41,13 @@ async function helpOf(cmd: string): Promise<{ options: string; subcommands: stri
 describe("README's CLI section", () => {
   it('lists every command with exactly the options its --help shows', async () => {
     const documented = readmeCommands();
-    const commands: string[] = [];
-    for (const top of (await helpOf('')).subcommands) {
+    const tops = (await helpOf('')).subcommands;
+    const commands = (await Promise.all(tops.map(async (top) => {
       const { subcommands } = await helpOf(top);
-      if (subcommands.length) commands.push(...subcommands.map((s) => `${top} ${s}`));
-      else commands.push(top);
-    }
-    expect([...documented.keys()].sort()).toEqual(commands.sort());
-    for (const cmd of commands) {
-      const { options } = await helpOf(cmd);
-      expect(flags(documented.get(cmd)!), cmd).toEqual(flags(options));
-    }
+      return subcommands.length ? subcommands.map((s) => `${top} ${s}`) : [top];
+    }))).flat();
+    expect([...documented.keys()].sort()).toEqual([...commands].sort());
+    const helps = await Promise.all(commands.map((cmd) => helpOf(cmd)));
+    commands.forEach((cmd, i) => expect(flags(documented.get(cmd)!), cmd).toEqual(flags(helps[i]!.options)));
   });
 });
