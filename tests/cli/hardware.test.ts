@@ -55,6 +55,18 @@ describe('imlage hardware', () => {
     expect(cuda.reason).toMatch(/libonnxruntime_providers_cuda\.so .*npm install com\.github\.asus4\.onnxruntime com\.github\.asus4\.onnxruntime\.linux-x64-gpu|not compiled into/);
   });
 
+  it('what cannot be detected is "unknown" with the reason, and the plan falls back to the CPU', async () => {
+    const r = await runCli(['hardware', '--json', '--config', '/dev/null'], {
+      IMLAGE_CACHE_DIR: mkdtempSync(join(tmpdir(), 'imlage-hw-')),
+      IMLAGE_ORT_LIBRARY: '/nonexistent/libonnxruntime.so.1',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const hw = JSON.parse(r.stdout);
+    expect(hw.onnxRuntime.unknown).toMatch(/ONNX Runtime could not be loaded: .*\/nonexistent\/libonnxruntime\.so\.1/);
+    expect(hw.plan.provider).toBe('cpu');
+    expect(hw.system.cpu.cores).toBe(availableParallelism());
+  });
+
   it('a GPU that is not here: NVIDIA maps to CUDA, Apple to Metal, and the batch grows on a GPU', () => {
     expect(gpuFacts([
       { vendor: 'NVIDIA Corporation', model: 'NVIDIA H200', vram: 143771, driverVersion: '570.86.15' },
