@@ -9,3 +9,7 @@ export { discoverPlugins, type Discovery, type DiscoveryProblem } from './plugin
 export { readManifest, parseManifest, type PluginManifest, type PreprocessMode } from './plugins/manifest.js';
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
 export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
+export { checkConfigText } from './config/check.js';
+export { configFilePath, setConfigValue, unsetConfigValue } from './config/file.js';
+export { hardwareReport, detectHardware, type HardwareReport } from './hardware/report.js';
+export { planRun, recommendBatchSize, type BatchFacts, type ThreadBudget } from './engine/threads.js';

@@ -80,4 +80,19 @@ describe('formats', () => {
     expect(doc.results.length).toBeGreaterThan(0);
     expect(doc.results.length).toBeLessThan(60);
   });
+
+  it('SIGTERM ends the same way with 143, jsonl keeping every completed line', async () => {
+    const many = Array.from({ length: 60 }, () => join(dir, 'baboon.jpg'));
+    const out = join(dir, 'term.jsonl');
+    const child = spawn(process.execPath, [cli, 'tag', ...many, '--plugin', 'nsfw', '--batch-size', '1', '-f', 'jsonl', '-o', out, '--config', '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => {
+      if (/progress: \d+\/60/.test(d.toString())) child.kill('SIGTERM');
+    });
+    const r = await collect(child);
+    expect(r.code, r.stderr).toBe(143);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(60);
+    for (const l of lines) expect(JSON.parse(l).results.nsfw.tags).toHaveLength(5);
+  });
 });
