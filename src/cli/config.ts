@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { parse } from 'smol-toml';
 import { checkConfigText } from '../config/check.js';
 import { configFilePath, parseCliValue, readConfigText, setConfigValue, unsetConfigValue } from '../config/file.js';
-import { getPath, splitKey } from '../config/toml-edit.js';
+import { getPath } from '../config/toml-edit.js';
+import { splitKey } from '../config/toml-layout.js';
 import { ImlageError } from '../errors.js';
 import { EXIT } from './exit.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ImlageError, errorMessage } from '../errors.js';
 import { configDir, expandHome } from '../paths.js';
 import { readTomlDocument } from '../util/toml-reader.js';
-import { lineOf, splitKey } from './toml-edit.js';
+import { lineOf, splitKey } from './toml-layout.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';

@@ -8,7 +8,8 @@ import { parse } from 'smol-toml';
 import { ImlageError, errorMessage } from '../errors.js';
 import { checkConfigText } from './check.js';
 import { defaultConfigFile } from './config.js';
-import { setTomlValue, splitKey, unsetTomlValue } from './toml-edit.js';
+import { setTomlValue, unsetTomlValue } from './toml-edit.js';
+import { splitKey } from './toml-layout.js';
 
 export function configFilePath(explicit?: string): string {
   return explicit ?? (process.env.IMLAGE_CONFIG || defaultConfigFile());

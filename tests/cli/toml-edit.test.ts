@@ -2,7 +2,8 @@
 // byte of the file stays; what it cannot edit safely it refuses.
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { lineOf, scanToml, setTomlValue, splitKey, unsetTomlValue } from '../../src/config/toml-edit.js';
+import { setTomlValue, unsetTomlValue } from '../../src/config/toml-edit.js';
+import { lineOf, scanToml, splitKey } from '../../src/config/toml-layout.js';
 
 const DOC = `# top comment
 title = "x"  # trailing
