@@ -10,3 +10,7 @@ export { readManifest, parseManifest, type PluginManifest, type PreprocessMode }
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
 export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
 export { createServer, type ImlageServer, type ServerOptions } from './server/index.js';
+export { checkConfigText } from './config/check.js';
+export { configFilePath, setConfigValue, unsetConfigValue } from './config/file.js';
+export { hardwareReport, detectHardware, type HardwareReport } from './hardware/report.js';
+export { planRun, recommendBatchSize, type BatchFacts, type ThreadBudget } from './engine/threads.js';

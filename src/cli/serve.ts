@@ -2,11 +2,13 @@
 // then stop accepting, drain, close the engine and exit 0. Flags win over
 // IMLAGE_TOKEN, which wins over config.toml's [serve].
 
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
 import type { ExecutionProvider } from '../native/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { createServer } from '../server/index.js';
+import { collect, collectChoice, number, PROVIDER_CHOICES } from './options.js';
 
 export interface ServeCommandOptions {
   host?: string;
@@ -77,4 +79,23 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     await engine.close();
     throw err;
   }
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('an HTTP server tagging images (POST /v1/tag), with health, metrics and OpenAPI routes; see docs/server.md')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)')
+    .option('--port <n>', 'TCP port (default 8080; 0: any free port)', number(0, 65535, true))
+    .option('-p, --plugin <name>', 'run this plugin (repeatable; default: every enabled plugin)', collect)
+    .option('--token <token>', 'bearer token required on everything but health routes (default $IMLAGE_TOKEN)')
+    .option('--root <dir>', 'folder whose files JSON requests may name (nothing outside it is opened)')
+    .addOption(new Option('--mode <mode>', "exact: each model's original preprocessing; fast: decode straight to model size").choices(['exact', 'fast']))
+    .addOption(new Option('--provider <name>', 'execution provider to try, in order (repeatable; CPU is the fallback)').choices(PROVIDER_CHOICES).argParser(collectChoice(PROVIDER_CHOICES)))
+    .option('--max-queue <n>', 'images waiting for the engine before requests get 429 (default 256)', number(0, 1_000_000, true))
+    .option('--timeout <ms>', 'per-request deadline (default 30000): 504 beyond', number(1, 600_000, true))
+    .option('--config <file>', 'read this config.toml instead of ~/.config/imlage/config.toml')
+    .action(async (opts: ServeCommandOptions) => {
+      await serveCommand(opts);
+    });
 }

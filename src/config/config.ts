@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ImlageError, errorMessage } from '../errors.js';
 import { configDir, expandHome } from '../paths.js';
 import { readTomlDocument } from '../util/toml-reader.js';
+import { lineOf, splitKey } from './toml-layout.js';
 import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
@@ -50,76 +51,110 @@ export function defaultConfigFile(): string {
 }
 
 export function parseConfig(file: string, text: string): Config {
-  const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
-  r.onlyKeys(['engine', 'plugins', 'decode', 'serve']);
-  const cfg: Config = { file, pluginPaths: [], plugins: {} };
+  const { config, errors } = parseConfigCollecting(file, text);
+  if (errors.length) throw new ImlageError('IMLAGE_ERR_CONFIG', errors.join('\n'));
+  return config;
+}
 
-  const e = r.sub('engine');
+/** The config and every error in it (each with its line); a TOML syntax error still throws. */
+export function parseConfigCollecting(file: string, text: string): { config: Config; errors: string[] } {
+  const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
+  const cfg: Config = { file, pluginPaths: [], plugins: {} };
+  // Every mistake in the file at once: each key is checked on its own.
+  const errors: string[] = [];
+  const check = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ImlageError)) throw err;
+      errors.push(err.message);
+      return undefined;
+    }
+  };
+  check(() => r.onlyKeys(['engine', 'plugins', 'decode', 'serve']));
+
+  const e = check(() => r.sub('engine'));
   if (e) {
-    e.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']);
-    if (e.has('mode')) cfg.mode = e.oneOf('mode', PREPROCESS_MODES);
-    if (e.has('batch_size')) cfg.batchSize = e.number('batch_size', undefined, { min: 1, max: 1024, integer: true });
-    if (e.has('providers')) {
+    check(() => e.onlyKeys(['mode', 'batch_size', 'providers', 'intra_op_threads', 'graph_optimization', 'ort_library', 'cache_dir']));
+    check(() => e.has('mode') && (cfg.mode = e.oneOf('mode', PREPROCESS_MODES)));
+    check(() => e.has('batch_size') && (cfg.batchSize = e.number('batch_size', undefined, { min: 1, max: 1024, integer: true })));
+    check(() => {
+      if (!e.has('providers')) return;
       cfg.providers = e.strings('providers').map((p) => {
         if (!PROVIDERS.includes(p as ExecutionProvider)) e.fail('providers', `unknown provider "${p}" (known: ${PROVIDERS.join(', ')})`);
         return p as ExecutionProvider;
       });
-    }
-    if (e.has('intra_op_threads')) cfg.intraOpThreads = e.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true });
-    if (e.has('graph_optimization')) cfg.graphOptimization = e.oneOf('graph_optimization', OPT_LEVELS);
-    if (e.has('ort_library')) cfg.ortLibrary = expandHome(e.string('ort_library'));
-    if (e.has('cache_dir')) cfg.cacheDir = expandHome(e.string('cache_dir'));
+    });
+    check(() => e.has('intra_op_threads') && (cfg.intraOpThreads = e.number('intra_op_threads', undefined, { min: 0, max: 1024, integer: true })));
+    check(() => e.has('graph_optimization') && (cfg.graphOptimization = e.oneOf('graph_optimization', OPT_LEVELS)));
+    check(() => e.has('ort_library') && (cfg.ortLibrary = expandHome(e.string('ort_library'))));
+    check(() => e.has('cache_dir') && (cfg.cacheDir = expandHome(e.string('cache_dir'))));
   }
 
-  const d = r.sub('decode');
+  const d = check(() => r.sub('decode'));
   if (d) {
-    d.onlyKeys(['max_pixels', 'max_file_mib', 'max_jpeg_scans', 'timeout_s', 'max_decoded_mib']);
+    check(() => d.onlyKeys(['max_pixels', 'max_file_mib', 'max_jpeg_scans', 'timeout_s', 'max_decoded_mib']));
     const limits: LimitSettings = {};
-    if (d.has('max_pixels')) limits.maxPixels = d.number('max_pixels', undefined, { min: 1, integer: true });
-    if (d.has('max_file_mib')) limits.maxFileMiB = d.number('max_file_mib', undefined, { min: 0.001 });
-    if (d.has('max_jpeg_scans')) limits.maxJpegScans = d.number('max_jpeg_scans', undefined, { min: 1, max: 1_000_000, integer: true });
-    if (d.has('timeout_s')) limits.decodeTimeoutSeconds = d.number('timeout_s', undefined, { min: 1, max: 3600, integer: true });
-    if (d.has('max_decoded_mib')) limits.maxDecodedMiB = d.number('max_decoded_mib', undefined, { min: 1 });
+    check(() => d.has('max_pixels') && (limits.maxPixels = d.number('max_pixels', undefined, { min: 1, integer: true })));
+    check(() => d.has('max_file_mib') && (limits.maxFileMiB = d.number('max_file_mib', undefined, { min: 0.001 })));
+    check(() => d.has('max_jpeg_scans') && (limits.maxJpegScans = d.number('max_jpeg_scans', undefined, { min: 1, max: 1_000_000, integer: true })));
+    check(() => d.has('timeout_s') && (limits.decodeTimeoutSeconds = d.number('timeout_s', undefined, { min: 1, max: 3600, integer: true })));
+    check(() => d.has('max_decoded_mib') && (limits.maxDecodedMiB = d.number('max_decoded_mib', undefined, { min: 1 })));
     cfg.decode = limits;
   }
 
-  const p = r.sub('plugins');
+  const p = check(() => r.sub('plugins'));
   if (p) {
-    if (p.has('enabled')) cfg.enabledPlugins = p.strings('enabled');
-    cfg.pluginPaths = p.strings('paths', []).map(expandHome);
+    check(() => p.has('enabled') && (cfg.enabledPlugins = p.strings('enabled')));
+    check(() => (cfg.pluginPaths = p.strings('paths', []).map(expandHome)));
     for (const name of p.keys()) {
       if (name === 'enabled' || name === 'paths') continue;
-      const t = p.sub(name)!;
+      const t = check(() => p.sub(name));
+      if (!t) continue;
       const o: PluginOverrides = { settings: {} };
       for (const k of t.keys()) {
-        if (k === 'enabled') o.enabled = t.boolean('enabled');
-        else if (k === 'threshold') o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
-        else if (k === 'top_k') o.topK = t.number('top_k', undefined, { min: 0, integer: true });
-        else if (k === 'timeout_ms') o.timeoutMs = t.number('timeout_ms', undefined, TIMEOUT_MS_RANGE);
+        if (k === 'enabled') check(() => (o.enabled = t.boolean('enabled')));
+        else if (k === 'threshold') check(() => (o.threshold = t.number('threshold', undefined, { min: 0, max: 1 })));
+        else if (k === 'top_k') check(() => (o.topK = t.number('top_k', undefined, { min: 0, integer: true })));
+        else if (k === 'timeout_ms') check(() => (o.timeoutMs = t.number('timeout_ms', undefined, TIMEOUT_MS_RANGE)));
         else o.settings[k] = t.value(k);
       }
       cfg.plugins[name] = o;
     }
   }
-  const sv = r.sub('serve');
+  const sv = check(() => r.sub('serve'));
   if (sv) {
-    sv.onlyKeys(['host', 'port', 'token', 'root', 'max_body_mib', 'max_images', 'max_pixels', 'max_concurrent', 'max_queue', 'timeout_ms', 'drain_ms', 'log_level']);
+    check(() => sv.onlyKeys(['host', 'port', 'token', 'root', 'max_body_mib', 'max_images', 'max_pixels', 'max_concurrent', 'max_queue', 'timeout_ms', 'drain_ms', 'log_level']));
     const int = (k: string, min: number, max: number) => sv.number(k, undefined, { min, max, integer: true });
     const s: NonNullable<Config['serve']> = (cfg.serve = {});
-    if (sv.has('host')) s.host = sv.string('host');
-    if (sv.has('port')) s.port = int('port', 0, 65535);
-    if (sv.has('token')) s.token = sv.string('token');
-    if (sv.has('root')) s.root = expandHome(sv.string('root'));
-    if (sv.has('max_body_mib')) s.maxBodyBytes = int('max_body_mib', 1, 2047) * 1024 * 1024;
-    if (sv.has('max_images')) s.maxImages = int('max_images', 1, 10_000);
-    if (sv.has('max_pixels')) s.maxPixels = int('max_pixels', 1, 2 ** 31);
-    if (sv.has('max_concurrent')) s.maxConcurrent = int('max_concurrent', 1, 100_000);
-    if (sv.has('max_queue')) s.maxQueue = int('max_queue', 0, 1_000_000);
-    if (sv.has('timeout_ms')) s.timeoutMs = int('timeout_ms', 1, 600_000);
-    if (sv.has('drain_ms')) s.drainMs = int('drain_ms', 0, 600_000);
-    if (sv.has('log_level')) s.logLevel = sv.oneOf('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
+    check(() => sv.has('host') && (s.host = sv.string('host')));
+    check(() => sv.has('port') && (s.port = int('port', 0, 65535)));
+    check(() => sv.has('token') && (s.token = sv.string('token')));
+    check(() => sv.has('root') && (s.root = expandHome(sv.string('root'))));
+    check(() => sv.has('max_body_mib') && (s.maxBodyBytes = int('max_body_mib', 1, 2047) * 1024 * 1024));
+    check(() => sv.has('max_images') && (s.maxImages = int('max_images', 1, 10_000)));
+    check(() => sv.has('max_pixels') && (s.maxPixels = int('max_pixels', 1, 2 ** 31)));
+    check(() => sv.has('max_concurrent') && (s.maxConcurrent = int('max_concurrent', 1, 100_000)));
+    check(() => sv.has('max_queue') && (s.maxQueue = int('max_queue', 0, 1_000_000)));
+    check(() => sv.has('timeout_ms') && (s.timeoutMs = int('timeout_ms', 1, 600_000)));
+    check(() => sv.has('drain_ms') && (s.drainMs = int('drain_ms', 0, 600_000)));
+    check(() => sv.has('log_level') && (s.logLevel = sv.oneOf('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)));
   }
-  return cfg;
+  return { config: cfg, errors: withLines(text, errors) };
+}
+
+/** Adds the line of the key each message names: "<file>: key 'engine.mode': ... (line 3)". */
+export function withLines(text: string, messages: string[]): string[] {
+  return messages.map((m) => {
+    const key = /key '([^']+)'/.exec(m)?.[1];
+    let line: number | undefined;
+    try {
+      line = key ? lineOf(text, splitKey(key)) : undefined;
+    } catch {
+      line = undefined;
+    }
+    return line ? `${m} (line ${line})` : m;
+  });
 }
 
 /**

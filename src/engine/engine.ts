@@ -5,6 +5,7 @@
 // images in flight and the decoded bytes held, so memory stays flat however
 // many images go through.
 
+import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
@@ -26,7 +27,7 @@ import { FORMAT_NAMES } from './sniff.js';
 import { timeoutMessage } from './vips-message.js';
 import { needKey, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import { StatsCollector, type EngineStats, type Stage } from './stats.js';
-import { applyThreads, describeThreads, planThreads, type ThreadBudget, type ThreadOptions } from './threads.js';
+import { applyThreads, describeThreads, planThreads, recommendBatchSize, type ThreadBudget, type ThreadOptions } from './threads.js';
 import type { PluginResult, TagInput, TagResult } from './types.js';
 
 export interface EngineOptions {
@@ -40,7 +41,7 @@ export interface EngineOptions {
   threshold?: number;
   /** Overrides every plugin's number of tags per image. */
   topK?: number;
-  /** Largest inference batch per plugin (default 16). */
+  /** Largest inference batch per plugin (default: recommendBatchSize() in threads.ts, 16 on the CPU). */
   batchSize?: number;
   /** How long a lone image waits for others to fill its batch (default 10 ms). */
   maxBatchDelayMs?: number;
@@ -132,9 +133,9 @@ export class Engine {
   static async create(options: EngineOptions = {}): Promise<Engine> {
     const log = options.onLog ?? (() => {});
     const config: Config = loadConfig(options.config);
-    const batchSize = options.batchSize ?? config.batchSize ?? 16;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${batchSize}`);
+    const askedBatch = options.batchSize ?? config.batchSize;
+    if (askedBatch !== undefined && (!Number.isInteger(askedBatch) || askedBatch < 1)) {
+      throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${askedBatch}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
     const decodeLimits = resolveLimits(options, config.decode);
@@ -161,6 +162,11 @@ export class Engine {
     });
     names.splice(0, names.length, ...usable);
     const loaded = names.map((n) => manager.active(n));
+    // The same derivation `imlage hardware` prints: from the provider the models run on and the memory free.
+    const batchSize = askedBatch ?? recommendBatchSize({
+      provider: loaded.find((p) => p.provider !== 'cpu')?.provider ?? 'cpu',
+      availableMiB: freemem() / (1024 * 1024),
+    });
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}, ${ortChoice.reason}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
     log(describeThreads(threads, names.length));
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);

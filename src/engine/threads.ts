@@ -24,13 +24,37 @@ export interface ThreadBudget {
   uvThreads: number;
 }
 
-export function planThreads(o: ThreadOptions): ThreadBudget {
-  const cores = Math.max(1, availableParallelism());
+export function planThreads(o: ThreadOptions, cores: number = availableParallelism()): ThreadBudget {
+  cores = Math.max(1, cores);
   const decoders = o.decoders ?? cores;
   const vipsThreads = o.vipsThreads ?? 1;
   const ortThreads = o.ortThreads ?? cores;
   const uvThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   return { cores, decoders, vipsThreads, ortThreads, uvThreads };
+}
+
+/** What the batch size is derived from: `imlage hardware` reads it with systeminformation, the engine from what it loaded. */
+export interface BatchFacts {
+  /** The execution provider the models run on ('cpu', 'cuda', ...). */
+  provider: string;
+  /** Memory free for decoded images and tensors, if known. */
+  availableMiB?: number;
+}
+
+/**
+ * The default inference batch. On the CPU 16 (the figures in
+ * docs/performance.md were measured with it; a batch of 416x416 float
+ * tensors is about 33 MiB); a GPU gains from larger batches; little free
+ * memory gets small ones.
+ */
+export function recommendBatchSize(f: BatchFacts): number {
+  if (f.availableMiB !== undefined && f.availableMiB < 1024) return 4;
+  return f.provider === 'cpu' ? 16 : 32;
+}
+
+/** The engine's whole plan for a machine: threads and batch size, from one function for the CLI and the engine. */
+export function planRun(f: BatchFacts & { cores: number }, o: ThreadOptions = {}): { batchSize: number; threads: ThreadBudget } {
+  return { batchSize: recommendBatchSize(f), threads: planThreads(o, f.cores) };
 }
 
 /** libvips' threads per operation are process-wide: set them once per engine. */

@@ -9,8 +9,8 @@ import { findPackageDir } from '../paths.js';
 import { defaultOrtLibrary } from './binding.js';
 import type { ExecutionProvider } from './types.js';
 
-const GPU_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu';
-const BASE_PACKAGE = 'com.github.asus4.onnxruntime';
+export const GPU_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu';
+export const BASE_PACKAGE = 'com.github.asus4.onnxruntime';
 
 export interface OrtChoice {
   path: string;

@@ -20,7 +20,8 @@ beforeAll(() => {
 describe('imlage tag', () => {
   it('tags the good photos, reports the bad ones, and finishes the batch', async () => {
     const r = await runCli(['tag', dir, '--config', '/dev/null']);
-    expect(r.code, r.stderr).toBe(0);
+    // Some images failed: status 1, and the summary names them.
+    expect(r.code, r.stderr).toBe(1);
     const results = JSON.parse(r.stdout) as any[];
     expect(results.map((x) => x.file).sort()).toEqual([...GOOD, ...BAD].map((f) => join(dir, f)).sort());
     for (const x of results) {
@@ -47,7 +48,7 @@ describe('imlage tag', () => {
 
   it('--format jsonl streams one line per image as it finishes', async () => {
     const r = await runCli(['tag', dir, '--format', 'jsonl', '--plugin', 'nsfw', '--batch-size', '1', '--config', '/dev/null']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(GOOD.length + BAD.length);
     for (const l of lines) expect(Object.keys(JSON.parse(l))).toContain('file');
@@ -80,5 +81,20 @@ describe('imlage tag', () => {
     const r = await runCli(['tag', only, '--plugin', 'nsfw', '--config', '/dev/null']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/1 image: 0 tagged, 1 failed/);
+  });
+
+  it('debug lines only with --verbose; --quiet leaves stderr empty', async () => {
+    const args = ['tag', photo('baboon.jpg'), '--plugin', 'colors', '-f', 'jsonl', '--config', '/dev/null'];
+    const normal = await runCli(args);
+    expect(normal.code, normal.stderr).toBe(0);
+    expect(normal.stderr).not.toMatch(/debug:|threads:/);
+    expect(normal.stderr).toMatch(/1 image: 1 tagged/);
+    const verbose = await runCli([...args, '--verbose']);
+    expect(verbose.stderr).toMatch(/colors: debug: /);
+    expect(verbose.stderr).toMatch(/threads: \d+ cores/);
+    const quiet = await runCli([...args, '--quiet']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(JSON.parse(quiet.stdout).results.colors.tags.length).toBeGreaterThan(0);
   });
 });
