@@ -11,6 +11,9 @@ import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
 import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
+import { addLibraryOptions } from './library-flags.js';
+import { addDbCommands } from './db.js';
+import { addReportCommand } from './report.js';
 
 sizeUvPoolEarly();
 
@@ -33,8 +36,8 @@ const program = new Command()
   .description('Tag images with local models: NSFW classes, objects and more.')
   .version(version);
 
-program
-  .command('tag')
+addLibraryOptions(program
+  .command('tag'))
   .description('tag images: files, folders or glob patterns')
   .argument('<paths...>', 'image files, folders or globs (quote globs to keep the shell from expanding them)')
   .option('-r, --recursive', 'look inside sub-folders too')
@@ -82,6 +85,9 @@ program
   .action(async (opts) => {
     await serveCommand(opts);
   });
+
+addDbCommands(program);
+addReportCommand(program);
 
 const plugins = program.command('plugins').description('installed plugins');
 plugins

@@ -10,6 +10,7 @@ import { ImlageError } from '../errors.js';
 import type { ExecutionProvider } from '../native/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { ResultWriter, divertStdout } from './output.js';
+import { libraryFlags, openLibrarySink, type LibraryFlags } from './library-flags.js';
 
 export interface TagCommandOptions {
   recursive?: boolean;
@@ -28,6 +29,8 @@ export interface TagCommandOptions {
   stats?: boolean;
   maxPixels?: number;
 }
+
+export interface TagCommandOptions extends LibraryFlags {}
 
 function firstLine(s: string): string {
   return s.split('\n')[0]!;
@@ -52,6 +55,8 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     maxPixels: opts.maxPixels,
     onLog: say,
   });
+  // Library (issue 12): --db, --xmp, --force, --since.
+  const library = libraryFlags(opts) ? openLibrarySink(engine, opts, say) : undefined;
   const writer = new ResultWriter(opts.output, resultsFd);
   const progress = process.stderr.isTTY && !opts.quiet;
   let skipped = 0;
@@ -62,7 +67,8 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
   const all: TagResult[] = [];
   try {
     const inputs = expandInputs(paths, { recursive: opts.recursive, onSkip: () => skipped++ });
-    for await (const r of engine.tag(inputs, { order: opts.order })) {
+    for await (const r of engine.tag(library ? library.filter(inputs) : inputs, { order: opts.order })) {
+      await library?.add(r);
       total++;
       const outcomes = Object.values(r.results);
       const good = outcomes.filter((x) => !isFailure(x)).length;
@@ -79,11 +85,13 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     if (opts.stats) process.stderr.write(formatStats(engine.stats()));
   } finally {
     if (progress) process.stderr.write('\r\x1b[K');
+    if (library) say(await library.finish());
     await writer.close();
     await engine.close();
   }
 
   const secs = (Date.now() - started) / 1000;
+  if (total === 0 && library) return 0; // everything was tagged before
   if (total === 0) {
     throw new ImlageError('IMLAGE_ERR_INPUT', `no images found in ${paths.join(' ')}` +
       (skipped ? ` (${skipped} files skipped: not image extensions)` : '') +
