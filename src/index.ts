@@ -10,3 +10,8 @@ export { readManifest, parseManifest, type PluginManifest, type PreprocessMode }
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
 export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
 export { createServer, type ImlageServer, type ServerOptions } from './server/index.js';
+export { LibrarySink, formatSummary, type LibraryOptions, type LibrarySummary } from './library/sink.js';
+export { ResultStore, defaultDbPath, type StoredImage, type StoredPlugin, type PluginKey, type FileRecord } from './library/store/store.js';
+export { writeSidecar, sidecarPath, type XmpOptions, type XmpOutcome, type SidecarNaming } from './library/xmp/sidecar.js';
+export type { Hierarchy } from './library/xmp/keywords.js';
+export { buildReport, type ReportOptions } from './library/report/build.js';

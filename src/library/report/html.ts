@@ -29,7 +29,7 @@ table.pairs{border-collapse:collapse}table.pairs td,table.pairs th{padding:3px 1
 .card img,.card .noimg{width:150px;height:150px;object-fit:cover;border-radius:6px;background:#dde1e7;flex:none}
 .card .noimg{display:flex;align-items:center;justify-content:center;color:var(--mute);font-size:12px;text-align:center}
 .card .name{font-weight:600;word-break:break-all;font-size:13px}
-.card .agree{font-size:12px;color:var(--mute);margin-top:4px}
+.card .dir{font-size:11px;color:var(--mute);word-break:break-all}.card .agree{font-size:12px;color:var(--mute);margin-top:4px}
 .chip{display:inline-block;background:#fff4dc;color:#7a5200;border:1px solid #f1d28a;border-radius:10px;padding:0 7px;margin:2px 2px 0 0;font-size:12px}
 .plugins{display:grid;grid-auto-flow:column;grid-auto-columns:1fr;border-top:1px solid var(--line)}
 .plugin{padding:8px 10px;border-left:1px solid var(--line);min-width:0}.plugin:first-child{border-left:0}
@@ -84,7 +84,7 @@ export function renderReport(images: ReportImage[], title = 'imlage report'): st
       </div>`).join('');
     return `<article class="card" data-shared="${shared.size ? 1 : 0}">
       <div class="top">${img.thumb ? `<img src="${img.thumb}" alt="${esc(img.path)}" loading="lazy">` : '<div class="noimg">no preview</div>'}
-        <div><div class="name">${esc(img.path)}</div>
+        <div><div class="name" title="${esc(img.path)}">${esc(img.path.slice(img.path.lastIndexOf('/') + 1))}</div><div class="dir">${esc(img.path.slice(0, img.path.lastIndexOf('/') + 1))}</div>
         ${img.error ? `<div class="err">${esc(img.error)}</div>` : ''}
         <div class="agree">${shared.size ? `shared by plugins: ${[...shared].map((l) => `<span class="chip">${esc(l)}</span>`).join('')}` : Object.keys(img.plugins).length > 1 ? 'no tag shared between plugins' : ''}</div></div>
       </div>
