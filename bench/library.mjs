@@ -33,7 +33,17 @@ for (let r = 0; r < rounds; r++) {
 }
 await engine.close();
 const ms = median(skipMs);
-console.log(`1. skip: ${total} images in ${ms.toFixed(0)} ms (median of ${rounds}) = ${Math.round(total / (ms / 1000))} images/s skipped`);
+// The floor: stat alone over the same paths, in the same run.
+const floor = [];
+for (let r = 0; r < rounds; r++) {
+  const paths = [];
+  for await (const p of expandInputs([a.images])) paths.push(p);
+  const t0 = performance.now();
+  for (const p of paths) statSync(p);
+  floor.push(performance.now() - t0);
+}
+console.log(`1. skip: ${total} images in ${ms.toFixed(0)} ms (median of ${rounds}) = ${Math.round(total / (ms / 1000))} images/s skipped; ` +
+  `stat alone ${median(floor).toFixed(0)} ms (skip / stat = ${(ms / median(floor)).toFixed(1)})`);
 
 // 2. size per 10,000 distinct images
 const dir = mkdtempSync(join(tmpdir(), 'imlage-bench-lib-'));
