@@ -42,15 +42,15 @@ export function libraryFlags(opts: LibraryFlags): boolean {
   return Boolean(opts.db || opts.xmp);
 }
 
-export function openLibrarySink(engine: Engine, opts: LibraryFlags, say: (m: string) => void) {
-  const sink = LibrarySink.open(engine, {
-    db: opts.db,
-    xmp: opts.xmp ? { naming: opts.xmpNaming, hierarchy: opts.xmpHierarchy } : false,
-    force: opts.force,
-    since: opts.since,
-    settings: { threshold: opts.threshold, topK: opts.limit, mode: engine.mode },
-    onWarning: (m) => say(`warning: ${m}`),
-  });
+/** Opens the sink; when that fails (a bad --db), closes the engine before the error goes on. */
+export async function openLibrarySink(engine: Engine, opts: LibraryFlags, say: (m: string) => void) {
+  let sink: LibrarySink;
+  try {
+    sink = openSink(engine, opts, say);
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
   return {
     filter: sink.filter.bind(sink),
     add: sink.add.bind(sink),
@@ -62,4 +62,15 @@ export function openLibrarySink(engine: Engine, opts: LibraryFlags, say: (m: str
       return parts.join('; ');
     },
   };
+}
+
+function openSink(engine: Engine, opts: LibraryFlags, say: (m: string) => void): LibrarySink {
+  return LibrarySink.open(engine, {
+    db: opts.db,
+    xmp: opts.xmp ? { naming: opts.xmpNaming, hierarchy: opts.xmpHierarchy } : false,
+    force: opts.force,
+    since: opts.since,
+    settings: { threshold: opts.threshold, topK: opts.limit, mode: engine.mode },
+    onWarning: (m) => say(`warning: ${m}`),
+  });
 }

@@ -56,7 +56,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     onLog: say,
   });
   // Library (issue 12): --db, --xmp, --force, --since.
-  const library = libraryFlags(opts) ? openLibrarySink(engine, opts, say) : undefined;
+  const library = libraryFlags(opts) ? await openLibrarySink(engine, opts, say) : undefined;
   const writer = new ResultWriter(opts.output, resultsFd);
   const progress = process.stderr.isTTY && !opts.quiet;
   let skipped = 0;

@@ -34,6 +34,18 @@ describe('imlage tag --db / --xmp, imlage db', () => {
     expect(forced.stderr).toContain('0 new, 1 changed, 0 unchanged, 0 retracted');
   });
 
+  it('--since redoes what was tagged before the date; --force without --db is refused', async () => {
+    const apple = join(dir, 'p', 'apple.jpg');
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const r = await runCli(['tag', apple, '--db', db, '-p', 'nsfw', '-t', '0.5', '--since', later]);
+    expect(r.stderr).toContain('0 new, 1 changed, 0 unchanged');
+    const earlier = await runCli(['tag', apple, '--db', db, '-p', 'nsfw', '-t', '0.5', '--since', '2000-01-01']);
+    expect(earlier.stderr).toContain('0 new, 0 changed, 1 unchanged');
+    const bad = await runCli(['tag', apple, '--force', '-p', 'nsfw']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--force and --since need --db');
+  });
+
   it('answers queries and exports', async () => {
     const all = await runCli(['db', 'export', '--db', db]);
     const lines = all.stdout.trim().split('\n').map((l) => JSON.parse(l));

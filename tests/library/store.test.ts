@@ -44,6 +44,11 @@ describe('ResultStore', () => {
     expect(() => ResultStore.open(p)).toThrow(new RegExp(`${p} is not an imlage results database .*pass --db with another path`));
   });
 
+  it('says there is no database to read, and how to make one', () => {
+    const p = join(tmp(), 'none.db');
+    expect(() => ResultStore.open(p, { readonly: true })).toThrow(`no results database at ${p}: run \`imlage tag --db ${p} PATH...\` first`);
+  });
+
   it('refuses a database from a newer imlage instead of misreading it', () => {
     const p = join(tmp(), 'r.db');
     const db = new Database(p);

@@ -3,7 +3,7 @@
 // database; each batch of results is one transaction, so a crash loses at
 // most the batch in flight and never leaves half an image recorded.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Tag, TagResult } from '../../engine/types.js';
@@ -79,6 +79,9 @@ export class ResultStore {
 
   static open(path: string = defaultDbPath(), options: OpenStoreOptions = {}): ResultStore {
     let db: Database.Database | undefined;
+    if (options.readonly && !existsSync(path)) {
+      throw new ImlageError('IMLAGE_ERR_INPUT', `no results database at ${path}: run \`imlage tag --db ${path} PATH...\` first, or pass --db with the right path`);
+    }
     try {
       if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
       db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
