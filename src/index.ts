@@ -14,3 +14,8 @@ export { checkConfigText } from './config/check.js';
 export { configFilePath, setConfigValue, unsetConfigValue } from './config/file.js';
 export { hardwareReport, detectHardware, type HardwareReport } from './hardware/report.js';
 export { planRun, recommendBatchSize, type BatchFacts, type ThreadBudget } from './engine/threads.js';
+export { LibrarySink, formatSummary, type LibraryOptions, type LibrarySummary } from './library/sink.js';
+export { ResultStore, defaultDbPath, type StoredImage, type StoredPlugin, type PluginKey, type FileRecord } from './library/store/store.js';
+export { writeSidecar, sidecarPath, type XmpOptions, type XmpOutcome, type SidecarNaming } from './library/xmp/sidecar.js';
+export type { Hierarchy } from './library/xmp/keywords.js';
+export { buildReport, type ReportOptions } from './library/report/build.js';

@@ -8,10 +8,12 @@ import { sizeUvPoolEarly } from '../engine/threads.js';
 import { ImlageError } from '../errors.js';
 import { formatVersionReport, versionReport } from '../version.js';
 import { registerConfig } from './config.js';
+import { registerDb } from './db.js';
 import { EXIT, exitStatusFor } from './exit.js';
 import { registerHardware } from './hardware.js';
 import { registerPlugins } from './plugins.js';
 import { registerPrepare } from './prepare.js';
+import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { registerTag } from './tag.js';
 
@@ -34,6 +36,8 @@ registerPlugins(program);
 registerConfig(program);
 registerHardware(program);
 registerServe(program);
+registerDb(program);
+registerReport(program);
 
 // Results may go to a pipe whose reader stops early (`| head`): end quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -16,12 +16,13 @@ import { EXIT } from './exit.js';
 import { FORMATS, makeFormatter, type Format } from './format.js';
 import { checkPaths, readPathList, readStdinImage } from './inputs.js';
 import { makeLogger, verbosityOf } from './log.js';
+import { addLibraryOptions, libraryFlags, openLibrarySink, type LibraryFlags } from './library-flags.js';
 import { ResultWriter, divertStdout } from './output.js';
 import { collect, collectChoice, number, PROVIDER_CHOICES } from './options.js';
 import { makeProgress } from './progress.js';
 import { usableProviders } from './providers.js';
 
-export interface TagCommandOptions {
+export interface TagCommandOptions extends LibraryFlags {
   recursive?: boolean;
   plugin?: string[];
   threshold?: number;
@@ -94,6 +95,8 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     maxPixels: opts.maxPixels,
     onLog: (m) => log.engine(m),
   });
+  // Photo library (--db, --xmp): skips what the database has, records and writes sidecars.
+  const library = libraryFlags(opts) ? await openLibrarySink(engine, opts, (m) => log.info(m)) : undefined;
   const writer = new ResultWriter(opts.output, resultsFd);
   const total = images.length + missing.length;
   const progress = makeProgress(total, verbosity === 'quiet' ? 'none' : stderrTty ? 'bar' : 'lines');
@@ -146,7 +149,10 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
   try {
     await writer.write(formatter.begin());
     for (const r of missing) await emit(r);
-    for await (const r of engine.tag(feed(), { order: opts.order })) await emit(r);
+    for await (const r of engine.tag(library ? library.filter(feed(), () => progress.tick(false)) : feed(), { order: opts.order })) {
+      await library?.add(r);
+      await emit(r);
+    }
     progress.done();
     await writer.write(formatter.end(interrupted));
     await writer.commit();
@@ -157,6 +163,7 @@ export async function tagCommand(paths: string[], opts: TagCommandOptions): Prom
     process.off('SIGTERM', onSignal);
     if (!ok) await writer.abort();
     if (opts.stats && ok) process.stderr.write(formatStats(engine.stats()));
+    if (library) log.info(await library.finish());
     await engine.close();
   }
   // `| head` went away: nothing more to say.
@@ -193,8 +200,7 @@ function formatStats(s: EngineStats): string {
 
 
 export function registerTag(program: Command): void {
-  program
-    .command('tag')
+  addLibraryOptions(program.command('tag'))
     .description('tag images: files, folders, glob patterns, - for one image on stdin')
     .argument('[paths...]', 'image files, folders or globs (quote globs to keep the shell from expanding them); - reads one image from stdin')
     .option('-r, --recursive', 'look inside sub-folders too')

@@ -21,7 +21,7 @@ function readmeCommands(): Map<string, string> {
   const out = new Map<string, string>();
   let current = '';
   for (const line of block.split('\n')) {
-    const m = /^imlage ((?:plugins |config )?[a-z]+)/.exec(line);
+    const m = /^imlage ((?:plugins |config |db )?[a-z]+)/.exec(line);
     if (m) out.set((current = m[1]!), line);
     else out.set(current, `${out.get(current)}\n${line}`);
   }

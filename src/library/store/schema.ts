@@ -1,0 +1,44 @@
+// The results database's schema, as numbered migrations. PRAGMA user_version
+// holds the number applied; opening applies the rest in one transaction, and
+// a database from a newer imlage is refused instead of being misread.
+
+export const MIGRATIONS: string[] = [
+  // 1: files by path (size + mtime decide whether to hash again), results by
+  // content hash x plugin x plugin version x settings, tags per result, and
+  // which result is current for each path and plugin.
+  `CREATE TABLE files (
+     path TEXT PRIMARY KEY,
+     size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     error TEXT,
+     seen_at INTEGER NOT NULL
+   );
+   CREATE TABLE results (
+     id INTEGER PRIMARY KEY,
+     hash TEXT NOT NULL,
+     plugin TEXT NOT NULL,
+     version TEXT NOT NULL,
+     settings TEXT NOT NULL,
+     model TEXT NOT NULL,
+     error TEXT,
+     tagged_at INTEGER NOT NULL,
+     UNIQUE (hash, plugin, version, settings)
+   );
+   CREATE TABLE tags (
+     result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+     label TEXT NOT NULL,
+     confidence REAL NOT NULL,
+     category TEXT
+   );
+   CREATE INDEX tags_result ON tags(result_id);
+   CREATE INDEX tags_label ON tags(label);
+   CREATE TABLE current (
+     path TEXT NOT NULL REFERENCES files(path) ON DELETE CASCADE,
+     plugin TEXT NOT NULL,
+     result_id INTEGER NOT NULL REFERENCES results(id),
+     PRIMARY KEY (path, plugin)
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

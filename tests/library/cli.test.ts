@@ -1,0 +1,78 @@
+// The library end to end through the CLI with the real engine: tag --db
+// twice (the second run skips everything), --force, db query/export, a
+// missing photo failing alone, a database that is not SQLite.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { photo } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let dir: string;
+let db: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'imlage-lib-cli-'));
+  mkdirSync(join(dir, 'p'));
+  for (const f of ['apple.jpg', 'baboon.jpg', 'fruits.jpg']) copyFileSync(photo(f), join(dir, 'p', f));
+  db = join(dir, 'r.db');
+});
+
+describe('imlage tag --db / --xmp, imlage db', () => {
+  it('tags, then skips what is tagged, and redoes it with --force', async () => {
+    const p = join(dir, 'p');
+    const first = await runCli(['tag', p, '--db', db, '--xmp', '-p', 'nsfw', '-f', 'jsonl', '-o', join(dir, 'a.jsonl')]);
+    expect(first.stderr).toContain(`library ${db}: 3 new, 0 changed, 0 unchanged, 0 retracted; 3 sidecars written`);
+    expect(first.code).toBe(0);
+    expect(existsSync(join(p, 'apple.jpg.xmp'))).toBe(true);
+    const again = await runCli(['tag', p, '--db', db, '--xmp', '-p', 'nsfw']);
+    expect(again.stderr).toContain('0 new, 0 changed, 3 unchanged, 0 retracted; 0 sidecars written');
+    expect(again.code).toBe(0);
+    // A threshold is part of the key: every image is tagged again, and tags below it are retracted.
+    const stricter = await runCli(['tag', p, '--db', db, '-p', 'nsfw', '-t', '0.5']);
+    expect(stricter.stderr).toMatch(/0 new, 3 changed, 0 unchanged, [1-9]\d* retracted/);
+    const forced = await runCli(['tag', join(p, 'apple.jpg'), '--db', db, '-p', 'nsfw', '-t', '0.5', '--force']);
+    expect(forced.stderr).toContain('0 new, 1 changed, 0 unchanged, 0 retracted');
+  });
+
+  it('--since redoes what was tagged before the date; --force without --db is refused', async () => {
+    const apple = join(dir, 'p', 'apple.jpg');
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const r = await runCli(['tag', apple, '--db', db, '-p', 'nsfw', '-t', '0.5', '--since', later]);
+    expect(r.stderr).toContain('0 new, 1 changed, 0 unchanged');
+    const earlier = await runCli(['tag', apple, '--db', db, '-p', 'nsfw', '-t', '0.5', '--since', '2000-01-01']);
+    expect(earlier.stderr).toContain('0 new, 0 changed, 1 unchanged');
+    const bad = await runCli(['tag', apple, '--force', '-p', 'nsfw']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--force and --since need --db');
+  });
+
+  it('answers queries and exports', async () => {
+    const all = await runCli(['db', 'export', '--db', db]);
+    const lines = all.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file).sort()).toEqual(['apple.jpg', 'baboon.jpg', 'fruits.jpg'].map((f) => join(dir, 'p', f)));
+    const label = lines[0].results.nsfw.tags[0].label as string;
+    const q = await runCli(['db', 'query', '--db', db, '--tag', label, '-f', 'csv']);
+    expect(q.code).toBe(0);
+    expect(q.stdout.split('\n')[0]).toBe('file,sha256,plugin,version,model,label,confidence,category,tagged_at,error');
+    expect(q.stdout).toContain(`,nsfw,`);
+    const none = await runCli(['db', 'query', '--db', db, '--tag', 'no-such-tag']);
+    expect(none.code).toBe(1);
+  });
+
+  it('a missing photo fails alone, and the others are recorded', async () => {
+    const db2 = join(dir, 'r2.db');
+    const r = await runCli(['tag', join(dir, 'p', 'apple.jpg'), join(dir, 'p', 'gone.jpg'), '--db', db2, '-p', 'nsfw', '--xmp']);
+    expect(r.stderr).toContain(`failed: ${join(dir, 'p', 'gone.jpg')}`);
+    expect(r.stderr).toContain('1 new, 0 changed, 0 unchanged');
+    expect(existsSync(join(dir, 'p', 'gone.jpg.xmp'))).toBe(false);
+  });
+
+  it('a --db that is not SQLite is refused, naming it and the fix', async () => {
+    const bad = join(dir, 'bad.db');
+    writeFileSync(bad, 'plain text, not a database '.repeat(100));
+    const r = await runCli(['tag', join(dir, 'p', 'apple.jpg'), '--db', bad, '-p', 'nsfw']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad} is not an imlage results database`);
+    expect(r.stderr).toContain('pass --db with another path');
+  });
+});

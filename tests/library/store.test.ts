@@ -1,0 +1,94 @@
+// The results store on real SQLite: keys, retraction counts, a database
+// from a newer imlage, a file that is not SQLite, a lock held by another
+// process, and two processes writing one database at once.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { TagResult } from '../../src/engine/types.js';
+import { ResultStore } from '../../src/library/store/store.js';
+import { SCHEMA_VERSION } from '../../src/library/store/schema.js';
+import { toCsvRows } from '../../src/library/store/export.js';
+import { root } from '../helpers/paths.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'imlage-store-'));
+const key = { name: 'objects', version: '1.0.0', settings: '{}' };
+const res = (file: string, labels: string[]): TagResult => ({
+  file, results: { objects: { tags: labels.map((label, i) => ({ label, confidence: 0.9 - i / 10 })), model: 'm', version: '1.0.0', inference_time_ms: 1 } },
+});
+
+describe('ResultStore', () => {
+  it('stores, finds by tag, and counts retracted tags when content changes', () => {
+    const s = ResultStore.open(join(tmp(), 'r.db'));
+    const file = { size: 10, mtimeMs: 1000, hash: 'h1' };
+    expect(s.record([{ path: '/a.jpg', file, result: res('/a.jpg', ['dog', 'cat']), plugins: [key] }])).toEqual([0]);
+    expect(s.file('/a.jpg')).toEqual(file);
+    expect(s.taggedAt('h1', key)).toBeGreaterThan(0);
+    expect(s.taggedAt('h1', { ...key, version: '2.0.0' })).toBeUndefined();
+    expect(s.record([{ path: '/a.jpg', file: { ...file, hash: 'h2' }, result: res('/a.jpg', ['dog', 'bird']), plugins: [key] }])).toEqual([1]);
+    expect([...s.images({ tag: 'cat' })]).toEqual([]);
+    const [img] = [...s.images({ tag: 'bird' })];
+    expect(img!.path).toBe('/a.jpg');
+    expect(img!.plugins.objects!.tags.map((t) => t.label)).toEqual(['dog', 'bird']);
+    // A formula in a label cannot run in a spreadsheet.
+    s.record([{ path: '/b.jpg', file: { ...file, hash: 'h3' }, result: res('/b.jpg', ['=1+1']), plugins: [key] }]);
+    expect(toCsvRows([...s.images({ path: '/b.jpg' })][0]!)).toContain(`"'=1+1"`);
+    s.close();
+  });
+
+  it('refuses a file that is not SQLite, naming it and the fix', () => {
+    const p = join(tmp(), 'photo.db');
+    writeFileSync(p, 'this is not a database, it is a text file of some length '.repeat(40));
+    expect(() => ResultStore.open(p)).toThrow(new RegExp(`${p} is not an imlage results database .*pass --db with another path`));
+  });
+
+  it('says there is no database to read, and how to make one', () => {
+    const p = join(tmp(), 'none.db');
+    expect(() => ResultStore.open(p, { readonly: true })).toThrow(`no results database at ${p}: run \`imlage tag --db ${p} PATH...\` first`);
+  });
+
+  it('refuses a database from a newer imlage instead of misreading it', () => {
+    const p = join(tmp(), 'r.db');
+    const db = new Database(p);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => ResultStore.open(p)).toThrow(/made by a newer imlage.*upgrade imlage/);
+  });
+
+  it('says the database is locked when another process holds it past the busy timeout', async () => {
+    const p = join(tmp(), 'r.db');
+    ResultStore.open(p).close();
+    // Another process takes the write lock and keeps it.
+    const holder = spawn(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(p)});d.exec('BEGIN IMMEDIATE');console.log('held');setTimeout(()=>{},60000)`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => holder.stdout.once('data', r));
+      const s = ResultStore.open(p, { busyTimeoutMs: 200 });
+      expect(() => s.record([{ path: '/a.jpg', file: { size: 1, mtimeMs: 1, hash: 'h' }, result: res('/a.jpg', ['dog']), plugins: [key] }]))
+        .toThrow(new RegExp(`${p} is locked by another process.*wait for the other imlage to finish`));
+      s.close();
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('two processes recording into one database lose nothing', async () => {
+    const p = join(tmp(), 'r.db');
+    const writer = (tagName: string) => new Promise<number | null>((resolve) => {
+      const code = `import { ResultStore } from './dist/library/store/store.js';
+        const s = ResultStore.open(${JSON.stringify(p)});
+        for (let b = 0; b < 20; b++) s.record(Array.from({ length: 25 }, (_, i) => ({ path: '/${tagName}/' + (b * 25 + i), file: { size: 1, mtimeMs: 1, hash: '${tagName}' + (b * 25 + i) },
+          result: { file: 'x', results: { objects: { tags: [{ label: '${tagName}', confidence: 0.5 }], model: 'm', version: '1', inference_time_ms: 0 } } },
+          plugins: [{ name: 'objects', version: '1', settings: '{}' }] })));
+        s.close();`;
+      spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: 'inherit' }).on('close', resolve);
+    });
+    expect(await Promise.all([writer('one'), writer('two')])).toEqual([0, 0]);
+    const s = ResultStore.open(p, { readonly: true });
+    expect([...s.images({ tag: 'one' })].length).toBe(500);
+    expect([...s.images({ tag: 'two' })].length).toBe(500);
+    s.close();
+    expect(execFileSync(process.execPath, ['-e', `const D=require('better-sqlite3');console.log(new D(${JSON.stringify(p)}).pragma('integrity_check',{simple:true}))`], { cwd: root, encoding: 'utf8' }).trim()).toBe('ok');
+  });
+});

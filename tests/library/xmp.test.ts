@@ -1,0 +1,114 @@
+// XMP sidecars read back by a real client (exiftool): keywords, imlage's own
+// fields, user keywords kept through a merge, stale imlage tags retracted,
+// foreign or broken sidecars left alone.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { TagResult } from '../../src/engine/types.js';
+import { sidecarPath, writeSidecar } from '../../src/library/xmp/sidecar.js';
+import { photo } from '../helpers/paths.js';
+
+function exif(file: string, ...tags: string[]): Record<string, unknown> {
+  return JSON.parse(execFileSync('exiftool', ['-j', '-struct', ...tags, file], { encoding: 'utf8' }))[0];
+}
+const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+function result(file: string, plugin: string, tags: [string, number, string?][], version = '1.0.0'): TagResult {
+  return {
+    file,
+    results: { [plugin]: { tags: tags.map(([label, confidence, category]) => ({ label, confidence, ...(category ? { category: category as 'object' } : {}) })), model: `${plugin}-model`, version, inference_time_ms: 1 } },
+  };
+}
+
+let dir: string;
+let img: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'imlage-xmp-'));
+  img = join(dir, 'apple.jpg');
+  copyFileSync(photo('apple.jpg'), img);
+});
+
+describe('XMP sidecars', () => {
+  it('writes keywords and imlage fields that exiftool reads back', () => {
+    const o = writeSidecar(img, result(img, 'objects', [['dog', 0.91, 'object'], ['person', 0.55, 'object']]));
+    expect(o).toMatchObject({ sidecar: `${img}.xmp`, status: 'written', added: 2, retracted: 0 });
+    const x = exif(o.sidecar, '-XMP:all');
+    expect(list(x.Subject).sort()).toEqual(['dog', 'person']);
+    expect(list(x.TagsList).sort()).toEqual(['imlage/objects/dog', 'imlage/objects/person']);
+    expect(list(x.HierarchicalSubject).sort()).toEqual(['imlage|objects|dog', 'imlage|objects|person']);
+    const tags = x.Tags as Record<string, unknown>[];
+    expect(tags.map((t) => [t.Plugin, t.Model, t.Version, t.Label, t.Confidence, t.Category])).toEqual([
+      ['objects', 'objects-model', '1.0.0', 'dog', 0.91, 'object'],
+      ['objects', 'objects-model', '1.0.0', 'person', 0.55, 'object'],
+    ]);
+    expect(String(tags[0]!.Date)).toMatch(/^\d{4}:\d\d:\d\d /);
+  });
+
+  it('keeps the keywords a user wrote with exiftool and retracts only its own stale tags', () => {
+    const side = `${img}.xmp`;
+    execFileSync('exiftool', ['-q', '-o', side, '-XMP-dc:Subject=holiday', '-XMP-dc:Subject=dog', '-XMP-digiKam:TagsList=Places/Rome', '-XMP-dc:Title=Rome 2019', img]);
+    writeSidecar(img, result(img, 'objects', [['dog', 0.9], ['cat', 0.8]]));
+    let x = exif(side, '-XMP:all');
+    expect(list(x.Subject).sort()).toEqual(['cat', 'dog', 'holiday']);
+    expect(list(x.TagsList)).toContain('Places/Rome');
+    expect(x.Title).toBe('Rome 2019');
+    // A new model version no longer finds dog or cat: imlage's cat goes, the user's dog and holiday stay.
+    const o = writeSidecar(img, result(img, 'objects', [['bicycle', 0.7]], '2.0.0'));
+    expect(o).toMatchObject({ status: 'written', added: 1, retracted: 1 });
+    x = exif(side, '-XMP:all');
+    expect(list(x.Subject).sort()).toEqual(['bicycle', 'dog', 'holiday']);
+    expect(list(x.TagsList).sort()).toEqual(['Places/Rome', 'imlage/objects/bicycle']);
+    expect(x.Title).toBe('Rome 2019');
+    expect((x.Tags as { Version: unknown }[]).map((t) => t.Version)).toEqual(['2.0.0']);
+  });
+
+  it('keeps the tags of plugins that did not run or failed, and groups by category when asked', () => {
+    writeSidecar(img, result(img, 'nsfw', [['Neutral', 0.9, 'safety']]), { hierarchy: 'category' });
+    const failed: TagResult = { file: img, results: { nsfw: { error: 'boom' }, objects: { tags: [{ label: 'apple', confidence: 0.8, category: 'object' }], model: 'm', version: '1', inference_time_ms: 1 } } };
+    writeSidecar(img, failed, { hierarchy: 'category' });
+    const x = exif(`${img}.xmp`, '-XMP:all');
+    expect(list(x.Subject).sort()).toEqual(['Neutral', 'apple']);
+    expect(list(x.HierarchicalSubject).sort()).toEqual(['imlage|object|apple', 'imlage|safety|Neutral']);
+  });
+
+  it('names the sidecar photo.xmp with the base naming', () => {
+    const o = writeSidecar(img, result(img, 'objects', [['dog', 0.9]]), { naming: 'base' });
+    expect(o.sidecar).toBe(join(dir, 'apple.xmp'));
+    expect(sidecarPath(img, 'base')).toBe(join(dir, 'apple.xmp'));
+    expect(list(exif(o.sidecar, '-XMP:all').Subject)).toEqual(['dog']);
+  });
+
+  it('writes nothing when the tags are the same', () => {
+    writeSidecar(img, result(img, 'objects', [['dog', 0.9]]));
+    const before = readFileSync(`${img}.xmp`, 'utf8');
+    expect(writeSidecar(img, result(img, 'objects', [['dog', 0.9]])).status).toBe('unchanged');
+    expect(readFileSync(`${img}.xmp`, 'utf8')).toBe(before);
+  });
+
+  it('leaves a sidecar that is not XML, or XML that is not XMP, alone with a warning naming it', () => {
+    const side = `${img}.xmp`;
+    for (const text of ['this is not <xml', '<html><body>hi</body></html>']) {
+      writeFileSync(side, text);
+      const o = writeSidecar(img, result(img, 'objects', [['dog', 0.9]]));
+      expect(o.status).toBe('left alone');
+      expect(o.warning).toContain(side);
+      expect(o.warning).toMatch(/not XM[LP]/);
+      expect(readFileSync(side, 'utf8')).toBe(text);
+    }
+  });
+
+  it.skipIf(process.getuid?.() === 0)('says the folder is read-only, and leaves no temporary file', () => {
+    chmodSync(dir, 0o555);
+    try {
+      const o = writeSidecar(img, result(img, 'objects', [['dog', 0.9]]));
+      expect(o.status).toBe('left alone');
+      expect(o.warning).toContain(`${img}.xmp`);
+      expect(o.warning).toMatch(/not writable: make it writable, or run without --xmp/);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    expect(readdirSync(dir)).toEqual(['apple.jpg']);
+  });
+});
