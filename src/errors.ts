@@ -26,7 +26,19 @@ export type ErrorCode =
   | 'IMLAGE_ERR_PLUGIN_VERSION'
   | 'IMLAGE_ERR_PLUGIN_INIT'
   | 'IMLAGE_ERR_PLUGIN_CALL'
-  | 'IMLAGE_ERR_STDOUT';
+  | 'IMLAGE_ERR_STDOUT'
+  // The HTTP server's answers (src/server): docs/server.md gives each one's status.
+  | 'IMLAGE_ERR_UNAUTHORIZED'
+  | 'IMLAGE_ERR_FORBIDDEN'
+  | 'IMLAGE_ERR_TOO_LARGE'
+  | 'IMLAGE_ERR_BUSY'
+  | 'IMLAGE_ERR_TIMEOUT'
+  | 'IMLAGE_ERR_NOT_READY'
+  | 'IMLAGE_ERR_SHUTDOWN'
+  | 'IMLAGE_ERR_CANCELLED'
+  | 'IMLAGE_ERR_NOT_FOUND'
+  | 'IMLAGE_ERR_INTERNAL'
+  | 'IMLAGE_ERR_REQUEST';
 
 export class ImlageError extends Error {
   readonly code: ErrorCode;

@@ -4,6 +4,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './reply.js';
 
 /** Routes a load balancer or orchestrator probes without credentials. */
 export const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready', '/v2/models/:name/ready']);
@@ -23,6 +24,6 @@ export function bearerAuth(token: string | undefined) {
     if (!expected || PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;
     if (tokenMatches(expected, req.headers.authorization)) return;
     reply.header('www-authenticate', 'Bearer realm="imlage"');
-    return reply.code(401).send({ error: 'missing or wrong bearer token: send `Authorization: Bearer <token>` (the server\'s --token or IMLAGE_TOKEN)', code: 'IMLAGE_ERR_UNAUTHORIZED' });
+    return sendError(req, reply, 401, 'IMLAGE_ERR_UNAUTHORIZED', "missing or wrong bearer token: send `Authorization: Bearer <token>` (the server's --token or IMLAGE_TOKEN)");
   };
 }

@@ -1,40 +1,20 @@
 // Prometheus metrics (prom-client, its own registry per server). Counters
 // end in _total, times are in seconds; labels are bounded (route templates,
-// plugin names, status codes; never file names).
+// plugin names, status codes; never file names). The engine's own times
+// (decode, batching, stages) come from engine.onTiming(), one observation
+// per image.
 
 import client from 'prom-client';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, ImageTiming } from '../engine/engine.js';
 import { isFailure, type TagResult } from '../engine/types.js';
 import { isolatedRestarts } from './readiness.js';
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Inference batches: powers of two up to well past the default batch of 16. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+const STAGES = ['queue', 'preprocess', 'inference', 'postprocess'] as const;
 
 export type RejectReason = 'queue_full' | 'deadline' | 'disconnect' | 'shutdown';
-
-/**
- * A Prometheus summary read from engine.stats() at scrape time: the engine
- * keeps per-stage sums and a uniform sample of the whole run (its quantiles
- * cover the whole run, not a sliding window).
- */
-function engineSummaries(engine: Engine) {
-  const q = (s: { count: number; totalMs: number; p50Ms: number; p95Ms: number }, labels: Record<string, string>, name: string) => [
-    { labels: { ...labels, quantile: 0.5 }, value: s.p50Ms / 1000, metricName: name },
-    { labels: { ...labels, quantile: 0.95 }, value: s.p95Ms / 1000, metricName: name },
-    { labels, value: s.totalMs / 1000, metricName: `${name}_sum` },
-    { labels, value: s.count, metricName: `${name}_count` },
-  ];
-  const summary = (name: string, help: string, values: () => ReturnType<typeof q>) => ({
-    name, help, type: 'summary', aggregator: 'sum',
-    get: async () => ({ name, help, type: 'summary', aggregator: 'sum', values: values() }),
-    reset: () => {},
-  });
-  return [
-    summary('imlage_decode_seconds', 'Time to decode an image (every size its plugins need), over the whole run', () => q(engine.stats().decode, {}, 'imlage_decode_seconds')),
-    summary('imlage_stage_seconds', "An image's time per plugin stage: queue (waiting for its batch), preprocess, inference, postprocess (its share of the batch)", () =>
-      Object.entries(engine.stats().plugins).flatMap(([plugin, p]) =>
-        (['queue', 'preprocess', 'inference', 'postprocess'] as const).flatMap((stage) => q(p[stage], { plugin, stage }, 'imlage_stage_seconds')))),
-  ];
-}
 
 export class ServerMetrics {
   readonly registry = new client.Registry();
@@ -44,7 +24,10 @@ export class ServerMetrics {
   readonly rejected: client.Counter<'reason'>;
   private readonly queueWait: client.Histogram;
   private readonly imageTime: client.Histogram;
-  private readonly inference: client.Histogram<'plugin'>;
+  private readonly decode: client.Histogram;
+  private readonly stage: client.Histogram<'plugin' | 'stage'>;
+  private readonly batchSize: client.Histogram<'plugin'>;
+  private readonly unsubscribe: () => void;
   private readonly images: client.Counter<'outcome'>;
   private readonly pluginImages: client.Counter<'plugin' | 'outcome'>;
 
@@ -57,17 +40,16 @@ export class ServerMetrics {
     this.rejected = new client.Counter({ name: 'imlage_rejected_requests_total', help: 'Tag requests refused or cancelled by admission control', labelNames: ['reason'], registers });
     this.queueWait = new client.Histogram({ name: 'imlage_queue_wait_seconds', help: 'Time an image waited for a place in the engine', buckets: [0.0005, 0.001, ...LATENCY_BUCKETS], registers });
     this.imageTime = new client.Histogram({ name: 'imlage_image_seconds', help: "An image's time in the engine: decode, batching and inference of all its plugins", buckets: LATENCY_BUCKETS, registers });
-    this.inference = new client.Histogram({ name: 'imlage_inference_seconds', help: "An image's share of its batch's inference time, per plugin", labelNames: ['plugin'], buckets: [0.001, ...LATENCY_BUCKETS], registers });
+    this.decode = new client.Histogram({ name: 'imlage_decode_seconds', help: 'Time to decode an image (every size its plugins need), without the wait for memory', buckets: [0.001, ...LATENCY_BUCKETS], registers });
+    this.stage = new client.Histogram({
+      name: 'imlage_stage_seconds', help: "An image's time per plugin stage: queue (waiting for its batch to start), preprocess, inference, postprocess (its share of the batch)",
+      labelNames: ['plugin', 'stage'], buckets: [0.0005, 0.001, ...LATENCY_BUCKETS], registers,
+    });
+    this.batchSize = new client.Histogram({ name: 'imlage_batch_size', help: 'Size of the inference batch each image ran in, per plugin', labelNames: ['plugin'], buckets: BATCH_BUCKETS, registers });
     this.images = new client.Counter({ name: 'imlage_images_total', help: 'Images answered: tagged (at least one plugin succeeded) or failed', labelNames: ['outcome'], registers });
     this.pluginImages = new client.Counter({ name: 'imlage_plugin_images_total', help: 'Per plugin: images tagged or failed', labelNames: ['plugin', 'outcome'], registers });
     new client.Gauge({ name: 'imlage_images_in_engine', help: 'Images admitted to the engine and not yet answered', registers, collect() { this.set(admission.inEngine); } });
     new client.Gauge({ name: 'imlage_images_queued', help: 'Images waiting for a place in the engine', registers, collect() { this.set(admission.waiting); } });
-    new client.Gauge({
-      name: 'imlage_batch_size_mean', help: 'Mean inference batch size per plugin (per image, over the whole run)', labelNames: ['plugin'], registers,
-      collect() {
-        for (const [plugin, p] of Object.entries(engine.stats().plugins)) this.set({ plugin }, p.meanBatch);
-      },
-    });
     new client.Gauge({
       name: 'imlage_plugin_info', help: 'Plugins the server runs: version and the execution provider actually used (value 1)', labelNames: ['plugin', 'version', 'provider'], registers,
       collect() {
@@ -93,7 +75,21 @@ export class ServerMetrics {
         }
       },
     });
-    for (const m of engineSummaries(engine)) this.registry.registerMetric(m as unknown as client.Metric);
+    this.unsubscribe = engine.onTiming((t) => this.timed(t));
+  }
+
+  /** Stops observing the engine (it may outlive the server). */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private timed(t: ImageTiming): void {
+    if (t.decodeMs !== undefined) this.decode.observe(t.decodeMs / 1000);
+    for (const [plugin, p] of Object.entries(t.plugins)) {
+      this.batchSize.observe({ plugin }, p.batchSize);
+      const ms = { queue: p.queueMs, preprocess: p.preprocessMs, inference: p.inferenceMs, postprocess: p.postprocessMs };
+      for (const stage of STAGES) if (ms[stage] !== undefined) this.stage.observe({ plugin, stage }, ms[stage] / 1000);
+    }
   }
 
   waited(seconds: number): void {
@@ -107,10 +103,7 @@ export class ServerMetrics {
     this.images.inc({ outcome: r.error || good.length === 0 ? 'failed' : 'tagged' });
     for (const [plugin, v] of plugins) {
       if (isFailure(v)) this.pluginImages.inc({ plugin, outcome: 'failed' });
-      else {
-        this.pluginImages.inc({ plugin, outcome: 'tagged' });
-        this.inference.observe({ plugin }, v.inference_time_ms / 1000);
-      }
+      else this.pluginImages.inc({ plugin, outcome: 'tagged' });
     }
   }
 

@@ -59,9 +59,9 @@ export const tagResponseSchema = {
 } as const;
 
 const tagOptionProps = {
-  threshold: { type: 'number', minimum: 0, maximum: 1, description: "leave out tags below this confidence (it can only raise the plugins' own thresholds)" },
-  limit: { type: 'integer', minimum: 1, maximum: 100000, description: 'at most this many tags per plugin per image' },
-  mode: { type: 'string', enum: ['exact', 'fast'], description: "preprocessing; must be the server's mode (chosen when it starts)" },
+  threshold: { type: 'number', minimum: 0, maximum: 1, description: "this request's score threshold for every plugin, instead of the plugins' own (their per-label thresholds too)" },
+  limit: { type: 'integer', minimum: 1, maximum: 100000, description: "at most this many tags per plugin per image, instead of the plugins' own top_k" },
+  mode: { type: 'string', enum: ['exact', 'fast'], description: "preprocessing for this request's images: exact (the models' original preprocessing) or fast (decoded straight to model size); default: the server's mode" },
   timeout: { type: 'integer', minimum: 1, maximum: 600000, description: "deadline for this request in ms (default: the server's timeout_ms); 504 when exceeded" },
 } as const;
 
@@ -69,7 +69,7 @@ export const tagQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    plugins: { type: 'string', description: 'comma-separated plugin names to report (default: all the server runs)' },
+    plugins: { type: 'string', description: 'comma-separated plugins to run on the images (only those run; default: all the server runs)' },
     name: { type: 'string', maxLength: 1024, description: 'the name to report a raw-body image under (default "<body>")' },
     ...tagOptionProps,
   },
@@ -84,7 +84,7 @@ export const tagJsonBodySchema = {
       type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 4096 },
       description: "paths relative to the server's root folder ([serve] root / --root); nothing outside it is opened",
     },
-    plugins: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'plugin names to report (default: all the server runs)' },
+    plugins: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'plugins to run on the images (only those run; default: all the server runs)' },
     ...tagOptionProps,
   },
 } as const;

@@ -16,6 +16,7 @@ import { bearerAuth } from './auth.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { Readiness } from './readiness.js';
+import { sendError } from './reply.js';
 import { registerDocs } from './routes/docs.js';
 import { registerHealth } from './routes/health.js';
 import { registerMetrics } from './routes/metrics.js';
@@ -116,20 +117,21 @@ export async function createServer(engine: Engine, options: ServerOptions = {}):
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const limit = err.code ? LIMIT_CODES[err.code] : undefined;
-    if (limit) return reply.code(413).send({ error: limit(o), code: 'IMLAGE_ERR_TOO_LARGE', request_id: req.id });
-    if (err.validation) return reply.code(400).send({ error: `invalid request: ${err.message}`, code: 'IMLAGE_ERR_INVALID_ARG', request_id: req.id });
+    if (limit) return sendError(req, reply, 413, 'IMLAGE_ERR_TOO_LARGE', limit(o));
+    if (err.validation) return sendError(req, reply, 400, 'IMLAGE_ERR_INVALID_ARG', `invalid request: ${err.message}`);
     if (err instanceof ImlageError) {
       const status = err.code === 'IMLAGE_ERR_UNKNOWN_PLUGIN' ? 404 : err.code === 'IMLAGE_ERR_INVALID_ARG' || err.code === 'IMLAGE_ERR_INPUT' ? 400 : 500;
       if (status === 500) req.log.error({ err }, 'request failed');
-      return reply.code(status).send({ error: err.message, code: err.code, request_id: req.id });
+      return sendError(req, reply, status, err.code, err.message);
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status < 500) return reply.code(status).send({ error: err.message, code: err.code ?? 'IMLAGE_ERR_REQUEST', request_id: req.id });
+    // Fastify's own refusals (a malformed body, a bad header): their FST_* codes are not ours.
+    if (status < 500) return sendError(req, reply, status, 'IMLAGE_ERR_REQUEST', err.message);
     // The details go to the log, never to the client.
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: `internal error; the server log has the details under request id ${req.id}`, code: 'IMLAGE_ERR_INTERNAL', request_id: req.id });
+    return sendError(req, reply, 500, 'IMLAGE_ERR_INTERNAL', `internal error; the server log has the details under request id ${req.id}`);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /openapi.json and /docs`, code: 'IMLAGE_ERR_NOT_FOUND', request_id: req.id }));
+  app.setNotFoundHandler((req, reply) => sendError(req, reply, 404, 'IMLAGE_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /openapi.json and /docs`));
 
   await registerDocs(app, ctx);
   registerHealth(app, ctx);
@@ -162,6 +164,7 @@ export async function createServer(engine: Engine, options: ServerOptions = {}):
         }
         clearTimeout(timer);
         clearInterval(sweeper);
+        metrics.close();
       })();
       return closing;
     },

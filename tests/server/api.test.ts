@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type TagResult } from '../../src/index.js';
+import { Engine, type ImageTiming, type TagResult } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
 import { TOKEN, auth, bytes, multipart, postImage, sample, start, type Running } from './helpers.js';
 
@@ -54,8 +54,11 @@ describe('POST /v1/tag', () => {
     expect((results[0]!.results.objects as { tags: { label: string }[] }).tags.map((t) => t.label)).toContain('person');
   });
 
-  it('tags every image of a multipart body, in order, and applies plugins/threshold/limit', async () => {
+  it('tags every image of a multipart body, in order; only the plugins asked for run', async () => {
+    const timings: ImageTiming[] = [];
+    const off = engine.onTiming((t) => timings.push(t));
     const res = await fetch(`${main.url}/v1/tag?plugins=nsfw&limit=2&threshold=0.01`, { method: 'POST', body: multipart(['messi5.jpg', 'fruits.jpg', 'baboon.jpg']), headers: auth() });
+    off();
     expect(res.status).toBe(200);
     const { results } = (await res.json()) as { results: TagResult[] };
     expect(results.map((r) => r.file)).toEqual(['messi5.jpg', 'fruits.jpg', 'baboon.jpg']);
@@ -65,6 +68,35 @@ describe('POST /v1/tag', () => {
       expect(tags.length).toBeLessThanOrEqual(2);
       for (const t of tags) expect(t.confidence).toBeGreaterThanOrEqual(0.01);
     }
+    // objects never ran on them: no decode size, no batch for it.
+    expect(timings.map((t) => Object.keys(t.plugins))).toEqual([['nsfw'], ['nsfw'], ['nsfw']]);
+  });
+
+  it('threshold and limit replace the plugins\' own, lower as well as higher', async () => {
+    const strip = (r: TagResult) => Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, 'tags' in v ? v.tags : v]));
+    const plain = ((await (await postImage(main.url, 'messi5.jpg')).json()) as { results: TagResult[] }).results[0]!;
+    const res = await postImage(main.url, 'messi5.jpg', '?plugins=objects&threshold=0.05&limit=50');
+    expect(res.status).toBe(200);
+    const r = ((await res.json()) as { results: TagResult[] }).results[0]!;
+    const loose = (r.results.objects as { tags: { confidence: number }[] }).tags;
+    // objects' own: threshold 0.45 (per-label ones from 0.15), top_k 10.
+    expect(loose.length).toBeGreaterThan((plain.results.objects as { tags: unknown[] }).tags.length);
+    for (const t of loose) expect(t.confidence).toBeGreaterThanOrEqual(0.05);
+    expect(strip(r)).toEqual(strip(await engine.tagOne(bytes('messi5.jpg'), { plugins: ['objects'], threshold: 0.05, topK: 50 })));
+    // JSON bodies carry the same options.
+    const viaJson = await json(main.url, { files: ['messi5.jpg'], plugins: ['objects'], threshold: 0.05, limit: 3 });
+    expect((((await viaJson.json()) as { results: TagResult[] }).results[0]!.results.objects as { tags: unknown[] }).tags).toEqual(loose.slice(0, 3));
+  });
+
+  it('mode applies per request: exact on a fast server answers as the engine does in exact mode', async () => {
+    const strip = (r: TagResult) => Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, 'tags' in v ? v.tags : v]));
+    const [exact, fast] = await Promise.all([postImage(main.url, 'baboon.jpg', '?mode=exact'), postImage(main.url, 'baboon.jpg')]);
+    expect(exact.status).toBe(200);
+    const e = ((await exact.json()) as { results: TagResult[] }).results[0]!;
+    const f = ((await fast.json()) as { results: TagResult[] }).results[0]!;
+    expect(strip(e)).toEqual(strip(await engine.tagOne(bytes('baboon.jpg'), { mode: 'exact' })));
+    expect(strip(f)).toEqual(strip(await engine.tagOne(bytes('baboon.jpg'))));
+    expect(strip(e)).not.toEqual(strip(f));
   });
 
   it('reads JSON-named files under the root only: traversal, absolute paths and escaping symlinks fail unopened', async () => {
@@ -86,9 +118,9 @@ describe('POST /v1/tag', () => {
     const notImage = await fetch(`${main.url}/v1/tag`, { method: 'POST', body: 'hello', headers: { 'content-type': 'image/png', ...auth() } });
     expect(notImage.status).toBe(422);
     expect(((await notImage.json()) as { results: TagResult[] }).results[0]!.error).toMatch(/cannot decode/);
-    const mode = await postImage(main.url, 'messi5.jpg', '?mode=exact');
+    const mode = await postImage(main.url, 'messi5.jpg', '?mode=quick');
     expect(mode.status).toBe(400);
-    expect(((await mode.json()) as { error: string }).error).toMatch(/runs mode "fast"/);
+    expect(await mode.json()).toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG', error: expect.stringMatching(/mode must be equal to one of the allowed values/) });
     const plugin = await postImage(main.url, 'messi5.jpg', '?plugins=colors');
     expect(plugin.status).toBe(400);
     const unknownKey = await json(main.url, { files: ['messi5.jpg'], bogus: 1 });
@@ -173,14 +205,22 @@ describe('plugins, health, KServe v2', () => {
     expect((await fetch(`${main.url}/v2/models/colors/ready`)).status).toBe(404);
   });
 
-  it('unload makes the server not ready and tagging 503; load brings both back', async () => {
+  it('unload makes the server not ready and fails that plugin\'s results only; load brings both back', async () => {
     const post = (a: string) => fetch(`${main.url}/v1/plugins/objects/${a}`, { method: 'POST', headers: auth() });
     expect((await post('unload')).status).toBe(200);
     const r = await fetch(`${main.url}/readyz`);
     expect(r.status).toBe(503);
     expect(((await r.json()) as { reasons: string[] }).reasons.join()).toMatch(/plugin "objects" is unloaded/);
     expect((await fetch(`${main.url}/v2/health/ready`)).status).toBe(400);
-    expect((await postImage(main.url, 'messi5.jpg')).status).toBe(503);
+    const partial = await postImage(main.url, 'messi5.jpg');
+    expect(partial.status).toBe(200);
+    const got = ((await partial.json()) as { results: TagResult[] }).results[0]!;
+    expect(got.results.nsfw).toHaveProperty('tags');
+    expect(got.results.objects).toMatchObject({ error: expect.stringMatching(/^plugin "objects" is not loaded/) });
+    // Only the unloaded plugin asked for: nothing can be tagged here.
+    const none = await postImage(main.url, 'messi5.jpg', '?plugins=objects');
+    expect(none.status).toBe(503);
+    expect(await none.json()).toMatchObject({ code: 'IMLAGE_ERR_NOT_READY' });
     expect(((await (await post('load')).json()) as { state: string }).state).toBe('active');
     expect((await fetch(`${main.url}/readyz`)).status).toBe(200);
     expect((await postImage(main.url, 'messi5.jpg')).status).toBe(200);
@@ -211,9 +251,18 @@ describe('/metrics and /openapi.json', () => {
     expect(sample(text, 'imlage_images_total', { outcome: 'tagged' })).toBeGreaterThan(0);
     expect(sample(text, 'imlage_plugin_images_total', { plugin: 'nsfw', outcome: 'tagged' })).toBeGreaterThan(0);
     expect(sample(text, 'imlage_plugin_info', { plugin: 'objects', provider: 'cpu' })).toBe(1);
-    expect(sample(text, 'imlage_inference_seconds_count', { plugin: 'objects' })).toBeGreaterThan(0);
     expect(sample(text, 'imlage_decode_seconds_count')).toBeGreaterThan(0);
-    expect(sample(text, 'imlage_stage_seconds_count', { plugin: 'nsfw', stage: 'queue' })).toBeGreaterThan(0);
+    for (const stage of ['queue', 'preprocess', 'inference', 'postprocess']) {
+      expect(sample(text, 'imlage_stage_seconds_count', { plugin: 'nsfw', stage })).toBeGreaterThan(0);
+    }
+    // Histograms with buckets, filled per image from the engine's timing events.
+    expect(text).toMatch(/^# TYPE imlage_decode_seconds histogram$/m);
+    expect(text).toMatch(/^# TYPE imlage_batch_size histogram$/m);
+    expect(sample(text, 'imlage_decode_seconds_bucket', { le: '+Inf' })).toBe(sample(text, 'imlage_decode_seconds_count'));
+    const batches = sample(text, 'imlage_batch_size_count', { plugin: 'objects' })!;
+    expect(batches).toBeGreaterThan(0);
+    expect(sample(text, 'imlage_batch_size_bucket', { plugin: 'objects', le: '128' })).toBe(batches);
+    expect(sample(text, 'imlage_batch_size_sum', { plugin: 'objects' })).toBeGreaterThanOrEqual(batches);
     expect(sample(text, 'imlage_queue_wait_seconds_count')).toBeGreaterThan(0);
     expect(sample(text, 'imlage_rejected_requests_total', { reason: 'deadline' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(10e6);

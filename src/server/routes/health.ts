@@ -3,6 +3,7 @@
 // probes and dashboards work unchanged.
 
 import type { FastifyInstance } from 'fastify';
+import { sendError } from '../reply.js';
 import { pluginNameParams } from '../schemas.js';
 import type { ServerContext } from '../server.js';
 
@@ -45,9 +46,7 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   const known = (name: string) => readiness.serving.includes(name);
-  const unknown = (name: string, id: string) => ({
-    error: `unknown model "${name}": this server runs ${readiness.serving.join(', ')} (a model is a plugin)`, code: 'IMLAGE_ERR_UNKNOWN_PLUGIN', request_id: id,
-  });
+  const unknown = (name: string) => `unknown model "${name}": this server runs ${readiness.serving.join(', ')} (a model is a plugin)`;
 
   app.get('/v2/models/:name', {
     schema: {
@@ -71,7 +70,7 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
   }, async (req, reply) => {
     const { name } = req.params as { name: string };
     const e = engine.manager.get(name);
-    if (!e || !known(name)) return reply.code(404).send(unknown(name, req.id));
+    if (!e || !known(name)) return sendError(req, reply, 404, 'IMLAGE_ERR_UNKNOWN_PLUGIN', unknown(name));
     // The image goes in encoded (BYTES, one element per image); tags come out as JSON strings.
     return {
       name,
@@ -89,7 +88,7 @@ export function registerHealth(app: FastifyInstance, ctx: ServerContext): void {
     },
   }, async (req, reply) => {
     const { name } = req.params as { name: string };
-    if (!known(name)) return reply.code(404).send(unknown(name, req.id));
+    if (!known(name)) return sendError(req, reply, 404, 'IMLAGE_ERR_UNKNOWN_PLUGIN', unknown(name));
     const p = readiness.check().plugins[name]!;
     return reply.code(p.ready ? 200 : 400).send({ name, ready: p.ready, reason: p.reason });
   });

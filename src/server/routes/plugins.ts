@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { ImlageError } from '../../errors.js';
 import type { PluginEntry } from '../../plugins/manager.js';
 import { isolatedRestarts } from '../readiness.js';
+import { sendError } from '../reply.js';
 import { pluginNameParams } from '../schemas.js';
 import type { ServerContext } from '../server.js';
 
@@ -59,13 +60,13 @@ export function registerPlugins(app: FastifyInstance, ctx: ServerContext): void 
         summary: `${action[0]!.toUpperCase()}${action.slice(1)} a plugin (needs the token)`,
         description: action === 'reload'
           ? 'Rereads the manifest and swaps in a new instance; requests in flight finish on the old one, new ones wait for the new one: none is lost. If the new version fails to load, the old one stays.'
-          : action === 'unload' ? 'Requests to /v1/tag answer 503 while a plugin the server runs is unloaded.' : 'Loads a plugin; POST /v1/tag runs only the plugins the server was started with.',
+          : action === 'unload' ? "While a plugin the server runs is unloaded, /readyz answers 503 and each image's result for it carries the error \"plugin NAME is not loaded\"; a request asking only for unloaded plugins answers 503." : 'Loads a plugin; POST /v1/tag runs only the plugins the server was started with.',
         params: pluginNameParams,
         response: { 200: { $ref: 'PluginSummary#' }, '4xx': { $ref: 'Error#' }, '5xx': { $ref: 'Error#' } },
       },
     }, async (req, reply) => {
       if (!ctx.options.token) {
-        return reply.code(403).send({ error: 'plugin management needs a token: start the server with --token or IMLAGE_TOKEN', code: 'IMLAGE_ERR_FORBIDDEN', request_id: req.id });
+        return sendError(req, reply, 403, 'IMLAGE_ERR_FORBIDDEN', 'plugin management needs a token: start the server with --token or IMLAGE_TOKEN');
       }
       const { name } = req.params as { name: string };
       entry(name);
@@ -74,7 +75,7 @@ export function registerPlugins(app: FastifyInstance, ctx: ServerContext): void 
       } catch (err) {
         // The plugin's own failure (its manifest, library or model), not the server's.
         if (err instanceof ImlageError) {
-          return reply.code(409).send({ error: err.message, code: err.code, request_id: req.id });
+          return sendError(req, reply, 409, err.code, err.message);
         }
         throw err;
       }

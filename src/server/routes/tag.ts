@@ -1,16 +1,19 @@
 // POST /v1/tag: one raw image, a multipart body of images, or JSON naming
 // files under the server's root folder. Each image is admitted (bounded
 // queue), tagged by the shared engine (concurrent requests batch together
-// there) and answered in the CLI's result contract.
+// there, each with the request's options: plugins, threshold, limit, mode)
+// and answered in the CLI's result contract.
 
 import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TagOptions } from '../../engine/engine.js';
 import { isFailure, type TagResult } from '../../engine/types.js';
 import { ImlageError, errorMessage } from '../../errors.js';
 import { QueueFullError } from '../admission.js';
 import { readUnderRoot } from '../files.js';
 import type { RejectReason } from '../metrics.js';
 import { checkPixels } from '../pixels.js';
+import { sendError } from '../reply.js';
 import { tagJsonBodySchema, tagQuerySchema } from '../schemas.js';
 import type { ServerContext } from '../server.js';
 
@@ -32,12 +35,6 @@ interface TagBody extends Omit<TagQuery, 'plugins' | 'name'> {
   plugins?: string[];
 }
 
-interface Shape {
-  plugins?: Set<string>;
-  threshold?: number;
-  limit?: number;
-}
-
 /** One image of a request: bytes to tag, or why it cannot be. */
 type Item = { name: string; data: Uint8Array } | { name: string; error: string };
 
@@ -49,23 +46,6 @@ class Cancelled extends Error {
 
 function essence(ct: string | undefined): string {
   return (ct ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-/** The results as asked: only the named plugins, tags above the threshold, at most `limit` per plugin. */
-function shape(r: TagResult, s: Shape): TagResult {
-  if (!s.plugins && s.threshold === undefined && s.limit === undefined) return r;
-  const results: TagResult['results'] = {};
-  for (const [name, res] of Object.entries(r.results)) {
-    if (s.plugins && !s.plugins.has(name)) continue;
-    if (isFailure(res)) {
-      results[name] = res;
-      continue;
-    }
-    let tags = s.threshold === undefined ? res.tags : res.tags.filter((t) => t.confidence >= s.threshold!);
-    if (s.limit !== undefined) tags = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, s.limit);
-    results[name] = { ...res, tags };
-  }
-  return { ...r, results };
 }
 
 async function readInputs(ctx: ServerContext, req: FastifyRequest, ct: string, q: TagQuery): Promise<Item[]> {
@@ -107,13 +87,13 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
   const serving = new Set(ctx.readiness.serving);
 
   /** One admitted image through the engine; the queued part is cancellable. */
-  async function tagAdmitted(item: { name: string; data: Uint8Array }, signal: AbortSignal): Promise<TagResult> {
+  async function tagAdmitted(item: { name: string; data: Uint8Array }, opts: TagOptions, signal: AbortSignal): Promise<TagResult> {
     const queued = performance.now();
     await admission.acquire(signal);
     const t0 = performance.now();
     metrics.waited((t0 - queued) / 1000);
     try {
-      const r = await engine.tagOne({ name: item.name, data: item.data });
+      const r = await engine.tagOne({ name: item.name, data: item.data }, opts);
       metrics.answered(r, (performance.now() - t0) / 1000);
       return r;
     } finally {
@@ -139,23 +119,20 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
   }, async (req: FastifyRequest, reply: FastifyReply) => {
     const ct = essence(req.headers['content-type']);
     if (!(ct === 'application/json' || ct === 'multipart/form-data' || ct === 'application/octet-stream' || ct.startsWith('image/'))) {
-      return reply.code(415).send({ error: `unsupported content-type "${ct}": send image/* (raw bytes), multipart/form-data or application/json`, code: 'IMLAGE_ERR_INPUT', request_id: req.id });
+      return sendError(req, reply, 415, 'IMLAGE_ERR_INPUT', `unsupported content-type "${ct}": send image/* (raw bytes), multipart/form-data or application/json`);
     }
     const q = req.query as TagQuery;
     const b = ct === 'application/json' ? (req.body as TagBody) : undefined;
-    const mode = b?.mode ?? q.mode;
-    if (mode && mode !== engine.mode) {
-      throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `this server runs mode "${engine.mode}"; start another one with --mode ${mode} for that`);
-    }
     const listed = b?.plugins ?? q.plugins?.split(',').map((s) => s.trim()).filter(Boolean);
     const wanted = listed?.length ? listed : undefined;
     for (const p of wanted ?? []) {
       if (!serving.has(p)) throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `plugin "${p}" is not run by this server (it runs ${[...serving].join(', ')}; start it with --plugin ${p})`);
     }
-    const s: Shape = { plugins: wanted && new Set(wanted), threshold: b?.threshold ?? q.threshold, limit: b?.limit ?? q.limit };
-    const notReady = ctx.readiness.serving.filter((n) => engine.manager.get(n)?.state !== 'active');
-    if (notReady.length) {
-      return reply.code(503).send({ error: ctx.readiness.check().reasons.join('; '), code: 'IMLAGE_ERR_NOT_READY', request_id: req.id });
+    // The engine runs only these plugins, with these settings, for this request's images.
+    const opts: TagOptions = { plugins: wanted, threshold: b?.threshold ?? q.threshold, topK: b?.limit ?? q.limit, mode: b?.mode ?? q.mode };
+    // One plugin unloaded fails its results per image; none of them there: nothing can be tagged here.
+    if ((wanted ?? [...serving]).every((n) => engine.manager.get(n)?.state !== 'active')) {
+      return sendError(req, reply, 503, 'IMLAGE_ERR_NOT_READY', ctx.readiness.check().reasons.join('; '));
     }
 
     const items = await readInputs(ctx, req, ct, q);
@@ -190,7 +167,7 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
         if (!(err instanceof QueueFullError)) throw err;
         metrics.rejected.inc({ reason: 'queue_full' });
         reply.header('retry-after', String(err.retryAfterS));
-        return reply.code(429).send({ error: `${err.message}; retry after ${err.retryAfterS} s`, code: 'IMLAGE_ERR_BUSY', request_id: req.id });
+        return sendError(req, reply, 429, 'IMLAGE_ERR_BUSY', `${err.message}; retry after ${err.retryAfterS} s`);
       }
       ctx.active.add(me);
       const work = items.map((it): Promise<TagResult> => {
@@ -198,7 +175,7 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
           metrics.refused();
           return Promise.resolve({ file: it.name, results: {}, error: it.error });
         }
-        return tagAdmitted(it, ac.signal);
+        return tagAdmitted(it, opts, ac.signal);
       });
       // Images already in the engine cannot be stopped; they finish and free their place.
       for (const w of work) w.catch(() => {});
@@ -211,17 +188,16 @@ export function registerTag(app: FastifyInstance, ctx: ServerContext): void {
         if (!(err instanceof Cancelled)) throw err;
         metrics.rejected.inc({ reason: err.reason });
         if (err.reason === 'deadline') {
-          return reply.code(504).send({ error: `the request did not finish within its deadline of ${timeout} ms (the timeout option, or [serve] timeout_ms); its queued images were cancelled`, code: 'IMLAGE_ERR_TIMEOUT', request_id: req.id });
+          return sendError(req, reply, 504, 'IMLAGE_ERR_TIMEOUT', `the request did not finish within its deadline of ${timeout} ms (the timeout option, or [serve] timeout_ms); its queued images were cancelled`);
         }
         if (err.reason === 'shutdown') {
-          return reply.code(503).send({ error: 'the server is shutting down; its queued images were cancelled: retry on another instance', code: 'IMLAGE_ERR_SHUTDOWN', request_id: req.id });
+          return sendError(req, reply, 503, 'IMLAGE_ERR_SHUTDOWN', 'the server is shutting down; its queued images were cancelled: retry on another instance');
         }
         // The client is gone: nobody reads this answer (499, as nginx logs it).
-        return reply.code(499).send({ error: 'client closed the request', code: 'IMLAGE_ERR_CANCELLED', request_id: req.id });
+        return sendError(req, reply, 499, 'IMLAGE_ERR_CANCELLED', 'client closed the request');
       }
-      const shaped = results.map((r) => shape(r, s));
-      const tagged = shaped.some((r) => !r.error && Object.values(r.results).some((x) => !isFailure(x)));
-      return reply.code(tagged ? 200 : 422).send({ results: shaped });
+      const tagged = results.some((r) => !r.error && Object.values(r.results).some((x) => !isFailure(x)));
+      return reply.code(tagged ? 200 : 422).send({ results });
     } finally {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
