@@ -10,3 +10,4 @@ export { readManifest, parseManifest, type PluginManifest, type PreprocessMode }
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
 export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
 export { createServer, type ImlageServer, type ServerOptions } from './server/index.js';
+export { enqueue, enqueueChunks, startWorker, results, jobId, type EnqueueOptions, type EnqueuedChunk, type ImlageWorker, type WorkerOptions, type ResultRecord, type ResultsOptions, type QueueProgress, type ImageJob, type JobSettings } from './queue/index.js';

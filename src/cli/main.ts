@@ -11,6 +11,9 @@ import { pluginsInfoCommand, pluginsListCommand } from './plugins.js';
 import { prepareCommand } from './prepare.js';
 import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
+import { registerEnqueue } from './enqueue.js';
+import { registerResults } from './results.js';
+import { registerWorker } from './worker.js';
 
 sizeUvPoolEarly();
 
@@ -82,6 +85,10 @@ program
   .action(async (opts) => {
     await serveCommand(opts);
   });
+
+registerWorker(program);
+registerEnqueue(program);
+registerResults(program);
 
 const plugins = program.command('plugins').description('installed plugins');
 plugins

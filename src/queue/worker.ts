@@ -1,0 +1,120 @@
+// A BullMQ Worker holding one Engine. Jobs are pulled ahead (concurrency
+// above the batch size) so the engine's batchers fill while a batch runs:
+// concurrent jobs meet in the same per-plugin batchers. A job's return value
+// is the result contract (the CLI's JSON for one image).
+//
+// Faults: an image that cannot be decoded will never succeed, so it fails
+// as an UnrecoverableError (not retried); a job whose plugins all failed is
+// retried with backoff (an isolated plugin restarting, a GPU hiccup). Locks
+// are renewed while the event loop runs; a worker that dies leaves its jobs
+// to expire after lockDuration, and another worker's stalled check takes them.
+
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Engine } from '../engine/engine.js';
+import { isFailure, type TagResult } from '../engine/types.js';
+import { ImlageError, errorMessage } from '../errors.js';
+import { checkRedis, redisConnection } from './connection.js';
+import { DEFAULT_QUEUE, jobInput, type ImageJob } from './job.js';
+import { WorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+
+export interface WorkerOptions {
+  redis: string;
+  queue?: string;
+  /** Jobs processed at once (default 2 x the engine's batch size, 32): enough to fill a batch while the last one runs. */
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal (default 60 s): a killed worker's jobs are retried after this. */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for (default 30 s). */
+  stalledIntervalMs?: number;
+  /** A job whose worker died this many times fails instead of being retried again (default 2). */
+  maxStalledCount?: number;
+  /** Serve Prometheus /metrics on this port (0: any free port). */
+  metricsPort?: number;
+  /** Address for /metrics (default 127.0.0.1). */
+  metricsHost?: string;
+  /** Diagnostics (Redis lost and back, failed jobs). */
+  onLog?: (message: string) => void;
+}
+
+export interface ImlageWorker {
+  readonly worker: Worker<ImageJob, TagResult>;
+  /** The /metrics URL when metricsPort was given. */
+  readonly metricsUrl?: string;
+  /** Stops taking jobs, waits for the active ones to finish, then closes its connections (the engine stays open). */
+  close(): Promise<void>;
+}
+
+/** Tags one job's image with the engine, applying the job's plugins and options. */
+async function tagJob(engine: Engine, job: ImageJob): Promise<TagResult> {
+  const running = engine.plugins.map((p) => p.name);
+  const missing = (job.plugins ?? []).filter((p) => !running.includes(p));
+  if (missing.length || job.threshold !== undefined || job.topK !== undefined || (job.mode !== undefined && job.mode !== engine.mode)) {
+    throw new UnrecoverableError(`this worker runs ${running.join(', ')} with its own settings; the job asks for ${JSON.stringify({ plugins: job.plugins, threshold: job.threshold, topK: job.topK, mode: job.mode })}: start a worker with those (--plugin) or enqueue without them`);
+  }
+  for await (const r of engine.tag([jobInput(job)])) {
+    if (job.plugins) for (const k of Object.keys(r.results)) if (!job.plugins.includes(k)) delete r.results[k];
+    return r;
+  }
+  throw new Error('the engine gave no result');
+}
+
+export async function startWorker(engine: Engine, o: WorkerOptions): Promise<ImlageWorker> {
+  const log = o.onLog ?? (() => {});
+  const concurrency = o.concurrency ?? 32;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `concurrency must be a positive integer, got ${concurrency}`);
+  await checkRedis(o.redis);
+  const name = o.queue ?? DEFAULT_QUEUE;
+  const connection = redisConnection(o.redis);
+  const metrics = o.metricsPort !== undefined ? new WorkerMetrics(engine, name, connection) : undefined;
+
+  const processor = async (job: Job<ImageJob, TagResult>): Promise<TagResult> => {
+    const t0 = performance.now();
+    const r = await tagJob(engine, job.data);
+    r.file = job.data.file;
+    metrics?.engine.answered(r, (performance.now() - t0) / 1000);
+    if (r.error) throw new UnrecoverableError(r.error);
+    const outcomes = Object.entries(r.results);
+    if (outcomes.length && outcomes.every(([, v]) => isFailure(v))) {
+      throw new Error(`every plugin failed: ${outcomes.map(([k, v]) => `${k}: ${isFailure(v) ? v.error : ''}`).join('; ')}`);
+    }
+    return r;
+  };
+  const worker = new Worker<ImageJob, TagResult>(name, processor, {
+    connection,
+    concurrency,
+    lockDuration: o.lockDurationMs ?? 60_000,
+    stalledInterval: o.stalledIntervalMs ?? 30_000,
+    maxStalledCount: o.maxStalledCount ?? 2,
+    autorun: false,
+  });
+  let lost = false;
+  worker.on('error', (err) => {
+    if (!lost) log(`warning: Redis connection lost (${errorMessage(err)}); pausing until it returns`);
+    lost = true;
+  });
+  connection.on('ready', () => {
+    if (lost) log('Redis is back; resuming');
+    lost = false;
+  });
+  worker.on('completed', (job) => metrics?.finished(job, 'completed'));
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    metrics?.finished(job, final ? 'failed' : 'retried');
+    log(`${final ? 'failed' : 'will retry'}: ${job.data.file}: ${err.message.split('\n')[0]}`);
+  });
+  let server: MetricsServer | undefined;
+  if (metrics) server = await serveMetrics(metrics.registry, o.metricsHost ?? '127.0.0.1', o.metricsPort!);
+  void worker.run().catch((err: unknown) => log(`error: the worker stopped: ${errorMessage(err)}`));
+  await worker.waitUntilReady();
+  return {
+    worker,
+    metricsUrl: server?.url,
+    async close() {
+      await worker.close();
+      await server?.close();
+      await metrics?.close();
+      connection.disconnect();
+    },
+  };
+}
