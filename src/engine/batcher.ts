@@ -2,6 +2,8 @@
 // request waits at most maxDelayMs for others to share its batch; a full
 // batch goes at once. While the plugin is busy requests queue up, so under
 // load every batch is full, and a lone request is never held long.
+// Requests batch together only with the same key (the native queue's rule:
+// one batch runs with one mode and one set of score overrides).
 
 export interface BatcherOptions {
   maxBatch: number;
@@ -24,6 +26,7 @@ export interface Batched<R> {
 
 interface Item<I, R> {
   input: I;
+  key: string;
   at: number;
   resolve: (v: Batched<R>) => void;
   reject: (e: unknown) => void;
@@ -39,9 +42,9 @@ export class Batcher<I, R> {
     private readonly opts: BatcherOptions,
   ) {}
 
-  submit(input: I): Promise<Batched<R>> {
+  submit(input: I, key = ''): Promise<Batched<R>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, at: performance.now(), resolve, reject });
+      this.queue.push({ input, key, at: performance.now(), resolve, reject });
       this.pump();
     });
   }
@@ -53,9 +56,11 @@ export class Batcher<I, R> {
 
   private pump(): void {
     while (this.running < this.opts.maxConcurrent && this.queue.length > 0) {
-      const waited = performance.now() - this.queue[0]!.at;
+      const head = this.queue[0]!;
+      const same = this.queue.filter((it) => it.key === head.key).slice(0, this.opts.maxBatch);
+      const waited = performance.now() - head.at;
       const worthWaiting = this.opts.expectMore?.() ?? true;
-      if (this.queue.length < this.opts.maxBatch && waited < this.opts.maxDelayMs && worthWaiting) {
+      if (same.length < this.opts.maxBatch && waited < this.opts.maxDelayMs && worthWaiting) {
         // Not full yet: give others until the oldest request's deadline.
         if (!this.timer) {
           this.timer = setTimeout(() => {
@@ -67,7 +72,9 @@ export class Batcher<I, R> {
       }
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.start(this.queue.splice(0, this.opts.maxBatch));
+      const taken = new Set(same);
+      this.queue = this.queue.filter((it) => !taken.has(it));
+      this.start(same);
     }
   }
 

@@ -94,7 +94,45 @@ export interface TagOptions {
   onResult?: (r: TagResult) => void;
   /** 'input' (default): results come in input order; 'completion': as soon as each is done. */
   order?: 'input' | 'completion';
+  /** Only these of the engine's plugins run for this call (the others cost nothing); default: all. */
+  plugins?: string[];
+  /** This call's score threshold (0 to 1) for every plugin, replacing the Engine's and the manifests' (per-label ones too). */
+  threshold?: number;
+  /** This call's number of tags per image and plugin (0: all that pass the threshold). */
+  topK?: number;
+  /** This call's preprocessing, instead of the Engine's mode. */
+  mode?: PreprocessMode;
 }
+
+/** One image's time in the engine, reported to onTiming() listeners when its result is ready. */
+export interface ImageTiming {
+  /** Decoding (every size its plugins need), without the wait for memory; absent when it never decoded. */
+  decodeMs?: number;
+  /** The image itself failed (unreadable, not an image): no plugin ran. */
+  failed: boolean;
+  /** Per plugin that ran on it. */
+  plugins: Record<string, PluginTiming>;
+}
+
+export interface PluginTiming {
+  /** Waiting for its batch to start. */
+  queueMs: number;
+  /** Images in the batch it ran in. */
+  batchSize: number;
+  /** Its share of the batch's stages, when the plugin reports them. */
+  preprocessMs?: number;
+  inferenceMs?: number;
+  postprocessMs?: number;
+}
+
+/** A tag() call's options, checked once: the plugins in the engine's order, and each one's mode and overrides. */
+interface CallPlan {
+  plugins: string[];
+  mode: PreprocessMode;
+  overrides: Map<string, ScoreOverrides>;
+}
+
+type Timed = { res: PluginResult; t: Partial<Record<Stage, number>> };
 
 export class Engine {
   private closed = false;
@@ -102,7 +140,7 @@ export class Engine {
   private bufferCount = 0;
   private stopWatching?: () => void;
 
-  private batchers = new Map<TaggerPlugin, Batcher<ImageInput, { res: PluginResult; t: Partial<Record<Stage, number>> }>>();
+  private batchers = new Map<TaggerPlugin, Batcher<{ image: ImageInput; mode: PreprocessMode; o: ScoreOverrides }, Timed>>();
   /** Plugins that batch natively (submit/flush) and have been submitted to. */
   private submitters = new Set<TaggerPlugin>();
   /** Images admitted that have not reached the batchers yet (decoding, or waiting for memory). */
@@ -110,6 +148,7 @@ export class Engine {
   private decodeSlots: Semaphore;
   private decodedBytes: Semaphore;
   private collector = new StatsCollector();
+  private timingListeners = new Set<(t: ImageTiming) => void>();
 
   private constructor(
     readonly ort: OrtInfo,
@@ -185,8 +224,9 @@ export class Engine {
     return this.manager.problems;
   }
 
+  /** The engine's plugins that are loaded now (one unloaded through the manager is left out). */
   private get loaded(): TaggerPlugin[] {
-    return this.names.map((n) => this.manager.active(n));
+    return this.names.flatMap((n) => this.manager.get(n)?.instance ?? []);
   }
 
   get plugins(): PluginInfo[] {
@@ -210,6 +250,7 @@ export class Engine {
     this.assertOpen();
     const it = (Symbol.asyncIterator in inputs ? inputs[Symbol.asyncIterator]() : inputs[Symbol.iterator]()) as
       AsyncIterator<TagInput> | Iterator<TagInput>;
+    const plan = this.plan(opts);
     const inOrder = (opts.order ?? 'input') === 'input';
     const active = new Map<number, Promise<{ idx: number; r: TagResult }>>();
     const done = new Map<number, TagResult>();
@@ -226,7 +267,7 @@ export class Engine {
             break;
           }
           const idx = nextIn++;
-          active.set(idx, this.track(this.processOne(n.value)).then((r) => ({ idx, r })));
+          active.set(idx, this.track(this.processOne(n.value, plan)).then((r) => ({ idx, r })));
         }
         if (inOrder && done.has(nextOut)) {
           const r = done.get(nextOut)!;
@@ -255,9 +296,18 @@ export class Engine {
     return this.collector.snapshot();
   }
 
+  /**
+   * Calls `listener` with each image's timing as its result is ready (a
+   * server's histograms, for one); returns the function that unsubscribes.
+   */
+  onTiming(listener: (t: ImageTiming) => void): () => void {
+    this.timingListeners.add(listener);
+    return () => this.timingListeners.delete(listener);
+  }
+
   /** Tags one image. */
-  async tagOne(input: TagInput): Promise<TagResult> {
-    for await (const r of this.tag([input])) return r;
+  async tagOne(input: TagInput, opts: Omit<TagOptions, 'order' | 'onResult'> = {}): Promise<TagResult> {
+    for await (const r of this.tag([input], opts)) return r;
     throw new ImlageError('IMLAGE_ERR_INPUT', 'no result');
   }
 
@@ -300,11 +350,72 @@ export class Engine {
     throw new ImlageError('IMLAGE_ERR_INVALID_ARG', 'each input must be a path, a Buffer/Uint8Array, { name, data } or { path }');
   }
 
-  /** One image through every plugin. */
-  private async processOne(input: TagInput): Promise<TagResult> {
+  /**
+   * Checks a call's options once, like sharp: a wrong one throws naming the
+   * option, what it takes and what it got.
+   */
+  private plan(opts: TagOptions): CallPlan {
+    const bad = (option: string, expected: string, got: unknown) =>
+      new ImlageError('IMLAGE_ERR_INVALID_ARG', `tag option "${option}" must be ${expected}, got ${describeValue(got)}`);
+    const { threshold, topK, mode } = opts;
+    if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))) throw bad('threshold', 'a number from 0 to 1', threshold);
+    if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 0)) throw bad('topK', 'an integer of 0 or more (0: every tag over the threshold)', topK);
+    if (mode !== undefined && mode !== 'exact' && mode !== 'fast') throw bad('mode', '"exact" or "fast"', mode);
+    if (opts.order !== undefined && opts.order !== 'input' && opts.order !== 'completion') throw bad('order', '"input" or "completion"', opts.order);
+    const known = [...this.names, ...this.unavailable.keys()];
+    let plugins = known;
+    if (opts.plugins !== undefined) {
+      if (!Array.isArray(opts.plugins) || opts.plugins.length === 0 || !opts.plugins.every((n) => typeof n === 'string')) {
+        throw bad('plugins', 'a non-empty array of plugin names', opts.plugins);
+      }
+      const unknown = opts.plugins.filter((n) => !known.includes(n));
+      if (unknown.length) {
+        throw new ImlageError('IMLAGE_ERR_UNKNOWN_PLUGIN', `tag option "plugins": ${unknown.map((n) => `"${n}"`).join(', ')} ` +
+          `${unknown.length === 1 ? 'is not a plugin' : 'are not plugins'} of this engine; it runs ${known.join(', ')} (Engine.create({ plugins }) chooses them)`);
+      }
+      const wanted = new Set(opts.plugins);
+      plugins = known.filter((n) => wanted.has(n));
+    }
+    const overrides = new Map<string, ScoreOverrides>();
+    for (const n of plugins) {
+      const base = this.overrides.get(n) ?? {};
+      overrides.set(n, { threshold: threshold ?? base.threshold, topK: topK ?? base.topK });
+    }
+    return { plugins, mode: mode ?? this.mode, overrides };
+  }
+
+  private report(t: ImageTiming): void {
+    if (t.failed) this.collector.image(true);
+    else this.collector.image(false, t.decodeMs);
+    for (const [name, p] of Object.entries(t.plugins)) {
+      const stages = { queue: p.queueMs, preprocess: p.preprocessMs, inference: p.inferenceMs, postprocess: p.postprocessMs };
+      this.collector.plugin(name, Object.fromEntries(Object.entries(stages).filter(([, ms]) => ms !== undefined)), p.batchSize);
+    }
+    for (const l of this.timingListeners) {
+      try {
+        l(t);
+      } catch (err) {
+        // An observer's bug is not the image's failure.
+        process.emitWarning(`an Engine onTiming listener threw: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** One image through the call's plugins. */
+  private async processOne(input: TagInput, plan: CallPlan): Promise<TagResult> {
     let file = '<input>';
-    // Plugins are taken once per image: a reload swaps them between images, never during one.
-    const plugins = this.loaded;
+    // Plugins are taken once per image: a reload swaps them between images,
+    // never during one. One unloaded meanwhile fails its results only.
+    const plugins: TaggerPlugin[] = [];
+    const absent: Record<string, PluginResult> = {};
+    for (const n of plan.plugins) {
+      const gone = this.unavailable.get(n);
+      const e = this.manager.get(n);
+      if (gone) absent[n] = gone;
+      else if (e?.instance) plugins.push(e.instance);
+      else absent[n] = { error: `plugin "${n}" is not loaded (its state is ${e?.state ?? 'unknown'}${e?.error ? `: ${e.error}` : ''}); load it again to tag with it` };
+    }
+    const timing: ImageTiming = { failed: false, plugins: {} };
     let held = 0;
     let arrived = false;
     const arrive = () => {
@@ -317,32 +428,35 @@ export class Engine {
     try {
       const described = this.describe(input);
       file = described.file;
-      const t0 = performance.now();
-      const decoded = await this.decodeStage(described, plugins);
-      const images = decoded.images;
-      held = decoded.held;
-      // Waiting for memory is the pipeline's back-pressure, not decoding.
-      const decodeMs = performance.now() - t0 - decoded.waitMs;
-      const results: Record<string, PluginResult> = {};
-      this.coming--;
-      arrived = true;
-      const submitted = plugins.map((p) => this.submit(p, images.get(needKey(p.decodeNeed(this.mode)))!));
-      if (this.coming === 0) this.nothingComing();
-      await Promise.all(submitted.map(async (sub, k) => {
-        const { result, queueMs, batchSize } = await sub;
-        const p = plugins[k]!;
-        results[p.name] = result.res;
-        this.collector.plugin(p.name, { queue: queueMs, ...result.t }, batchSize);
-      }));
-      this.collector.image(false, decodeMs);
+      const results: Record<string, PluginResult> = { ...absent };
+      if (plugins.length > 0) {
+        const t0 = performance.now();
+        const decoded = await this.decodeStage(described, plugins, plan.mode);
+        const images = decoded.images;
+        held = decoded.held;
+        // Waiting for memory is the pipeline's back-pressure, not decoding.
+        timing.decodeMs = performance.now() - t0 - decoded.waitMs;
+        this.coming--;
+        arrived = true;
+        const submitted = plugins.map((p) => this.submit(p, images.get(needKey(p.decodeNeed(plan.mode)))!, plan));
+        if (this.coming === 0) this.nothingComing();
+        await Promise.all(submitted.map(async (sub, k) => {
+          const { result, queueMs, batchSize } = await sub;
+          const p = plugins[k]!;
+          results[p.name] = result.res;
+          const { preprocess, inference, postprocess } = result.t;
+          timing.plugins[p.name] = { queueMs, batchSize, ...(preprocess === undefined ? {} : { preprocessMs: preprocess, inferenceMs: inference, postprocessMs: postprocess }) };
+        }));
+      }
       // Plugins finish in any order; report them in the engine's order.
-      return { file, results: { ...Object.fromEntries(plugins.map((p) => [p.name, results[p.name]!])), ...Object.fromEntries(this.unavailable) } };
+      return { file, results: Object.fromEntries(plan.plugins.map((n) => [n, results[n]!])) };
     } catch (err) {
-      this.collector.image(true);
+      timing.failed = true;
       return { file, results: {}, error: errorMessage(err) };
     } finally {
       arrive();
       if (held) this.decodedBytes.release(held);
+      this.report(timing);
     }
   }
 
@@ -354,7 +468,7 @@ export class Engine {
    * the time limit fails now, but its slot and reservation are freed only
    * when libvips returns, so what is in use stays bounded.
    */
-  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[]): Promise<{ images: Map<string, ImageInput>; held: number; waitMs: number }> {
+  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[], mode: PreprocessMode): Promise<{ images: Map<string, ImageInput>; held: number; waitMs: number }> {
     const limits = this.limits.decode;
     await this.decodeSlots.acquire();
     let reserved = 0;
@@ -369,7 +483,7 @@ export class Engine {
       work.then(resolve, reject).finally(() => clearTimeout(timer));
     });
     try {
-      const needs = this.needs(plugins);
+      const needs = this.needs(plugins, mode);
       const { bytes, header } = await inTime((async () => {
         const bytes = src.data ?? await readImageFile(src.path!, limits.maxFileBytes);
         return { bytes, header: await probeImage(bytes, src.shown, limits, control.signal) };
@@ -400,9 +514,9 @@ export class Engine {
     }
   }
 
-  private needs(plugins: TaggerPlugin[]): Map<string, DecodeNeed> {
+  private needs(plugins: TaggerPlugin[], mode: PreprocessMode): Map<string, DecodeNeed> {
     return new Map(plugins.map((p) => {
-      const n = p.decodeNeed(this.mode);
+      const n = p.decodeNeed(mode);
       return [needKey(n), n] as const;
     }));
   }
@@ -449,10 +563,12 @@ export class Engine {
   }
 
   /** One image to a plugin's batching: its own native queue when it has one, else a JS Batcher. */
-  private async submit(p: TaggerPlugin, image: ImageInput): Promise<{ result: { res: PluginResult; t: Partial<Record<Stage, number>> }; queueMs: number; batchSize: number }> {
-    if (!p.submit) return this.batcher(p).submit(image);
+  private async submit(p: TaggerPlugin, image: ImageInput, plan: CallPlan): Promise<{ result: Timed; queueMs: number; batchSize: number }> {
+    const o = plan.overrides.get(p.name)!;
+    // Images of other calls share a batch when their mode and overrides are the same.
+    if (!p.submit) return this.batcher(p).submit({ image, mode: plan.mode, o }, `${plan.mode}/${o.threshold}/${o.topK}`);
     this.submitters.add(p);
-    const sub = p.submit(image, this.mode, this.overrides.get(p.name)!, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs });
+    const sub = p.submit(image, plan.mode, o, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs });
     const { result, queueMs, batchSize, timing } = await sub;
     const n = batchSize;
     const t: Partial<Record<Stage, number>> = timing
@@ -464,9 +580,11 @@ export class Engine {
   private batcher(p: TaggerPlugin) {
     let b = this.batchers.get(p);
     if (!b) {
-      const overrides = this.overrides.get(p.name)!;
-      b = new Batcher(async (imgs: ImageInput[]) => {
-        const { results, timing } = await p.run(imgs, this.mode, overrides);
+      b = new Batcher(async (items: { image: ImageInput; mode: PreprocessMode; o: ScoreOverrides }[]) => {
+        // A batch holds one key: every item has the first one's mode and overrides.
+        const { mode, o } = items[0]!;
+        const imgs = items.map((it) => it.image);
+        const { results, timing } = await p.run(imgs, mode, o);
         const n = imgs.length;
         const t: Partial<Record<Stage, number>> = timing
           ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
@@ -513,6 +631,17 @@ export function openPluginManager(options: EngineOptions = {}, config: Config = 
   manager.discover();
   for (const p of manager.problems) log(`warning: ${p.error}`);
   return { manager, ort, ortChoice, threads };
+}
+
+/** A value as a message shows it: strings quoted, arrays and objects as JSON, the rest with its type. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return `${String(v)}${typeof v === 'number' ? '' : ` (${v === null ? 'null' : typeof v})`}`;
+  try {
+    return `${JSON.stringify(v)?.slice(0, 80)} (${Array.isArray(v) ? 'array' : typeof v})`;
+  } catch {
+    return typeof v;
+  }
 }
 
 function selectPlugins(manager: PluginManager, wanted: string[] | undefined, config: Config): string[] {
