@@ -6,7 +6,7 @@ import { displayName } from '../engine/file-name.js';
 import { ImlageError } from '../errors.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { enqueueChunks } from '../queue/enqueue.js';
-import { collect, integer, queueOptions } from './queue-args.js';
+import { collect, fraction, integer, queueOptions } from './queue-args.js';
 
 interface EnqueueCommandOptions {
   redis: string;
@@ -14,6 +14,8 @@ interface EnqueueCommandOptions {
   recursive?: boolean;
   priority?: number;
   plugin?: string[];
+  threshold?: number;
+  limit?: number;
   mode?: PreprocessMode;
   inline?: boolean;
   ids?: boolean;
@@ -29,7 +31,7 @@ export async function enqueueCommand(paths: string[], o: EnqueueCommandOptions):
   let skipped = 0;
   const started = Date.now();
   for await (const c of enqueueChunks(paths, {
-    redis: o.redis, queue: o.queue, recursive: o.recursive, priority: o.priority, plugins: o.plugin, mode: o.mode, inline: o.inline,
+    redis: o.redis, queue: o.queue, recursive: o.recursive, priority: o.priority, plugins: o.plugin, threshold: o.threshold, topK: o.limit, mode: o.mode, inline: o.inline,
     onError: (file, message) => {
       unreadable++;
       process.stderr.write(`imlage: not enqueued: ${displayName(file)}: ${message}\n`);
@@ -58,6 +60,8 @@ export function registerEnqueue(program: Command): void {
     .option('-r, --recursive', 'look inside sub-folders too')
     .option('--priority <n>', 'BullMQ priority: 1 is the highest; without it jobs come after prioritised ones', integer(1, 2 ** 21))
     .option('-p, --plugin <name>', "plugins the job runs (repeatable; default: every plugin the worker runs)", collect)
+    .option('-t, --threshold <n>', 'leave out tags below this confidence (0..1), for every plugin', fraction)
+    .option('-l, --limit <n>', 'at most this many tags per plugin per image', integer(1, 100_000))
     .addOption(new Option('--mode <mode>', "exact or fast preprocessing (default: the worker's)").choices(['exact', 'fast']))
     .option('--inline', 'carry each image in its job (up to 4 MiB) instead of its path')
     .option('--ids', 'print each job id on stdout')

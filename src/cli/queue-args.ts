@@ -11,6 +11,12 @@ export function integer(min: number, max: number) {
   };
 }
 
+export function fraction(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || Number.isNaN(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a number from 0 to 1, got "${v}"`);
+  return n;
+}
+
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** --redis (default $IMLAGE_REDIS_URL) and --queue. */

@@ -1,6 +1,10 @@
 // Reading results back: every finished job's result, read from Redis in
 // pages (oldest first), each job once; with `wait`, follow new completions
 // (QueueEvents wakes the reader) until nothing is waiting, delayed or active.
+// Finished sets are ordered by the finishing worker's clock, so a job can
+// land behind what was already read: live reads go back a window before the
+// newest one read, and the last read (once the queue is idle) looks at every
+// id; ids already yielded are skipped.
 // A failed job comes back as the result contract's failed image: its file,
 // no plugin results, and the error that failed it.
 
@@ -53,31 +57,41 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
   const connection = redisConnection(o.redis);
   const queue = new Queue<ImageJob, TagResult>(name, { connection });
   let events: QueueEvents | undefined;
+  const eventsConnection = o.wait ? redisConnection(o.redis) : undefined;
   let wake: (() => void) | undefined;
-  if (o.wait) {
-    events = new QueueEvents(name, { connection: redisConnection(o.redis) });
+  if (eventsConnection) {
+    events = new QueueEvents(name, { connection: eventsConnection });
     for (const e of ['completed', 'failed', 'waiting', 'active'] as const) events.on(e, () => wake?.());
     await events.waitUntilReady();
   }
   const states: ('completed' | 'failed')[] = o.failed ? ['failed'] : ['completed', 'failed'];
-  const offsets = { completed: 0, failed: 0 };
+  const newest = { completed: -Infinity, failed: -Infinity };
   const seen = new Set<string>();
   const page = o.pageSize ?? 500;
+  const LATE_MS = 30_000;
   try {
     let last = false;
     for (;;) {
       for (const state of states) {
-        for (;;) {
-          const jobs = (await queue.getJobs([state], offsets[state], offsets[state] + page - 1, true)) as Job<ImageJob, TagResult>[];
-          offsets[state] += jobs.length;
+        const key = queue.keys[state]!;
+        const min = last || newest[state] === -Infinity ? '-inf' : String(newest[state] - LATE_MS);
+        for (let offset = 0; ; offset += page) {
+          const flat = await connection.zrangebyscore(key, min, '+inf', 'WITHSCORES', 'LIMIT', offset, page);
+          const ids: string[] = [];
+          for (let i = 0; i < flat.length; i += 2) {
+            newest[state] = Math.max(newest[state], Number(flat[i + 1]));
+            if (!seen.has(flat[i]!)) ids.push(flat[i]!);
+          }
+          const jobs = await Promise.all(ids.map((id) => queue.getJob(id) as Promise<Job<ImageJob, TagResult> | undefined>));
           for (const job of jobs) {
+            // Removed since (retention), or already yielded.
             if (!job?.id || seen.has(job.id)) continue;
             seen.add(job.id);
             const r = record(job, state);
             o.onResult?.(r);
             yield r;
           }
-          if (jobs.length < page) break;
+          if (flat.length < 2 * page) break;
         }
       }
       if (last || !o.wait) break;
@@ -104,6 +118,7 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
     }
   } finally {
     await events?.close();
+    eventsConnection?.disconnect();
     await queue.close();
     connection.disconnect();
   }

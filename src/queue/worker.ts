@@ -12,7 +12,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Engine } from '../engine/engine.js';
 import { isFailure, type TagResult } from '../engine/types.js';
-import { ImlageError, errorMessage } from '../errors.js';
+import { ImlageError, errorCode, errorMessage } from '../errors.js';
 import { checkRedis, redisConnection } from './connection.js';
 import { DEFAULT_QUEUE, jobInput, type ImageJob } from './job.js';
 import { WorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
@@ -44,18 +44,17 @@ export interface ImlageWorker {
   close(): Promise<void>;
 }
 
-/** Tags one job's image with the engine, applying the job's plugins and options. */
+/** Tags one job's image with the engine, with the job's plugins and options. */
 async function tagJob(engine: Engine, job: ImageJob): Promise<TagResult> {
-  const running = engine.plugins.map((p) => p.name);
-  const missing = (job.plugins ?? []).filter((p) => !running.includes(p));
-  if (missing.length || job.threshold !== undefined || job.topK !== undefined || (job.mode !== undefined && job.mode !== engine.mode)) {
-    throw new UnrecoverableError(`this worker runs ${running.join(', ')} with its own settings; the job asks for ${JSON.stringify({ plugins: job.plugins, threshold: job.threshold, topK: job.topK, mode: job.mode })}: start a worker with those (--plugin) or enqueue without them`);
+  const opts = { plugins: job.plugins, threshold: job.threshold, topK: job.topK, mode: job.mode };
+  try {
+    return await engine.tagOne(jobInput(job), opts);
+  } catch (err) {
+    // A plugin this worker does not run, an option out of range: no retry can fix it.
+    const code = errorCode(err);
+    if (code === 'IMLAGE_ERR_UNKNOWN_PLUGIN' || code === 'IMLAGE_ERR_INVALID_ARG') throw new UnrecoverableError(errorMessage(err));
+    throw err;
   }
-  for await (const r of engine.tag([jobInput(job)])) {
-    if (job.plugins) for (const k of Object.keys(r.results)) if (!job.plugins.includes(k)) delete r.results[k];
-    return r;
-  }
-  throw new Error('the engine gave no result');
 }
 
 export async function startWorker(engine: Engine, o: WorkerOptions): Promise<ImlageWorker> {
@@ -89,12 +88,14 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
   });
   let lost = false;
   worker.on('error', (err) => {
-    if (!lost) log(`warning: Redis connection lost (${errorMessage(err)}); pausing until it returns`);
+    if (lost) return;
     lost = true;
-  });
-  connection.on('ready', () => {
-    if (lost) log('Redis is back; resuming');
-    lost = false;
+    log(`warning: Redis connection lost (${errorMessage(err)}); pausing until it returns`);
+    // Commands wait through reconnects: this answers once Redis is back.
+    void connection.ping().then(() => {
+      lost = false;
+      log('Redis is back; resuming');
+    }, () => {});
   });
   worker.on('completed', (job) => metrics?.finished(job, 'completed'));
   worker.on('failed', (job, err) => {

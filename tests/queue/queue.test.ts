@@ -44,7 +44,7 @@ describe('two workers on one queue', () => {
   const q = 'two';
   let workers: WorkerProcess[] = [];
   beforeAll(async () => {
-    workers = await Promise.all([spawnWorker(redis.url, q), spawnWorker(redis.url, q)]);
+    workers = await Promise.all([spawnWorker(redis.url, q, ['--metrics-port', '0']), spawnWorker(redis.url, q)]);
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w, 'SIGKILL')));
@@ -59,6 +59,18 @@ describe('two workers on one queue', () => {
     expect(cli.code).toBe(0);
     const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string });
     expect(lines.map((l) => l.file).sort()).toEqual([...images].sort());
+  });
+
+  it("serves /metrics under the server's names, with queue depth and job latency", async () => {
+    const url = /metrics on (\S+)/.exec(workers[0]!.stderr())![1]!;
+    const text = await (await fetch(url)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    expect(value(/^imlage_queue_jobs\{state="completed"\} (\d+)/m)).toBe(images.length);
+    expect(value(/^imlage_queue_jobs\{state="waiting"\} (\d+)/m)).toBe(0);
+    const done = value(/^imlage_images_total\{outcome="tagged"\} (\d+)/m);
+    expect(done).toBeGreaterThan(0);
+    expect(value(/^imlage_job_seconds_count (\d+)/m)).toBe(done);
+    expect(text).toMatch(/^imlage_plugin_info\{plugin="nsfw",/m);
   });
 
   it('enqueuing the same images again (by API or CLI) makes no new job', async () => {
@@ -85,6 +97,23 @@ describe('two workers on one queue', () => {
     expect(cli.code).toBe(0);
     const listed = JSON.parse(cli.stdout) as { file: string; error: string }[];
     expect(listed).toEqual([{ file: photo('bad/corrupt.jpg'), results: {}, error: failed[0]!.result.error }]);
+  });
+
+  it("a job's plugins and options apply to it alone; a plugin the worker lacks fails that job", async () => {
+    const few = images.slice(0, 4);
+    const ids = await enqueue(few, { redis: redis.url, queue: q, topK: 1, threshold: 0 });
+    const plain = await enqueue(few, { redis: redis.url, queue: q });
+    expect(ids.filter((id) => plain.includes(id))).toEqual([]);
+    const [missing] = await enqueue(few.slice(0, 1), { redis: redis.url, queue: q, plugins: ['objects'] });
+    const byId = new Map((await collect(q)).map((r) => [r.id, r]));
+    for (const id of ids) {
+      const nsfw = byId.get(id)!.result.results.nsfw;
+      expect(nsfw && 'tags' in nsfw && nsfw.tags.length).toBe(1);
+    }
+    const m = byId.get(missing!)!;
+    expect(m.state).toBe('failed');
+    expect(m.attempts).toBe(1);
+    expect(m.result.error).toMatch(/objects/);
   });
 
   it('Redis restarted mid-run: workers pause, resume, and every image still has one result', async () => {
