@@ -16,7 +16,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { CORES, ROOT, importDist } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -92,14 +93,30 @@ async function queued(url, name, dir, workers) {
   await enqueue([dir], { redis: url, queue: name, mode: MODE });
   const enqueueS = (performance.now() - t0) / 1000;
   const children = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(url, name, i)));
+  // Completions counted from the event stream (one blocking read per burst), not by polling, so
+  // the Redis command count below is the workers' own.
+  const events = new QueueEvents(name, { connection: { url } });
+  await events.waitUntilReady();
+  let finished = 0;
+  const allDone = new Promise((resolve) => {
+    const one = () => {
+      if (++finished >= N) resolve();
+    };
+    events.on('completed', one);
+    events.on('failed', one);
+  });
+  const redis = new Redis(url);
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
+  const c0 = await commands();
   const t1 = performance.now();
   await q.resume();
-  for (;;) {
-    const c = await q.getJobCounts('completed', 'failed');
-    if (c.completed + c.failed >= N) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await allDone;
   const s = (performance.now() - t1) / 1000;
+  const commandsPerImage = (await commands() - c0) / N;
+  const sample = await q.getJobs(['completed'], 0, 49);
+  const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
+  await events.close();
+  redis.disconnect();
   for (const c of children) {
     c.removeAllListeners('exit');
     c.kill('SIGTERM');
@@ -107,7 +124,7 @@ async function queued(url, name, dir, workers) {
   }
   await q.obliterate({ force: true });
   await q.close();
-  return { s, enqueueS };
+  return { s, enqueueS, commandsPerImage, resultBytes };
 }
 
 function inProcess(dir) {
@@ -127,7 +144,7 @@ try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], one: [], two: [], enqueue: [] };
+  const rows = { inproc: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['two', 'one', 'inproc'] : ['inproc', 'one', 'two'];
     for (const who of order) {
@@ -136,6 +153,8 @@ try {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
         rows[who].push(N / r.s);
         rows.enqueue.push(N / r.enqueueS);
+        rows.commands.push(r.commandsPerImage);
+        rows.bytes.push(r.resultBytes);
       }
       process.stderr.write(`  round ${round + 1} ${who}: ${rows[who].at(-1).toFixed(1)} images/s\n`);
     }
@@ -150,6 +169,8 @@ try {
   console.log(`  1 worker (queue), 1 core:   ${fmt(one)} images/s  (${(100 * (1 - one / inproc)).toFixed(1)}% below in-process; ${overheadMs.toFixed(2)} ms per image)`);
   console.log(`  2 workers, 1 core each:     ${fmt(two)} images/s  (${(two / one).toFixed(2)}x 1 worker)`);
   console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
+  console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
+  console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);
 } finally {
   redis.kill('SIGTERM');
   await once(redis, 'exit');
