@@ -133,7 +133,11 @@ function inProcess(dir) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'imlage-scale-'));
 const redisDir = mkdtempSync(join(tmpdir(), 'imlage-scale-redis-'));
@@ -168,6 +172,10 @@ try {
   console.log(`  in-process engine, 1 core:  ${fmt(inproc)} images/s`);
   console.log(`  1 worker (queue), 1 core:   ${fmt(one)} images/s  (${(100 * (1 - one / inproc)).toFixed(1)}% below in-process; ${overheadMs.toFixed(2)} ms per image)`);
   console.log(`  2 workers, 1 core each:     ${fmt(two)} images/s  (${(two / one).toFixed(2)}x 1 worker)`);
+  for (let r = 0; r < ROUNDS; r++) {
+    console.log(`  round ${r + 1}: in-process ${fmt(rows.inproc[r])}, 1 worker ${fmt(rows.one[r])}, 2 workers ${fmt(rows.two[r])} images/s; ` +
+      `2/1 workers ${(rows.two[r] / rows.one[r]).toFixed(2)}x, 1 worker / in-process ${(rows.one[r] / rows.inproc[r]).toFixed(2)}x`);
+  }
   console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
   console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
   console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);

@@ -14,7 +14,7 @@ import type { Engine } from '../engine/engine.js';
 import { isFailure, type TagResult } from '../engine/types.js';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
 import { checkRedis, redisConnection } from './connection.js';
-import { DEFAULT_QUEUE, jobInput, type ImageJob } from './job.js';
+import { DEFAULT_MAX_INLINE_BYTES, DEFAULT_QUEUE, jobInput, type ImageJob } from './job.js';
 import { WorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 
 export interface WorkerOptions {
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   metricsPort?: number;
   /** Address for /metrics (default 127.0.0.1). */
   metricsHost?: string;
+  /** Largest inline image a job may carry (default 4 MiB, as enqueue's): a larger one fails unread. */
+  maxInlineBytes?: number;
   /** Diagnostics (Redis lost and back, failed jobs). */
   onLog?: (message: string) => void;
 }
@@ -67,6 +69,11 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
   const metrics = o.metricsPort !== undefined ? new WorkerMetrics(engine, name, connection) : undefined;
 
   const processor = async (job: Job<ImageJob, TagResult>): Promise<TagResult> => {
+    // Anything that can write to Redis can add a job: its bytes are bounded before they are decoded.
+    const max = o.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
+    if (job.data.data !== undefined && job.data.data.length > Math.ceil(max / 3) * 4) {
+      throw new UnrecoverableError(`${job.data.file}: the inline image is over the worker's limit of ${max} bytes; enqueue it by path`);
+    }
     const t0 = performance.now();
     const r = await tagJob(engine, job.data);
     r.file = job.data.file;

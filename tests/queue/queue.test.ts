@@ -116,6 +116,21 @@ describe('two workers on one queue', () => {
     expect(m.result.error).toMatch(/objects/);
   });
 
+  it('inline bytes: the job carries the image; one over the limit is refused by name and not enqueued', async () => {
+    const errors: string[] = [];
+    const ids = await enqueue(images.slice(0, 2), { redis: redis.url, queue: 'inline', inline: true });
+    const refused = await enqueue([photo('home.jpg')], { redis: redis.url, queue: 'inline', inline: true, maxInlineBytes: 1000, onError: (f, m) => errors.push(`${f}: ${m}`) });
+    expect(refused).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/home\.jpg: \d+ bytes is over the inline limit of 1000/);
+    const w = await spawnWorker(redis.url, 'inline');
+    try {
+      expectOnePerImage(await collect('inline'), ids, images.slice(0, 2));
+    } finally {
+      await stopWorker(w, 'SIGKILL');
+    }
+  });
+
   it('Redis restarted mid-run: workers pause, resume, and every image still has one result', async () => {
     const rq = 'restart';
     const more = await Promise.all([spawnWorker(redis.url, rq), spawnWorker(redis.url, rq)]);
