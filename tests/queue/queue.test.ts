@@ -12,9 +12,12 @@ import { counts, distinctImages, spawnWorker, stopWorker, until, type WorkerProc
 
 let redis: TestRedis;
 let images: string[];
+/** For the fault tests: enough work that the fault lands mid-run on a fast machine too. */
+let many: string[];
 
 beforeAll(async () => {
-  [redis, images] = await Promise.all([startRedis(), distinctImages(48)]);
+  [redis, many] = await Promise.all([startRedis(), distinctImages(120)]);
+  images = many.slice(0, 48);
 });
 
 afterAll(async () => {
@@ -51,7 +54,8 @@ describe('two workers on one queue', () => {
   });
 
   it('tags every image; each result arrives once, read by the API and by `imlage results`', async () => {
-    const ids = await enqueue(images, { redis: redis.url, queue: q });
+    // Small chunks: the producer adds a chunk per round trip; ids come back in input order.
+    const ids = await enqueue(images, { redis: redis.url, queue: q, chunkSize: 10 });
     expect(new Set(ids).size).toBe(images.length);
     expectOnePerImage(await collect(q), ids, images);
 
@@ -135,13 +139,13 @@ describe('two workers on one queue', () => {
     const rq = 'restart';
     const more = await Promise.all([spawnWorker(redis.url, rq), spawnWorker(redis.url, rq)]);
     try {
-      const ids = await enqueue(images, { redis: redis.url, queue: rq });
+      const ids = await enqueue(many, { redis: redis.url, queue: rq });
       await until(async () => (await counts(redis.url, rq)).completed! >= 4, 60_000, 'first results');
-      expect((await counts(redis.url, rq)).completed).toBeLessThan(images.length);
+      expect((await counts(redis.url, rq)).completed).toBeLessThan(many.length);
       await redis.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await redis.start();
-      expectOnePerImage(await collect(rq), ids, images);
+      expectOnePerImage(await collect(rq), ids, many);
       expect((await counts(redis.url, rq)).failed).toBe(0);
       for (const w of more) {
         expect(w.stderr()).toMatch(/Redis connection lost/);
@@ -161,11 +165,11 @@ it('a worker SIGKILLed mid-run: its jobs stall and another worker does them; eac
   events.on('stalled', () => stalled++);
   try {
     await events.waitUntilReady();
-    const ids = await enqueue(images, { redis: redis.url, queue: q });
+    const ids = await enqueue(many, { redis: redis.url, queue: q });
     await until(async () => (await counts(redis.url, q)).completed! >= 4, 60_000, 'first results');
     await stopWorker(a!, 'SIGKILL');
-    expect((await counts(redis.url, q)).completed).toBeLessThan(images.length);
-    expectOnePerImage(await collect(q), ids, images);
+    expect((await counts(redis.url, q)).completed).toBeLessThan(many.length);
+    expectOnePerImage(await collect(q), ids, many);
     expect(stalled).toBeGreaterThan(0);
     expect((await counts(redis.url, q)).failed).toBe(0);
   } finally {
@@ -185,6 +189,15 @@ it('SIGTERM: the worker finishes its active jobs and exits 0', async () => {
   expect(c.failed).toBe(0);
   expect(c.completed! + c.waiting!).toBe(images.length);
   expect(c.completed).toBeGreaterThan(0);
+});
+
+it('--priority puts jobs in the prioritised set; out of range is a usage error', async () => {
+  const ok = await runCli(['enqueue', ...images.slice(0, 3), '--redis', redis.url, '--queue', 'prio', '--priority', '1']);
+  expect(ok.code).toBe(0);
+  expect((await counts(redis.url, 'prio')).prioritized).toBe(3);
+  const bad = await runCli(['enqueue', images[0]!, '--redis', redis.url, '--queue', 'prio', '--priority', '0']);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toMatch(/--priority/);
 });
 
 it('Redis unreachable at start: a clear error naming the URL and the fix', async () => {
