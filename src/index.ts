@@ -19,3 +19,4 @@ export { ResultStore, defaultDbPath, type StoredImage, type StoredPlugin, type P
 export { writeSidecar, sidecarPath, type XmpOptions, type XmpOutcome, type SidecarNaming } from './library/xmp/sidecar.js';
 export type { Hierarchy } from './library/xmp/keywords.js';
 export { buildReport, type ReportOptions } from './library/report/build.js';
+export { enqueue, enqueueChunks, startWorker, results, jobId, type EnqueueOptions, type EnqueuedChunk, type ImlageWorker, type WorkerOptions, type ResultRecord, type ResultsOptions, type QueueProgress, type ImageJob, type JobSettings } from './queue/index.js';

@@ -16,6 +16,9 @@ import { registerPrepare } from './prepare.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { registerTag } from './tag.js';
+import { registerEnqueue } from './enqueue.js';
+import { registerResults } from './results.js';
+import { registerWorker } from './worker.js';
 
 sizeUvPoolEarly();
 
@@ -38,6 +41,10 @@ registerHardware(program);
 registerServe(program);
 registerDb(program);
 registerReport(program);
+
+registerWorker(program);
+registerEnqueue(program);
+registerResults(program);
 
 // Results may go to a pipe whose reader stops early (`| head`): end quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

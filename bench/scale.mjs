@@ -1,0 +1,187 @@
+// npm run bench:scale: N distinct images through `imlage worker` on a local
+// redis-server, with 1 worker and with 2 workers, each worker pinned to one
+// core (taskset), against the in-process engine pinned to one core. The
+// ratio 2 workers / 1 worker shows scaling (not extra cores per worker); 1
+// worker / in-process shows what the queue costs per image. Jobs are
+// enqueued into a paused queue, the workers start and load their models,
+// then the clock runs from resume until the last job completes. Rounds
+// alternate the contenders; figures are medians over rounds.
+//
+//   npm run bench:scale -- [--images N (2000)] [--rounds N (3)] [--plugin nsfw] [--mode exact|fast]
+
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CORES, ROOT, importDist } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const N = Number(opt('images', 2000));
+const ROUNDS = Number(opt('rounds', 3));
+const PLUGIN = opt('plugin', 'nsfw');
+const MODE = opt('mode', 'exact');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+if (args[0] === '--child-inprocess') {
+  // One process on one core: the engine over the same files, timed after the models load.
+  const { Engine } = await importDist('index.js');
+  const dir = args[1];
+  const files = readdirSync(dir).sort().map((f) => join(dir, f));
+  const engine = await Engine.create({ plugins: [PLUGIN], mode: MODE, config: false });
+  const t0 = performance.now();
+  let n = 0;
+  for await (const r of engine.tag(files, { order: 'completion' })) if (!r.error) n++;
+  const s = (performance.now() - t0) / 1000;
+  await engine.close();
+  process.stdout.write(JSON.stringify({ n, s }) + '\n');
+  process.exit(0);
+}
+
+if (spawnSync('taskset', ['--version']).error) throw new Error('bench:scale needs taskset (util-linux)');
+if (spawnSync('redis-server', ['--version']).error) throw new Error('bench:scale needs redis-server: apt-get install redis-server');
+if (CORES < 2) throw new Error('bench:scale needs 2 cores (one per worker)');
+
+async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function makeImages(dir) {
+  const photos = join(ROOT, 'tests', 'fixtures', 'photos');
+  const sources = readdirSync(photos).filter((f) => f.endsWith('.jpg')).map((f) => join(photos, f));
+  if (!sources.length) throw new Error('bench:scale: no photos; run `npm run fixtures` first');
+  for (let i = 0; i < N; i += 16) {
+    await Promise.all(Array.from({ length: Math.min(16, N - i) }, (_, k) => {
+      const j = i + k;
+      // Distinct content per image (its own job id): each a different size, 320-639 px wide.
+      return sharp(sources[j % sources.length]).resize(320 + (j % 320), undefined).jpeg({ quality: 70 + (Math.floor(j / 320) % 25) })
+        .toFile(join(dir, `img-${String(j).padStart(5, '0')}.jpg`));
+    }));
+  }
+}
+
+function startWorker(url, queue, core) {
+  const child = spawn('taskset', ['-c', String(core), process.execPath, CLI, 'worker', '--redis', url, '--queue', queue, '-p', PLUGIN, '--mode', MODE, '--config', '/dev/null'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('worker on queue')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
+  });
+}
+
+async function queued(url, name, dir, workers) {
+  const { enqueue } = await importDist('index.js');
+  const q = new Queue(name, { connection: { url } });
+  await q.pause();
+  const t0 = performance.now();
+  await enqueue([dir], { redis: url, queue: name, mode: MODE });
+  const enqueueS = (performance.now() - t0) / 1000;
+  const children = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(url, name, i)));
+  // Completions counted from the event stream (one blocking read per burst), not by polling, so
+  // the Redis command count below is the workers' own.
+  const events = new QueueEvents(name, { connection: { url } });
+  await events.waitUntilReady();
+  let finished = 0;
+  const allDone = new Promise((resolve) => {
+    const one = () => {
+      if (++finished >= N) resolve();
+    };
+    events.on('completed', one);
+    events.on('failed', one);
+  });
+  const redis = new Redis(url);
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
+  const c0 = await commands();
+  const t1 = performance.now();
+  await q.resume();
+  await allDone;
+  const s = (performance.now() - t1) / 1000;
+  const commandsPerImage = (await commands() - c0) / N;
+  const sample = await q.getJobs(['completed'], 0, 49);
+  const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
+  await events.close();
+  redis.disconnect();
+  for (const c of children) {
+    c.removeAllListeners('exit');
+    c.kill('SIGTERM');
+    await once(c, 'exit');
+  }
+  await q.obliterate({ force: true });
+  await q.close();
+  return { s, enqueueS, commandsPerImage, resultBytes };
+}
+
+function inProcess(dir) {
+  const r = spawnSync('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench', 'scale.mjs'), '--child-inprocess', dir, '--plugin', PLUGIN, '--mode', MODE], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`in-process run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'imlage-scale-'));
+const redisDir = mkdtempSync(join(tmpdir(), 'imlage-scale-redis-'));
+const port = await freePort();
+const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+const url = `redis://127.0.0.1:${port}`;
+try {
+  process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
+  await makeImages(dir);
+  await new Promise((r) => setTimeout(r, 300));
+  const rows = { inproc: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? ['two', 'one', 'inproc'] : ['inproc', 'one', 'two'];
+    for (const who of order) {
+      if (who === 'inproc') rows.inproc.push(N / inProcess(dir).s);
+      else {
+        const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
+        rows[who].push(N / r.s);
+        rows.enqueue.push(N / r.enqueueS);
+        rows.commands.push(r.commandsPerImage);
+        rows.bytes.push(r.resultBytes);
+      }
+      process.stderr.write(`  round ${round + 1} ${who}: ${rows[who].at(-1).toFixed(1)} images/s\n`);
+    }
+  }
+  const inproc = median(rows.inproc);
+  const one = median(rows.one);
+  const two = median(rows.two);
+  const overheadMs = 1000 / one - 1000 / inproc;
+  const fmt = (x) => x.toFixed(1);
+  console.log(`bench:scale: ${N} images, plugin ${PLUGIN}, mode ${MODE}, ${ROUNDS} rounds (medians), each process pinned to one core`);
+  console.log(`  in-process engine, 1 core:  ${fmt(inproc)} images/s`);
+  console.log(`  1 worker (queue), 1 core:   ${fmt(one)} images/s  (${(100 * (1 - one / inproc)).toFixed(1)}% below in-process; ${overheadMs.toFixed(2)} ms per image)`);
+  console.log(`  2 workers, 1 core each:     ${fmt(two)} images/s  (${(two / one).toFixed(2)}x 1 worker)`);
+  for (let r = 0; r < ROUNDS; r++) {
+    console.log(`  round ${r + 1}: in-process ${fmt(rows.inproc[r])}, 1 worker ${fmt(rows.one[r])}, 2 workers ${fmt(rows.two[r])} images/s; ` +
+      `2/1 workers ${(rows.two[r] / rows.one[r]).toFixed(2)}x, 1 worker / in-process ${(rows.one[r] / rows.inproc[r]).toFixed(2)}x`);
+  }
+  console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
+  console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
+  console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);
+} finally {
+  redis.kill('SIGTERM');
+  await once(redis, 'exit');
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(redisDir, { recursive: true, force: true });
+}
