@@ -43,7 +43,9 @@ export function defaultConfigFile(): string {
 export function parseConfig(file: string, text: string): Config {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
   r.onlyKeys(['engine', 'plugins']);
-  const cfg: Config = { file, pluginPaths: [], plugins: {} };
+  // Keys come from the file: without a prototype, [plugins.__proto__] is a
+  // key like any other instead of replacing the object's prototype.
+  const cfg: Config = { file, pluginPaths: [], plugins: Object.create(null) as Config['plugins'] };
 
   const e = r.sub('engine');
   if (e) {
@@ -69,7 +71,7 @@ export function parseConfig(file: string, text: string): Config {
     for (const name of p.keys()) {
       if (name === 'enabled' || name === 'paths') continue;
       const t = p.sub(name)!;
-      const o: PluginOverrides = { settings: {} };
+      const o: PluginOverrides = { settings: Object.create(null) as PluginOverrides['settings'] };
       for (const k of t.keys()) {
         if (k === 'enabled') o.enabled = t.boolean('enabled');
         else if (k === 'threshold') o.threshold = t.number('threshold', undefined, { min: 0, max: 1 });
