@@ -16,7 +16,7 @@
 //   node bench/soak.mjs [--images N] [--corpus DIR] [--crash-every N] [--reload-ms MS] [--json FILE]
 //
 // --corpus: a folder of images (default: /tmp/imlage-corpus/scaled<N> when it
-// exists, made by `bash /work/shared/corpus/make-corpus.sh N`; otherwise hard
+// exists, made by `bash ../shared/corpus/make-corpus.sh N`; otherwise hard
 // links cycling through tests/fixtures/photos, made under the OS temp dir).
 // Needs `npm run build` and the test plugins (`npm run build:native`).
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
