@@ -23,8 +23,7 @@ const UNCHECKED = [/^models\.\d+\.config\b/, /^plugins\.[^.]+\.settings\b/];
 /** A value no checked key of a manifest or config may hold: NaN, an infinity, a date. */
 function badValue(value, path = '') {
   if (UNCHECKED.some((re) => re.test(path))) return null;
-  if (typeof value === 'number' && !Number.isFinite(value) && value !== Infinity) return `${path} = ${value}`;
-  if (typeof value === 'number' && value === Infinity && !/(max|timeout)/i.test(path)) return `${path} = ${value}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${path} = ${value}`;
   if (value instanceof Date) return `${path} = a date`;
   if (value && typeof value === 'object') {
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== Array.prototype && Object.getPrototypeOf(value) !== null) {
