@@ -91,6 +91,8 @@ if(IMLAGE_BUILD_TESTS)
   imlage_add_smi_plugin(smi_test_noop "${_smi_test_out}" tests/abi/plugins/noop.c)
   # Host ONNX Runtime services (session_*), used by tests/abi/host-ort.test.ts.
   imlage_add_smi_plugin(smi_test_ort_cls "${_smi_test_out}" tests/abi/plugins/ort_cls.c)
+  # Fingerprints pixels and crashes every Nth image, for bench/soak.mjs.
+  imlage_add_smi_plugin(smi_test_soak "${_smi_test_out}" tests/abi/plugins/soak.c)
   # One source, one behaviour per library (tests/abi/plugins/misbehaving.c).
   foreach(variant
       no_init init_null null_iface small_struct major2 minor7 missing_required

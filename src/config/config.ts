@@ -59,7 +59,9 @@ export function parseConfig(file: string, text: string): Config {
 /** The config and every error in it (each with its line); a TOML syntax error still throws. */
 export function parseConfigCollecting(file: string, text: string): { config: Config; errors: string[] } {
   const r = readTomlDocument(file, text, 'IMLAGE_ERR_CONFIG');
-  const cfg: Config = { file, pluginPaths: [], plugins: {} };
+  // Keys come from the file: without a prototype, [plugins.__proto__] is a
+  // key like any other instead of replacing the object's prototype.
+  const cfg: Config = { file, pluginPaths: [], plugins: Object.create(null) as Config['plugins'] };
   // Every mistake in the file at once: each key is checked on its own.
   const errors: string[] = [];
   const check = <T>(fn: () => T): T | undefined => {
@@ -111,7 +113,7 @@ export function parseConfigCollecting(file: string, text: string): { config: Con
       if (name === 'enabled' || name === 'paths') continue;
       const t = check(() => p.sub(name));
       if (!t) continue;
-      const o: PluginOverrides = { settings: {} };
+      const o: PluginOverrides = { settings: Object.create(null) as PluginOverrides['settings'] };
       for (const k of t.keys()) {
         if (k === 'enabled') check(() => (o.enabled = t.boolean('enabled')));
         else if (k === 'threshold') check(() => (o.threshold = t.number('threshold', undefined, { min: 0, max: 1 })));

@@ -6,10 +6,18 @@ import { ImlageError, errorMessage, type ErrorCode } from '../errors.js';
 
 type Table = Record<string, unknown>;
 
+// smol-toml returns dates and times as Date objects: they are values, not tables.
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
 function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
+  if (v instanceof Date) return `a date/time ${v.toISOString()}`;
   if (typeof v === 'object') return 'a table';
+  // String(), not JSON.stringify: that writes NaN and the infinities as "null".
+  if (typeof v === 'number') return `number ${String(v)}`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -50,15 +58,15 @@ export class TomlReader {
       if (required) this.fail(k, 'missing table');
       return undefined;
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(k, `expected a table, found ${describe(v)}`);
-    return new TomlReader(this.file, v as Table, this.key(k), this.code);
+    if (!isTable(v)) this.fail(k, `expected a table, found ${describe(v)}`);
+    return new TomlReader(this.file, v, this.key(k), this.code);
   }
 
   /** An array of tables ([[k]] in TOML). */
   tables(k: string): TomlReader[] {
     const v = this.table[k];
     if (v === undefined) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) {
+    if (!Array.isArray(v) || v.some((x) => !isTable(x))) {
       this.fail(k, `expected an array of tables ([[${this.key(k)}]]), found ${describe(v)}`);
     }
     return (v as Table[]).map((t, i) => new TomlReader(this.file, t, `${this.key(k)}[${i}]`, this.code));
@@ -73,8 +81,8 @@ export class TomlReader {
   raw(k: string): Record<string, unknown> | undefined {
     const v = this.table[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(k, `expected a table, found ${describe(v)}`);
-    return v as Record<string, unknown>;
+    if (!isTable(v)) this.fail(k, `expected a table, found ${describe(v)}`);
+    return v;
   }
 
   string(k: string): string;
@@ -102,7 +110,9 @@ export class TomlReader {
       if (def !== undefined) return def;
       this.fail(k, 'missing (expected a number)');
     }
-    if (typeof v !== 'number' || Number.isNaN(v)) this.fail(k, `expected a number, found ${describe(v)}`);
+    if (typeof v !== 'number') this.fail(k, `expected a number, found ${describe(v)}`);
+    // TOML allows nan and inf; no key of ours means either.
+    if (!Number.isFinite(v)) this.fail(k, `expected a finite number, found ${v}`);
     if (range?.integer && !Number.isInteger(v)) this.fail(k, `expected an integer, found ${v}`);
     if (range?.min !== undefined && v < range.min) this.fail(k, `must be >= ${range.min}, found ${v}`);
     if (range?.max !== undefined && v > range.max) this.fail(k, `must be <= ${range.max}, found ${v}`);
@@ -135,8 +145,9 @@ export class TomlReader {
       if (def !== undefined) return def;
       this.fail(k, `missing (expected an array of ${length} numbers)`);
     }
-    if (!Array.isArray(v) || v.length !== length || v.some((x) => typeof x !== 'number')) {
-      this.fail(k, `expected an array of ${length} numbers, found ${describe(v)}`);
+    if (!Array.isArray(v) || v.length !== length || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+      const shown = Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? String(x) : describe(x))).join(', ')}]` : describe(v);
+      this.fail(k, `expected an array of ${length} finite numbers, found ${shown}`);
     }
     return v as number[];
   }
