@@ -76,9 +76,10 @@ export function storeError(path: string, err: unknown): ImlageError {
 }
 
 /**
- * better-sqlite3 is an optional dependency: it compiles from source where no
- * binary of its own fits, so an install without a compiler goes on without it
- * and only --db / the results store needs it. Loaded on first use.
+ * better-sqlite3 is an optional peer dependency: it compiles SQLite from
+ * source where no binary of its own fits (and its install script first tries
+ * a download from outside npm), so it is not part of every install; only
+ * --db and the results store need it. Loaded on first use.
  */
 function sqlite(): typeof Database {
   try {
