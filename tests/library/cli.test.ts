@@ -1,12 +1,13 @@
 // The library end to end through the CLI with the real engine: tag --db
 // twice (the second run skips everything), --force, db query/export, a
-// missing photo failing alone, a database that is not SQLite.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// missing photo failing alone, a database that is not SQLite, a threshold
+// changed in config.toml, a folder the CLI may not write (as nobody when root).
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { photo } from '../helpers/paths.js';
-import { runCli } from '../helpers/run-cli.js';
+import { NOBODY, runCli } from '../helpers/run-cli.js';
 
 let dir: string;
 let db: string;
@@ -74,5 +75,59 @@ describe('imlage tag --db / --xmp, imlage db', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${bad} is not an imlage results database`);
     expect(r.stderr).toContain('pass --db with another path');
+  });
+
+  it("a threshold changed in config.toml re-tags; the same config skips", async () => {
+    const db3 = join(dir, 'r3.db');
+    const cfg = join(dir, 'config.toml');
+    const p = join(dir, 'p');
+    const run = () => runCli(['tag', p, '--db', db3, '-p', 'nsfw', '--config', cfg]);
+    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.01\n');
+    expect((await run()).stderr).toContain('3 new, 0 changed, 0 unchanged, 0 retracted');
+    expect((await run()).stderr).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.5\n');
+    expect((await run()).stderr).toMatch(/0 new, 3 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect((await run()).stderr).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.5\ntop_k = 1\n');
+    expect((await run()).stderr).toMatch(/0 new, 3 changed, 0 unchanged, \d+ retracted/);
+  });
+
+  it("a plugin setting changed in config.toml re-tags; the same settings skip", async () => {
+    const db4 = join(dir, 'r4.db');
+    const cfg = join(dir, 'colors.toml');
+    const run = () => runCli(['tag', join(dir, 'p', 'fruits.jpg'), '--db', db4, '-p', 'colors', '--config', cfg]);
+    writeFileSync(cfg, '[plugins.colors]\nmax_colors = 3\n');
+    expect((await run()).stderr).toContain('1 new, 0 changed, 0 unchanged, 0 retracted');
+    expect((await run()).stderr).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+    writeFileSync(cfg, '[plugins.colors]\nmax_colors = 1\n');
+    expect((await run()).stderr).toMatch(/0 new, 1 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect((await run()).stderr).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+  });
+
+  it('a read-only folder: its sidecar is refused, naming the file and the fix, and nothing else is lost', async () => {
+    // Run as nobody when the tests run as root (root writes anywhere): the folders must be theirs to read.
+    const base = mkdtempSync(join(tmpdir(), 'imlage-lib-ro-'));
+    chmodSync(base, 0o755);
+    const ro = join(base, 'ro');
+    const rw = join(base, 'rw');
+    mkdirSync(ro);
+    mkdirSync(rw);
+    copyFileSync(photo('apple.jpg'), join(ro, 'apple.jpg'));
+    copyFileSync(photo('baboon.jpg'), join(rw, 'baboon.jpg'));
+    chmodSync(ro, 0o555);
+    if (process.getuid?.() === 0) chownSync(rw, NOBODY, NOBODY);
+    const home = join(base, 'home');
+    mkdirSync(home);
+    if (process.getuid?.() === 0) chownSync(home, NOBODY, NOBODY);
+    const r = await runCli(['tag', join(ro, 'apple.jpg'), join(rw, 'baboon.jpg'), '--xmp', '-p', 'nsfw', '-f', 'jsonl'],
+      { HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config') }, { unprivileged: true });
+    expect(r.stderr).toContain(`cannot write ${join(ro, 'apple.jpg.xmp')} (EACCES)`);
+    expect(r.stderr).toContain('not writable: make it writable, or run without --xmp');
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(results.map((x) => x.file).sort()).toEqual([join(ro, 'apple.jpg'), join(rw, 'baboon.jpg')]);
+    for (const x of results) expect(x.results.nsfw.tags.length).toBeGreaterThan(0);
+    expect(readdirSync(ro)).toEqual(['apple.jpg']);
+    expect(readdirSync(rw).sort()).toEqual(['baboon.jpg', 'baboon.jpg.xmp']);
+    expect(r.stderr).toContain('1 sidecars written, 1 left alone');
   });
 });
