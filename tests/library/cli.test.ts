@@ -18,6 +18,18 @@ beforeAll(() => {
   db = join(dir, 'r.db');
 });
 
+/** Tags `input` with `plugin` into a fresh --db once per config text (written to a --config file before each run); the runs' stderr. */
+async function underConfigs(plugin: string, input: string, configs: string[]): Promise<string[]> {
+  const base = mkdtempSync(join(dir, `${plugin}-`));
+  const cfg = join(base, 'config.toml');
+  const out: string[] = [];
+  for (const text of configs) {
+    writeFileSync(cfg, text);
+    out.push((await runCli(['tag', input, '--db', join(base, 'r.db'), '-p', plugin, '--config', cfg])).stderr);
+  }
+  return out;
+}
+
 describe('imlage tag --db / --xmp, imlage db', () => {
   it('tags, then skips what is tagged, and redoes it with --force', async () => {
     const p = join(dir, 'p');
@@ -78,30 +90,22 @@ describe('imlage tag --db / --xmp, imlage db', () => {
   });
 
   it("a threshold changed in config.toml re-tags; the same config skips", async () => {
-    const db3 = join(dir, 'r3.db');
-    const cfg = join(dir, 'config.toml');
-    const p = join(dir, 'p');
-    const run = () => runCli(['tag', p, '--db', db3, '-p', 'nsfw', '--config', cfg]);
-    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.01\n');
-    expect((await run()).stderr).toContain('3 new, 0 changed, 0 unchanged, 0 retracted');
-    expect((await run()).stderr).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
-    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.5\n');
-    expect((await run()).stderr).toMatch(/0 new, 3 changed, 0 unchanged, [1-9]\d* retracted/);
-    expect((await run()).stderr).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
-    writeFileSync(cfg, '[plugins.nsfw]\nthreshold = 0.5\ntop_k = 1\n');
-    expect((await run()).stderr).toMatch(/0 new, 3 changed, 0 unchanged, \d+ retracted/);
+    const t = (v: number, more = '') => `[plugins.nsfw]\nthreshold = ${v}\n${more}`;
+    const [first, same, stricter, again, topK] = await underConfigs('nsfw', join(dir, 'p'), [t(0.01), t(0.01), t(0.5), t(0.5), t(0.5, 'top_k = 1\n')]);
+    expect(first).toContain('3 new, 0 changed, 0 unchanged, 0 retracted');
+    expect(same).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    expect(stricter).toMatch(/0 new, 3 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect(again).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    expect(topK).toMatch(/0 new, 3 changed, 0 unchanged, \d+ retracted/);
   });
 
   it("a plugin setting changed in config.toml re-tags; the same settings skip", async () => {
-    const db4 = join(dir, 'r4.db');
-    const cfg = join(dir, 'colors.toml');
-    const run = () => runCli(['tag', join(dir, 'p', 'fruits.jpg'), '--db', db4, '-p', 'colors', '--config', cfg]);
-    writeFileSync(cfg, '[plugins.colors]\nmax_colors = 3\n');
-    expect((await run()).stderr).toContain('1 new, 0 changed, 0 unchanged, 0 retracted');
-    expect((await run()).stderr).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
-    writeFileSync(cfg, '[plugins.colors]\nmax_colors = 1\n');
-    expect((await run()).stderr).toMatch(/0 new, 1 changed, 0 unchanged, [1-9]\d* retracted/);
-    expect((await run()).stderr).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+    const c = (n: number) => `[plugins.colors]\nmax_colors = ${n}\n`;
+    const [first, same, fewer, again] = await underConfigs('colors', join(dir, 'p', 'fruits.jpg'), [c(3), c(3), c(1), c(1)]);
+    expect(first).toContain('1 new, 0 changed, 0 unchanged, 0 retracted');
+    expect(same).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+    expect(fewer).toMatch(/0 new, 1 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect(again).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
   });
 
   it('a read-only folder: its sidecar is refused, naming the file and the fix, and nothing else is lost', async () => {
