@@ -16,8 +16,6 @@ export interface LibraryFlags {
   xmpHierarchy?: Hierarchy;
   force?: boolean;
   since?: Date;
-  threshold?: number;
-  limit?: number;
   mode?: string;
 }
 
@@ -70,7 +68,7 @@ function openSink(engine: Engine, opts: LibraryFlags, say: (m: string) => void):
     xmp: opts.xmp ? { naming: opts.xmpNaming, hierarchy: opts.xmpHierarchy } : false,
     force: opts.force,
     since: opts.since,
-    settings: { threshold: opts.threshold, topK: opts.limit, mode: engine.mode },
+    settings: { mode: engine.mode }, // threshold and limit: the engine's, from the flags or config.toml
     onWarning: (m) => say(`warning: ${m}`),
   });
 }

@@ -246,6 +246,13 @@ export class Engine {
     }));
   }
 
+  /** What changes a plugin's results besides its model and version: the threshold and top-k it scores with, and its settings. */
+  resultSettings(name: string): { threshold?: number; topK?: number; settings?: Record<string, unknown> } {
+    const o = this.overrides.get(name) ?? {};
+    const settings = this.manager.settingsOf(name);
+    return { threshold: o.threshold, topK: o.topK, ...(Object.keys(settings).length ? { settings } : {}) };
+  }
+
   /**
    * Tags images, yielding each result as soon as it (and, in input order,
    * every earlier one) is done. Never throws for a bad image or a failing

@@ -21,7 +21,7 @@ export interface LibraryOptions {
   force?: boolean;
   /** Tag again what was tagged before this time. */
   since?: Date;
-  /** The run's settings that change results (threshold, topK, mode, plugin settings): part of the key. */
+  /** The run's settings that change results (mode; threshold, topK given to tag()): part of the key, over the engine's own (Engine.resultSettings). */
   settings?: Record<string, unknown>;
   /** Results recorded per transaction (default 64). */
   batch?: number;
@@ -62,10 +62,11 @@ export class LibrarySink {
     this.warn = opts.onWarning ?? (() => {});
   }
 
-  static open(engine: Pick<Engine, 'plugins'>, opts: LibraryOptions): LibrarySink {
+  static open(engine: Pick<Engine, 'plugins' | 'resultSettings'>, opts: LibraryOptions): LibrarySink {
     const store = opts.db instanceof ResultStore ? opts.db : opts.db ? ResultStore.open(opts.db === true ? undefined : opts.db) : undefined;
+    const given = Object.fromEntries(Object.entries(opts.settings ?? {}).filter(([, v]) => v !== undefined));
     const keys = engine.plugins.map((p) => ({
-      name: p.name, version: p.version, settings: settingsKey({ ...opts.settings, model: p.model }),
+      name: p.name, version: p.version, settings: settingsKey({ ...engine.resultSettings(p.name), ...given, model: p.model }),
     }));
     return new LibrarySink(store, store !== undefined && !(opts.db instanceof ResultStore), keys, opts);
   }

@@ -198,6 +198,12 @@ export class PluginManager extends EventEmitter {
     for (const e of this.entries.values()) if (e.instance) this.entries.set(e.name, { name: e.name, state: 'discovered', manifest: e.manifest });
   }
 
+  /** The settings a plugin is loaded with (API or config.toml, defaults filled in); ONNX plugins take none. */
+  settingsOf(name: string): Record<string, SettingValue> {
+    const m = this.get(name)?.manifest;
+    return m && m.kind !== 'onnx' ? this.settingsFor(m) : {};
+  }
+
   private settingsFor(m: PluginManifest): Record<string, SettingValue> {
     const fromApi = this.opts.settings?.[m.name];
     if (fromApi) return resolveSettings(m.settings, fromApi, `Engine.create() option settings.${m.name}: key '${m.name}`);

@@ -10,10 +10,20 @@ export interface CliRun {
   exitMs: number;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** uid/gid 65534 (nobody): a child that file permissions apply to, even when the tests run as root. */
+export const NOBODY = 65534;
+
+/**
+ * Runs the CLI. `unprivileged`: as nobody (through util-linux setpriv when the
+ * tests run as root), so that a folder's permissions hold for it.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, opts: { unprivileged?: boolean } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const asNobody = opts.unprivileged && process.getuid?.() === 0;
+    const argv = [process.execPath, cli, ...args];
+    if (asNobody) argv.unshift('setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--');
+    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let firstOutputMs: number | undefined;

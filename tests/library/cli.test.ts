@@ -1,12 +1,13 @@
 // The library end to end through the CLI with the real engine: tag --db
 // twice (the second run skips everything), --force, db query/export, a
-// missing photo failing alone, a database that is not SQLite.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// missing photo failing alone, a database that is not SQLite, a threshold
+// changed in config.toml, a folder the CLI may not write (as nobody when root).
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { photo } from '../helpers/paths.js';
-import { runCli } from '../helpers/run-cli.js';
+import { NOBODY, runCli } from '../helpers/run-cli.js';
 
 let dir: string;
 let db: string;
@@ -16,6 +17,18 @@ beforeAll(() => {
   for (const f of ['apple.jpg', 'baboon.jpg', 'fruits.jpg']) copyFileSync(photo(f), join(dir, 'p', f));
   db = join(dir, 'r.db');
 });
+
+/** Tags `input` with `plugin` into a fresh --db once per config text (written to a --config file before each run); the runs' stderr. */
+async function underConfigs(plugin: string, input: string, configs: string[]): Promise<string[]> {
+  const base = mkdtempSync(join(dir, `${plugin}-`));
+  const cfg = join(base, 'config.toml');
+  const out: string[] = [];
+  for (const text of configs) {
+    writeFileSync(cfg, text);
+    out.push((await runCli(['tag', input, '--db', join(base, 'r.db'), '-p', plugin, '--config', cfg])).stderr);
+  }
+  return out;
+}
 
 describe('imlage tag --db / --xmp, imlage db', () => {
   it('tags, then skips what is tagged, and redoes it with --force', async () => {
@@ -74,5 +87,51 @@ describe('imlage tag --db / --xmp, imlage db', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${bad} is not an imlage results database`);
     expect(r.stderr).toContain('pass --db with another path');
+  });
+
+  it("a threshold changed in config.toml re-tags; the same config skips", async () => {
+    const t = (v: number, more = '') => `[plugins.nsfw]\nthreshold = ${v}\n${more}`;
+    const [first, same, stricter, again, topK] = await underConfigs('nsfw', join(dir, 'p'), [t(0.01), t(0.01), t(0.5), t(0.5), t(0.5, 'top_k = 1\n')]);
+    expect(first).toContain('3 new, 0 changed, 0 unchanged, 0 retracted');
+    expect(same).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    expect(stricter).toMatch(/0 new, 3 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect(again).toContain('0 new, 0 changed, 3 unchanged, 0 retracted');
+    expect(topK).toMatch(/0 new, 3 changed, 0 unchanged, \d+ retracted/);
+  });
+
+  it("a plugin setting changed in config.toml re-tags; the same settings skip", async () => {
+    const c = (n: number) => `[plugins.colors]\nmax_colors = ${n}\n`;
+    const [first, same, fewer, again] = await underConfigs('colors', join(dir, 'p', 'fruits.jpg'), [c(3), c(3), c(1), c(1)]);
+    expect(first).toContain('1 new, 0 changed, 0 unchanged, 0 retracted');
+    expect(same).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+    expect(fewer).toMatch(/0 new, 1 changed, 0 unchanged, [1-9]\d* retracted/);
+    expect(again).toContain('0 new, 0 changed, 1 unchanged, 0 retracted');
+  });
+
+  it('a read-only folder: its sidecar is refused, naming the file and the fix, and nothing else is lost', async () => {
+    // Run as nobody when the tests run as root (root writes anywhere): the folders must be theirs to read.
+    const base = mkdtempSync(join(tmpdir(), 'imlage-lib-ro-'));
+    chmodSync(base, 0o755);
+    const ro = join(base, 'ro');
+    const rw = join(base, 'rw');
+    mkdirSync(ro);
+    mkdirSync(rw);
+    copyFileSync(photo('apple.jpg'), join(ro, 'apple.jpg'));
+    copyFileSync(photo('baboon.jpg'), join(rw, 'baboon.jpg'));
+    chmodSync(ro, 0o555);
+    if (process.getuid?.() === 0) chownSync(rw, NOBODY, NOBODY);
+    const home = join(base, 'home');
+    mkdirSync(home);
+    if (process.getuid?.() === 0) chownSync(home, NOBODY, NOBODY);
+    const r = await runCli(['tag', join(ro, 'apple.jpg'), join(rw, 'baboon.jpg'), '--xmp', '-p', 'nsfw', '-f', 'jsonl'],
+      { HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config') }, { unprivileged: true });
+    expect(r.stderr).toContain(`cannot write ${join(ro, 'apple.jpg.xmp')} (EACCES)`);
+    expect(r.stderr).toContain('not writable: make it writable, or run without --xmp');
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(results.map((x) => x.file).sort()).toEqual([join(ro, 'apple.jpg'), join(rw, 'baboon.jpg')]);
+    for (const x of results) expect(x.results.nsfw.tags.length).toBeGreaterThan(0);
+    expect(readdirSync(ro)).toEqual(['apple.jpg']);
+    expect(readdirSync(rw).sort()).toEqual(['baboon.jpg', 'baboon.jpg.xmp']);
+    expect(r.stderr).toContain('1 sidecars written, 1 left alone');
   });
 });
