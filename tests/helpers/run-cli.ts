@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cli } from './paths.js';
 
 export interface CliRun {
@@ -12,6 +12,17 @@ export interface CliRun {
 
 /** uid/gid 65534 (nobody): a child that file permissions apply to, even when the tests run as root. */
 export const NOBODY = 65534;
+
+/**
+ * Whether `runCli(…, { unprivileged: true })` can start the CLI as nobody: not
+ * root, or root with setpriv and a checkout that nobody may read (a clone
+ * under a private home folder is not).
+ */
+export function canRunUnprivileged(): boolean {
+  if (process.getuid?.() !== 0) return true;
+  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, cli, '--help'], { stdio: 'ignore' });
+  return r.status === 0;
+}
 
 /**
  * Runs the CLI. `unprivileged`: as nobody (through util-linux setpriv when the
