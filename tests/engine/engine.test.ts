@@ -26,8 +26,11 @@ describe('Engine', () => {
     const out: TagResult[] = [];
     for await (const r of engine.tag([photo('messi5.jpg'), buf, { name: 'fruits-copy', data: buf }])) out.push(r);
     expect(out.map((r) => r.file)).toEqual([photo('messi5.jpg'), '<buffer 0>', 'fruits-copy']);
-    // The same bytes give the same scores whichever way they come in.
-    expect(out[1]!.results).toEqual(out[2]!.results);
+    // The same bytes give the same tags and scores whichever way they come in
+    // (their share of a batch's inference time depends on the batch they ran in).
+    const scores = (r: TagResult) => Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, isFailure(v) ? v : v.tags]));
+    expect(scores(out[1]!)).toEqual(scores(out[2]!));
+    expect(Object.keys(out[1]!.results)).toEqual(['nsfw', 'objects']);
     const objects = out[0]!.results.objects;
     expect(isFailure(objects)).toBe(false);
     if (!isFailure(objects)) expect(objects.tags[0]).toMatchObject({ label: 'person' });

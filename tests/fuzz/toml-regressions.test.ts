@@ -37,7 +37,7 @@ describe('TOML reader regressions', () => {
 
   it('does not take a date for a table, and names it as a date', () => {
     expect(() => parseConfig('/c.toml', read('config-engine-date.toml'))).toThrow(
-      /^\/c\.toml: key 'engine': expected a table, found a date\/time 1979-05-27$/,
+      /^\/c\.toml: key 'engine': expected a table, found a date\/time 1979-05-27 \(line 2\)$/,
     );
     expect(() => parseManifest('/p/plugin.toml', read('manifest-date-string.toml'))).toThrow(
       /key 'version': expected a string, found a date\/time 2024-01-01/,
