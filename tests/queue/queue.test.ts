@@ -18,15 +18,17 @@ let redis: TestRedis;
 let images: string[];
 /** For the fault tests: enough work that the fault lands mid-run on a fast machine too. */
 let many: string[];
+/** Hooks start processes and cut photos: vitest's 10 s default is too short on a loaded 2-core machine. */
+const HOOK_MS = 120_000;
 
 beforeAll(async () => {
   [redis, many] = await Promise.all([startRedis(), distinctImages(120)]);
   images = many.slice(0, 48);
-});
+}, HOOK_MS);
 
 afterAll(async () => {
   await redis?.destroy();
-});
+}, HOOK_MS);
 
 async function collect(queue: string, opts: { failed?: boolean } = {}): Promise<ResultRecord[]> {
   const got: ResultRecord[] = [];
@@ -52,10 +54,10 @@ describe('two workers on one queue', () => {
   let workers: WorkerProcess[] = [];
   beforeAll(async () => {
     workers = await Promise.all([spawnWorker(redis.url, q, ['--metrics-port', '0']), spawnWorker(redis.url, q)]);
-  });
+  }, HOOK_MS);
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w, 'SIGKILL')));
-  });
+  }, HOOK_MS);
 
   it('tags every image; each result arrives once, read by the API and by `imlage results`', async () => {
     // Small chunks: the producer adds a chunk per round trip; ids come back in input order.
