@@ -32,7 +32,10 @@ export function openQueueLibrary(db: string | true | ResultStore): QueueLibrary 
       let mtimeMs = 0;
       try {
         const st = statSync(r.result.file);
-        if (st.isFile()) ({ size, mtimeMs } = { size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+        if (st.isFile()) {
+          size = st.size;
+          mtimeMs = Math.trunc(st.mtimeMs);
+        }
       } catch {
         // not on this machine's storage
       }
