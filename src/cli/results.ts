@@ -4,6 +4,7 @@
 // on stderr when it is a terminal.
 
 import { Option, type Command } from 'commander';
+import { formatSummary } from '../library/sink.js';
 import { results, type QueueProgress } from '../queue/results.js';
 import { ResultWriter } from './output.js';
 import { queueOptions } from './queue-args.js';
@@ -16,6 +17,7 @@ interface ResultsCommandOptions {
   failed?: boolean;
   output?: string;
   quiet?: boolean;
+  db?: string | true;
 }
 
 function progressLine(p: QueueProgress, rate: number): string {
@@ -35,7 +37,10 @@ export async function resultsCommand(o: ResultsCommandOptions): Promise<number> 
   let ok = false;
   try {
     for await (const r of results(o.queue, {
-      redis: o.redis, wait: o.wait, failed: o.failed,
+      redis: o.redis, wait: o.wait, failed: o.failed, db: o.db,
+      onLibrary: (s, path) => {
+        if (!o.quiet) process.stderr.write(`imlage: library ${path}: ${formatSummary(s)}\n`);
+      },
       onProgress: (p) => {
         first ??= p.completed + p.failed;
         const rate = (p.completed + p.failed - first) / Math.max(0.001, (Date.now() - t0) / 1000);
@@ -67,6 +72,7 @@ export function registerResults(program: Command): void {
     .option('--wait', 'follow the queue until nothing is waiting or active')
     .option('--failed', 'only jobs that failed for good (unrecoverable, or over their attempts)')
     .option('-o, --output <file>', 'write results to this file instead of stdout')
+    .option('--db [file]', 'also record each result in this SQLite database (default ~/.cache/imlage/results.db), as `imlage tag --db` does')
     .option('-q, --quiet', 'print nothing on stderr but errors')
     .action(async (opts: ResultsCommandOptions) => {
       process.exitCode = await resultsCommand(opts);

@@ -160,9 +160,14 @@ export class LibrarySink {
     const p = this.pending.get(path);
     if (!p || !this.store) return;
     this.pending.delete(path);
-    const known = this.store.file(path);
-    this.counts[known ? 'changed' : 'new']++;
-    this.queue.push({ path, file: p.file, result: r, plugins: this.keys });
+    this.record(r, p.file, this.keys);
+  }
+
+  /** Records a result tagged elsewhere (by a queue worker): the file as it was tagged, and the key of each plugin that ran. */
+  record(r: TagResult, file: FileRecord, plugins: PluginKey[]): void {
+    if (!this.store) return;
+    this.counts[this.store.file(r.file) ? 'changed' : 'new']++;
+    this.queue.push({ path: r.file, file, result: r, plugins });
     if (this.queue.length >= (this.opts.batch ?? 64)) this.flush();
   }
 

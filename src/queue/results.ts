@@ -11,7 +11,10 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { TagResult } from '../engine/types.js';
 import { checkRedis, redisConnection } from './connection.js';
-import { DEFAULT_QUEUE, type ImageJob } from './job.js';
+import { DEFAULT_QUEUE, type ImageJob, type JobSettings } from './job.js';
+import { openQueueLibrary } from './library.js';
+import type { LibrarySummary } from '../library/sink.js';
+import type { ResultStore } from '../library/store/store.js';
 
 export interface ResultRecord {
   /** The job id (content hash x settings): the same image enqueued again has the same id. */
@@ -20,6 +23,9 @@ export interface ResultRecord {
   /** Tries it took. */
   attempts: number;
   result: TagResult;
+  /** SHA-256 of the image's bytes, and the settings it was tagged with. */
+  sha256: string;
+  settings: JobSettings;
 }
 
 export interface QueueProgress {
@@ -40,6 +46,10 @@ export interface ResultsOptions {
   onProgress?: (p: QueueProgress) => void;
   /** Called for each result, before it is yielded. */
   onResult?: (r: ResultRecord) => void;
+  /** Also record each result in this photo-library database (a path, an open store, or true for the default one). */
+  db?: string | true | ResultStore;
+  /** With db: called once with what was recorded, and the database's path. */
+  onLibrary?: (summary: LibrarySummary, path: string) => void;
   /** Jobs read per Redis round trip (default 500). */
   pageSize?: number;
 }
@@ -48,12 +58,14 @@ function record(job: Job<ImageJob, TagResult>, state: 'completed' | 'failed'): R
   const result: TagResult = state === 'completed' && job.returnvalue
     ? job.returnvalue
     : { file: job.data.file, results: {}, error: job.failedReason || 'failed' };
-  return { id: job.id!, state, attempts: job.attemptsMade, result };
+  const { sha256, plugins, threshold, topK, mode } = job.data;
+  return { id: job.id!, state, attempts: job.attemptsMade, result, sha256, settings: { plugins, threshold, topK, mode } };
 }
 
 /** Finished jobs of queue `name` (default "imlage"), each once. */
 export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions): AsyncGenerator<ResultRecord> {
   await checkRedis(o.redis);
+  const library = o.db ? openQueueLibrary(o.db) : undefined;
   const connection = redisConnection(o.redis);
   const queue = new Queue<ImageJob, TagResult>(name, { connection });
   let events: QueueEvents | undefined;
@@ -69,6 +81,7 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
   const seen = new Set<string>();
   const page = o.pageSize ?? 500;
   const LATE_MS = 30_000;
+  let libraryDone = false;
   try {
     let last = false;
     for (;;) {
@@ -88,6 +101,7 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
             if (!job?.id || seen.has(job.id)) continue;
             seen.add(job.id);
             const r = record(job, state);
+            library?.add(r);
             o.onResult?.(r);
             yield r;
           }
@@ -116,7 +130,14 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
       const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
       o.onProgress?.({ completed: c.completed ?? 0, failed: c.failed ?? 0, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0 });
     }
+    if (library) {
+      const summary = await library.finish();
+      libraryDone = true;
+      o.onLibrary?.(summary, library.path);
+    }
   } finally {
+    // A read that stopped early still records what it yielded.
+    if (library && !libraryDone) await library.finish().catch(() => {});
     await events?.close();
     eventsConnection?.disconnect();
     await queue.close();

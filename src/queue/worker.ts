@@ -93,16 +93,22 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
     maxStalledCount: o.maxStalledCount ?? 2,
     autorun: false,
   });
+  // Reported from the connection's own close and ready events: the errors
+  // BullMQ emits while Redis is away depend on when reconnects are tried.
   let lost = false;
-  worker.on('error', (err) => {
-    if (lost) return;
+  let closing = false;
+  connection.on('close', () => {
+    if (lost || closing) return;
     lost = true;
-    log(`warning: Redis connection lost (${errorMessage(err)}); pausing until it returns`);
-    // Commands wait through reconnects: this answers once Redis is back.
-    void connection.ping().then(() => {
-      lost = false;
-      log('Redis is back; resuming');
-    }, () => {});
+    log('warning: Redis connection lost; pausing until it returns');
+  });
+  connection.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log('Redis is back; resuming');
+  });
+  worker.on('error', (err) => {
+    if (!lost && !closing && connection.status === 'ready') log(`warning: ${errorMessage(err)}`);
   });
   worker.on('completed', (job) => metrics?.finished(job, 'completed'));
   worker.on('failed', (job, err) => {
@@ -119,6 +125,7 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
     worker,
     metricsUrl: server?.url,
     async close() {
+      closing = true;
       await worker.close();
       await server?.close();
       await metrics?.close();

@@ -3,7 +3,11 @@
 // SIGTERM while jobs are active, Redis restarted mid-run, a corrupt image.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
+import { ResultStore } from '../../src/library/store/store.js';
 import { enqueue, results, type ResultRecord } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -14,15 +18,17 @@ let redis: TestRedis;
 let images: string[];
 /** For the fault tests: enough work that the fault lands mid-run on a fast machine too. */
 let many: string[];
+/** Hooks start processes and cut photos: vitest's 10 s default is too short on a loaded 2-core machine. */
+const HOOK_MS = 120_000;
 
 beforeAll(async () => {
   [redis, many] = await Promise.all([startRedis(), distinctImages(120)]);
   images = many.slice(0, 48);
-});
+}, HOOK_MS);
 
 afterAll(async () => {
   await redis?.destroy();
-});
+}, HOOK_MS);
 
 async function collect(queue: string, opts: { failed?: boolean } = {}): Promise<ResultRecord[]> {
   const got: ResultRecord[] = [];
@@ -48,10 +54,10 @@ describe('two workers on one queue', () => {
   let workers: WorkerProcess[] = [];
   beforeAll(async () => {
     workers = await Promise.all([spawnWorker(redis.url, q, ['--metrics-port', '0']), spawnWorker(redis.url, q)]);
-  });
+  }, HOOK_MS);
   afterAll(async () => {
     await Promise.all(workers.map((w) => stopWorker(w, 'SIGKILL')));
-  });
+  }, HOOK_MS);
 
   it('tags every image; each result arrives once, read by the API and by `imlage results`', async () => {
     // Small chunks: the producer adds a chunk per round trip; ids come back in input order.
@@ -63,6 +69,30 @@ describe('two workers on one queue', () => {
     expect(cli.code).toBe(0);
     const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string });
     expect(lines.map((l) => l.file).sort()).toEqual([...images].sort());
+  });
+
+  it('`imlage results --db` records every result in the library database, read back by `imlage db export`', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'imlage-queue-db-')), 'results.db');
+    const cli = await runCli(['results', '--redis', redis.url, '--queue', q, '--db', db]);
+    expect(cli.code).toBe(0);
+    expect(cli.stderr).toContain(`library ${db}: ${images.length} new, 0 changed`);
+    const exported = await runCli(['db', 'export', '--db', db]);
+    expect(exported.code).toBe(0);
+    const rows = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; sha256: string; results: Record<string, { tags: unknown[] }> });
+    expect(rows.map((r) => r.file).sort()).toEqual([...images].sort());
+    for (const r of rows) {
+      expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.results.nsfw!.tags.length).toBeGreaterThan(0);
+    }
+    // Read again: the same results, recorded once more in place, not added.
+    const again = await runCli(['results', '--redis', redis.url, '--queue', q, '--db', db]);
+    expect(again.stderr).toContain(`library ${db}: 0 new, ${images.length} changed`);
+    const store = ResultStore.open(db, { readonly: true });
+    try {
+      expect([...store.images()]).toHaveLength(images.length);
+    } finally {
+      store.close();
+    }
   });
 
   it("serves /metrics under the server's names, with queue depth and job latency", async () => {
@@ -143,14 +173,12 @@ describe('two workers on one queue', () => {
       await until(async () => (await counts(redis.url, rq)).completed! >= 4, 60_000, 'first results');
       expect((await counts(redis.url, rq)).completed).toBeLessThan(many.length);
       await redis.stop();
-      await new Promise((r) => setTimeout(r, 1500));
+      // Down until every worker has seen it go, however slow the machine.
+      await until(async () => more.every((w) => /Redis connection lost/.test(w.stderr())), 30_000, 'workers to see Redis gone');
       await redis.start();
       expectOnePerImage(await collect(rq), ids, many);
       expect((await counts(redis.url, rq)).failed).toBe(0);
-      for (const w of more) {
-        expect(w.stderr()).toMatch(/Redis connection lost/);
-        expect(w.stderr()).toMatch(/Redis is back/);
-      }
+      await until(async () => more.every((w) => /Redis is back/.test(w.stderr())), 30_000, 'workers to see Redis back');
     } finally {
       await Promise.all(more.map((w) => stopWorker(w, 'SIGKILL')));
     }
