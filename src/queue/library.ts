@@ -19,7 +19,8 @@ export interface QueueLibrary {
 
 /** Opens the results database (a path, an open store, or true for the default one). */
 export function openQueueLibrary(db: string | true | ResultStore): QueueLibrary {
-  const sink = LibrarySink.open({ plugins: [] }, { db });
+  // No engine here: each record carries its own keys (below).
+  const sink = LibrarySink.open({ plugins: [], resultSettings: () => ({}) }, { db });
   return {
     path: sink.store!.path,
     add(r) {
