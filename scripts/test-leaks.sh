@@ -23,8 +23,8 @@ echo "== leaks: $cycles cycles per kind, normal build"
 node --expose-gc tests/leaks/cycles.mjs --cycles "$cycles"
 
 addon="$(pwd)/build-asan/Debug/imlage.node"
-if [ ! -f "$addon" ]; then
-  npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --debug >/dev/null
+if [ ! -f "$addon" ] || [ ! -f build-asan/test-plugins/libsmi_test_ort_cls.so ]; then
+  npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --CDIMLAGE_BUILD_TESTS=ON --debug >/dev/null
 fi
 asan="$(gcc -print-file-name=libasan.so)"
 ubsan="$(gcc -print-file-name=libubsan.so)"
