@@ -24,7 +24,8 @@ node --expose-gc tests/leaks/cycles.mjs --cycles "$cycles"
 
 addon="$(pwd)/build-asan/Debug/imlage.node"
 if [ ! -f "$addon" ] || [ ! -f build-asan/test-plugins/libsmi_test_ort_cls.so ]; then
-  npx cmake-js compile --out build-asan --CDIMLAGE_SANITIZE=ON --CDIMLAGE_BUILD_TESTS=ON --debug >/dev/null
+  # rebuild: a build-asan configured without the test targets would keep that cache.
+  npx cmake-js rebuild --out build-asan --CDIMLAGE_SANITIZE=ON --CDIMLAGE_BUILD_TESTS=ON --debug >/dev/null
 fi
 asan="$(gcc -print-file-name=libasan.so)"
 ubsan="$(gcc -print-file-name=libubsan.so)"
