@@ -92,7 +92,8 @@ for t in "${targets[@]}"; do
     toml)
       [ -f dist/util/toml-reader.js ] || npm run build >/dev/null
       echo "== toml: replaying the corpus, then fuzzing ${seconds}s"
-      node tests/fuzz/toml-fuzz.mjs --seconds "$seconds" ;;
+      # FUZZ_SEED fixes the mutation sequence (CI: a run that repeats); unset, every run explores anew.
+      node tests/fuzz/toml-fuzz.mjs --seconds "$seconds" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} ;;
     *) echo "fuzz.sh: unknown target '$t' (preprocess, postprocess, results, toml)" >&2; exit 2 ;;
   esac
 done
