@@ -3,7 +3,7 @@
 // or the API, validated before the plugin is loaded.
 
 import { ImlageError } from '../errors.js';
-import { TomlReader } from '../util/toml-reader.js';
+import { TomlReader, describe, quote } from '../util/toml-reader.js';
 
 export const SETTING_TYPES = ['integer', 'number', 'string', 'boolean'] as const;
 export type SettingType = (typeof SETTING_TYPES)[number];
@@ -62,16 +62,16 @@ export function resolveSettings(schema: SettingSpec[], given: Record<string, unk
       continue;
     }
     if (s.type === 'integer' || s.type === 'number') {
-      if (typeof v !== 'number' || Number.isNaN(v)) fail(s.key, `expected ${s.type === 'integer' ? 'an integer' : 'a number'}, found ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(s.key, `expected ${s.type === 'integer' ? 'an integer' : 'a finite number'}, found ${describe(v)}`);
       const n = v as number;
       if (s.type === 'integer' && !Number.isInteger(n)) fail(s.key, `expected an integer, found ${n}`);
       if (s.min !== undefined && n < s.min) fail(s.key, `must be >= ${s.min}, found ${n}`);
       if (s.max !== undefined && n > s.max) fail(s.key, `must be <= ${s.max}, found ${n}`);
     } else if (s.type === 'boolean') {
-      if (typeof v !== 'boolean') fail(s.key, `expected true or false, found ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean') fail(s.key, `expected true or false, found ${describe(v)}`);
     } else {
-      if (typeof v !== 'string') fail(s.key, `expected a string, found ${JSON.stringify(v)}`);
-      if (s.values && !s.values.includes(v as string)) fail(s.key, `expected one of ${s.values.map((x) => `"${x}"`).join(', ')}, found "${v}"`);
+      if (typeof v !== 'string') fail(s.key, `expected a string, found ${describe(v)}`);
+      if (s.values && !s.values.includes(v as string)) fail(s.key, `expected one of ${s.values.map((x) => `"${x}"`).join(', ')}, found ${quote(v as string)}`);
     }
     out[s.key] = v as SettingValue;
   }

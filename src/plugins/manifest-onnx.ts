@@ -96,6 +96,20 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
     std: i.numbers('std', 3, [1, 1, 1]) as [number, number, number],
   };
   if (input.std.some((s) => s === 0)) i.fail('std', 'must not contain 0');
+  // The addon normalises in float32: every factor and every input it can
+  // produce (pixel 0 and 255 on each channel) must be a finite float32.
+  const f32 = (x: number) => Number.isFinite(Math.fround(x)) && (x === 0 || Math.fround(x) !== 0);
+  if (!f32(input.scale) || !f32(255 / input.scale)) i.fail('scale', `${input.scale} is out of float32 range`);
+  for (const key of ['mean', 'std'] as const) {
+    if (!input[key].every(f32)) i.fail(key, `[${input[key].join(', ')}] is out of float32 range`);
+  }
+  for (let c = 0; c < 3; c++) {
+    for (const v of [0, 255]) {
+      if (!f32((v / input.scale - input.mean[c]!) / input.std[c]!)) {
+        i.fail('std', `pixel ${v} on channel ${c} normalises to ${(v / input.scale - input.mean[c]!) / input.std[c]!}, out of float32 range (check scale, mean and std)`);
+      }
+    }
+  }
 
   const p = r.sub('preprocess', true)!;
   p.onlyKeys(['exact', 'fast']);

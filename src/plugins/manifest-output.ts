@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { TomlReader } from '../util/toml-reader.js';
+import { quote, type TomlReader } from '../util/toml-reader.js';
 
 /** How output, XMP and reports group tags. */
 export const TAG_CATEGORIES = ['object', 'scene', 'face', 'color', 'text', 'quality', 'safety'] as const;
@@ -86,7 +86,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
     if (lines.length !== labels.length) o.fail('thresholds_file', `has ${lines.length} thresholds for ${labels.length} labels (one per line, in label order)`);
     lines.forEach((line, i) => {
       const v = Number(line);
-      if (!Number.isFinite(v) || v < 0 || v > 1) o.fail('thresholds_file', `line ${i + 1}: expected a number in 0..1, found "${line}"`);
+      if (!Number.isFinite(v) || v < 0 || v > 1) o.fail('thresholds_file', `line ${i + 1}: expected a number in 0..1, found ${quote(line)}`);
       thresholds[labels[i]!] = v;
     });
   }

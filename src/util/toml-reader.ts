@@ -11,13 +11,22 @@ function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
-function describe(v: unknown): string {
+// Values are quoted as JSON (newlines and control characters escaped) and cut
+// short: a message echoes what the file said, not a multi-kilobyte string.
+const QUOTE_MAX = 80;
+export function quote(v: string): string {
+  const q = JSON.stringify(v.length > QUOTE_MAX ? v.slice(0, QUOTE_MAX) : v);
+  return v.length > QUOTE_MAX ? `${q.slice(0, -1)}…" (${v.length} characters)` : q;
+}
+
+export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
   if (v instanceof Date) return `a date/time ${v.toISOString()}`;
   if (typeof v === 'object') return 'a table';
   // String(), not JSON.stringify: that writes NaN and the infinities as "null".
   if (typeof v === 'number') return `number ${String(v)}`;
+  if (typeof v === 'string') return `string ${quote(v)}`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -100,7 +109,7 @@ export class TomlReader {
 
   oneOf<T extends string>(k: string, allowed: readonly T[], def?: T): T {
     const v = def === undefined ? this.string(k) : this.string(k, def);
-    if (!allowed.includes(v as T)) this.fail(k, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found "${v}"`);
+    if (!allowed.includes(v as T)) this.fail(k, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, found ${quote(v)}`);
     return v as T;
   }
 

@@ -35,6 +35,30 @@ describe('TOML reader regressions', () => {
     );
   });
 
+  it('quotes a long string cut short, escaped, with its length', () => {
+    let message = '';
+    try {
+      parseManifest('/p/plugin.toml', read('manifest-long-string.toml'));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^\/p\/plugin\.toml: key 'kind': expected one of "onnx", "native", found "\\"\\nfiles = .+…" \(6615 characters\)$/);
+    expect(message).not.toContain('\n');
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it('refuses a scale, mean or std that float32 cannot hold', () => {
+    const text = read('manifest-scale-float32.toml');
+    expect(() => parseManifest('/p/plugin.toml', text)).toThrow("key 'input.scale': 1e-50 is out of float32 range");
+    expect(() => parseManifest('/p/plugin.toml', text.replace('scale = 1e-50', 'scale = 1\nstd = [1e-45, 1, 1]'))).toThrow(
+      /key 'input.std': pixel 255 on channel 0 normalises to 2\.55e\+47, out of float32 range/,
+    );
+    expect(() => parseManifest('/p/plugin.toml', text.replace('scale = 1e-50', 'mean = [1e39, 0, 0]'))).toThrow(
+      "key 'input.mean': [1e+39, 0, 0] is out of float32 range",
+    );
+    expect(parseManifest('/p/plugin.toml', text.replace('scale = 1e-50', 'scale = 1e-30')).input.scale).toBe(1e-30);
+  });
+
   it('does not take a date for a table, and names it as a date', () => {
     expect(() => parseConfig('/c.toml', read('config-engine-date.toml'))).toThrow(
       /^\/c\.toml: key 'engine': expected a table, found a date\/time 1979-05-27 \(line 2\)$/,
