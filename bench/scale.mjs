@@ -35,8 +35,15 @@ if (args[0] === '--child-inprocess') {
   // One process on one core: the engine over the same files, timed after the models load.
   const { Engine } = await importDist('index.js');
   const dir = args[1];
-  const files = readdirSync(dir).sort().map((f) => join(dir, f));
+  // --part k/n: every n-th file from the k-th, and wait for a line on stdin
+  // once the models are loaded, so that n such processes start tagging together.
+  const [k, parts] = (opt('part', '0/1')).split('/').map(Number);
+  const files = readdirSync(dir).sort().filter((_, i) => i % parts === k).map((f) => join(dir, f));
   const engine = await Engine.create({ plugins: [PLUGIN], mode: MODE, config: false });
+  if (parts > 1) {
+    process.stdout.write('ready\n');
+    await once(process.stdin, 'data');
+  }
   const t0 = performance.now();
   let n = 0;
   for await (const r of engine.tag(files, { order: 'completion' })) if (!r.error) n++;
@@ -133,6 +140,26 @@ function inProcess(dir) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
+// The machine's own ceiling for two one-core processes: two in-process
+// engines, one per core, each on half the files, started together. 2 workers
+// over this shows what the queue costs when scaling, apart from the machine
+// (shared caches, memory bandwidth, the other processes on it).
+async function inProcessHalves(dir) {
+  const children = [0, 1].map((k) => spawn('taskset', ['-c', String(k), process.execPath, join(ROOT, 'bench', 'scale.mjs'), '--child-inprocess', dir,
+    '--part', `${k}/2`, '--plugin', PLUGIN, '--mode', MODE], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const lines = children.map((c) => {
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    return { get: () => out, exit: once(c, 'exit') };
+  });
+  await Promise.all(lines.map(async (l) => { while (!l.get().includes('ready')) await new Promise((r) => setTimeout(r, 20)); }));
+  for (const c of children) c.stdin.write('go\n');
+  const codes = await Promise.all(lines.map((l) => l.exit));
+  if (codes.some(([code]) => code !== 0)) throw new Error(`in-process halves failed: exit ${codes.map(([c]) => c).join(', ')}`);
+  const done = lines.map((l) => JSON.parse(l.get().trim().split('\n').pop()));
+  return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)) };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -148,11 +175,12 @@ try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
+  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 ? ['two', 'one', 'inproc'] : ['inproc', 'one', 'two'];
+    const order = round % 2 ? ['two', 'one', 'halves', 'inproc'] : ['inproc', 'halves', 'one', 'two'];
     for (const who of order) {
       if (who === 'inproc') rows.inproc.push(N / inProcess(dir).s);
+      else if (who === 'halves') rows.halves.push(N / (await inProcessHalves(dir)).s);
       else {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
         rows[who].push(N / r.s);
@@ -166,15 +194,17 @@ try {
   const inproc = median(rows.inproc);
   const one = median(rows.one);
   const two = median(rows.two);
+  const halves = median(rows.halves);
   const overheadMs = 1000 / one - 1000 / inproc;
   const fmt = (x) => x.toFixed(1);
   console.log(`bench:scale: ${N} images, plugin ${PLUGIN}, mode ${MODE}, ${ROUNDS} rounds (medians), each process pinned to one core`);
   console.log(`  in-process engine, 1 core:  ${fmt(inproc)} images/s`);
   console.log(`  1 worker (queue), 1 core:   ${fmt(one)} images/s  (${(100 * (1 - one / inproc)).toFixed(1)}% below in-process; ${overheadMs.toFixed(2)} ms per image)`);
-  console.log(`  2 workers, 1 core each:     ${fmt(two)} images/s  (${(two / one).toFixed(2)}x 1 worker)`);
+  console.log(`  2 in-process engines, 1 core each, half the files each: ${fmt(halves)} images/s  (${(halves / inproc).toFixed(2)}x 1 in-process: the machine's ceiling)`);
+  console.log(`  2 workers, 1 core each:     ${fmt(two)} images/s  (${(two / one).toFixed(2)}x 1 worker; ${(two / halves).toFixed(2)}x 2 in-process engines)`);
   for (let r = 0; r < ROUNDS; r++) {
-    console.log(`  round ${r + 1}: in-process ${fmt(rows.inproc[r])}, 1 worker ${fmt(rows.one[r])}, 2 workers ${fmt(rows.two[r])} images/s; ` +
-      `2/1 workers ${(rows.two[r] / rows.one[r]).toFixed(2)}x, 1 worker / in-process ${(rows.one[r] / rows.inproc[r]).toFixed(2)}x`);
+    console.log(`  round ${r + 1}: in-process ${fmt(rows.inproc[r])}, 2 in-process ${fmt(rows.halves[r])}, 1 worker ${fmt(rows.one[r])}, 2 workers ${fmt(rows.two[r])} images/s; ` +
+      `2/1 workers ${(rows.two[r] / rows.one[r]).toFixed(2)}x, 2/1 in-process ${(rows.halves[r] / rows.inproc[r]).toFixed(2)}x, 1 worker / in-process ${(rows.one[r] / rows.inproc[r]).toFixed(2)}x`);
   }
   console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
   console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
