@@ -45,6 +45,16 @@ interface Pending {
   file: FileRecord;
 }
 
+/**
+ * The key a plugin's result is stored under: its name, version and the
+ * settings it ran with (the engine's, then those given, then its model), so
+ * `tag --db` and a queue worker key one image's result the same way.
+ */
+export function pluginKey(engine: Pick<Engine, 'resultSettings'>, p: { name: string; version: string; model?: unknown }, given: Record<string, unknown> = {}): PluginKey {
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { name: p.name, version: p.version, settings: settingsKey({ ...engine.resultSettings(p.name), ...set, model: p.model }) };
+}
+
 export class LibrarySink {
   private pending = new Map<string, Pending>();
   private queue: RecordInput[] = [];
@@ -64,10 +74,7 @@ export class LibrarySink {
 
   static open(engine: Pick<Engine, 'plugins' | 'resultSettings'>, opts: LibraryOptions): LibrarySink {
     const store = opts.db instanceof ResultStore ? opts.db : opts.db ? ResultStore.open(opts.db === true ? undefined : opts.db) : undefined;
-    const given = Object.fromEntries(Object.entries(opts.settings ?? {}).filter(([, v]) => v !== undefined));
-    const keys = engine.plugins.map((p) => ({
-      name: p.name, version: p.version, settings: settingsKey({ ...engine.resultSettings(p.name), ...given, model: p.model }),
-    }));
+    const keys = engine.plugins.map((p) => pluginKey(engine, p, opts.settings));
     return new LibrarySink(store, store !== undefined && !(opts.db instanceof ResultStore), keys, opts);
   }
 

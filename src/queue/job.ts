@@ -4,7 +4,8 @@
 // and of those settings, so the same image enqueued twice is one job.
 
 import { createHash } from 'node:crypto';
-import type { TagInput } from '../engine/types.js';
+import type { TagInput, TagResult } from '../engine/types.js';
+import type { PluginKey } from '../library/store/store.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 
 /** Per-job settings: which plugins run and how they score (the engine's per-call options). */
@@ -27,6 +28,15 @@ export interface ImageJob extends JobSettings {
   data?: string;
   /** SHA-256 of the image's bytes, hex. */
   sha256: string;
+}
+
+/**
+ * What a worker returns: the image's result, and for each plugin that ran the
+ * library key of the settings it ran with (its config, the job's options, its
+ * mode), which only the worker knows; `results --db` stores under it.
+ */
+export interface JobResult extends TagResult {
+  keys?: Record<string, PluginKey>;
 }
 
 /** Default largest image carried inline in a job: Redis holds it until the job is removed. */

@@ -24,9 +24,10 @@ export function openQueueLibrary(db: string | true | ResultStore): QueueLibrary 
   return {
     path: sink.store!.path,
     add(r) {
+      // Keyed as the worker ran each plugin; a result from an older worker, by the job's own options.
       const { threshold, topK, mode } = r.settings;
       const plugins = Object.entries(r.result.results).flatMap(([name, res]) => isFailure(res) ? []
-        : [{ name, version: res.version, settings: settingsKey({ threshold, topK, mode, model: res.model }) }]);
+        : [r.keys?.[name] ?? { name, version: res.version, settings: settingsKey({ threshold, topK, mode, model: res.model }) }]);
       // The file as the reader sees it; one it cannot see (inline bytes, another machine's storage)
       // gets size 0, so a later `tag --db` hashes it before trusting the record.
       let size = 0;

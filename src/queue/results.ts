@@ -10,8 +10,9 @@
 
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { TagResult } from '../engine/types.js';
+import type { PluginKey } from '../library/store/store.js';
 import { checkRedis, redisConnection } from './connection.js';
-import { DEFAULT_QUEUE, type ImageJob, type JobSettings } from './job.js';
+import { DEFAULT_QUEUE, type ImageJob, type JobResult, type JobSettings } from './job.js';
 import { openQueueLibrary } from './library.js';
 import type { LibrarySummary } from '../library/sink.js';
 import type { ResultStore } from '../library/store/store.js';
@@ -26,6 +27,8 @@ export interface ResultRecord {
   /** SHA-256 of the image's bytes, and the settings it was tagged with. */
   sha256: string;
   settings: JobSettings;
+  /** Per plugin, the library key of the settings the worker ran it with (absent for failed jobs). */
+  keys?: Record<string, PluginKey>;
 }
 
 export interface QueueProgress {
@@ -54,12 +57,12 @@ export interface ResultsOptions {
   pageSize?: number;
 }
 
-function record(job: Job<ImageJob, TagResult>, state: 'completed' | 'failed'): ResultRecord {
-  const result: TagResult = state === 'completed' && job.returnvalue
+function record(job: Job<ImageJob, JobResult>, state: 'completed' | 'failed'): ResultRecord {
+  const { keys, ...result }: JobResult = state === 'completed' && job.returnvalue
     ? job.returnvalue
     : { file: job.data.file, results: {}, error: job.failedReason || 'failed' };
   const { sha256, plugins, threshold, topK, mode } = job.data;
-  return { id: job.id!, state, attempts: job.attemptsMade, result, sha256, settings: { plugins, threshold, topK, mode } };
+  return { id: job.id!, state, attempts: job.attemptsMade, result, sha256, settings: { plugins, threshold, topK, mode }, ...(keys ? { keys } : {}) };
 }
 
 /** Finished jobs of queue `name` (default "imlage"), each once. */
@@ -67,7 +70,7 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
   await checkRedis(o.redis);
   const library = o.db ? openQueueLibrary(o.db) : undefined;
   const connection = redisConnection(o.redis);
-  const queue = new Queue<ImageJob, TagResult>(name, { connection });
+  const queue = new Queue<ImageJob, JobResult>(name, { connection });
   let events: QueueEvents | undefined;
   const eventsConnection = o.wait ? redisConnection(o.redis) : undefined;
   let wake: (() => void) | undefined;
@@ -95,7 +98,7 @@ export async function* results(name: string = DEFAULT_QUEUE, o: ResultsOptions):
             newest[state] = Math.max(newest[state], Number(flat[i + 1]));
             if (!seen.has(flat[i]!)) ids.push(flat[i]!);
           }
-          const jobs = await Promise.all(ids.map((id) => queue.getJob(id) as Promise<Job<ImageJob, TagResult> | undefined>));
+          const jobs = await Promise.all(ids.map((id) => queue.getJob(id) as Promise<Job<ImageJob, JobResult> | undefined>));
           for (const job of jobs) {
             // Removed since (retention), or already yielded.
             if (!job?.id || seen.has(job.id)) continue;

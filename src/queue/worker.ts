@@ -14,7 +14,8 @@ import type { Engine } from '../engine/engine.js';
 import { isFailure, type TagResult } from '../engine/types.js';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
 import { checkRedis, redisConnection } from './connection.js';
-import { DEFAULT_MAX_INLINE_BYTES, DEFAULT_QUEUE, jobInput, type ImageJob } from './job.js';
+import { pluginKey } from '../library/sink.js';
+import { DEFAULT_MAX_INLINE_BYTES, DEFAULT_QUEUE, jobInput, type ImageJob, type JobResult } from './job.js';
 import { WorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 
 export interface WorkerOptions {
@@ -39,7 +40,7 @@ export interface WorkerOptions {
 }
 
 export interface ImlageWorker {
-  readonly worker: Worker<ImageJob, TagResult>;
+  readonly worker: Worker<ImageJob, JobResult>;
   /** The /metrics URL when metricsPort was given. */
   readonly metricsUrl?: string;
   /** Stops taking jobs, waits for the active ones to finish, then closes its connections (the engine stays open). */
@@ -68,7 +69,7 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
   const connection = redisConnection(o.redis);
   const metrics = o.metricsPort !== undefined ? new WorkerMetrics(engine, name, connection) : undefined;
 
-  const processor = async (job: Job<ImageJob, TagResult>): Promise<TagResult> => {
+  const processor = async (job: Job<ImageJob, JobResult>): Promise<JobResult> => {
     // Anything that can write to Redis can add a job: its bytes are bounded before they are decoded.
     const max = o.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
     if (job.data.data !== undefined && job.data.data.length > Math.ceil(max / 3) * 4) {
@@ -83,9 +84,11 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
     if (outcomes.length && outcomes.every(([, v]) => isFailure(v))) {
       throw new Error(`every plugin failed: ${outcomes.map(([k, v]) => `${k}: ${isFailure(v) ? v.error : ''}`).join('; ')}`);
     }
-    return r;
+    const given = { mode: job.data.mode ?? engine.mode, threshold: job.data.threshold, topK: job.data.topK };
+    const keys = Object.fromEntries(engine.plugins.filter((p) => p.name in r.results).map((p) => [p.name, pluginKey(engine, p, given)]));
+    return { ...r, keys };
   };
-  const worker = new Worker<ImageJob, TagResult>(name, processor, {
+  const worker = new Worker<ImageJob, JobResult>(name, processor, {
     connection,
     concurrency,
     lockDuration: o.lockDurationMs ?? 60_000,

@@ -93,6 +93,11 @@ describe('two workers on one queue', () => {
     } finally {
       store.close();
     }
+    // The jobs named no mode; the workers ran fast. `tag --db` with the workers'
+    // settings finds every result and tags nothing again.
+    const tag = await runCli(['tag', ...images, '-p', 'nsfw', '--mode', 'fast', '--db', db]);
+    expect(tag.code).toBe(0);
+    expect(tag.stderr).toContain(`0 new, 0 changed, ${images.length} unchanged`);
   });
 
   it("serves /metrics under the server's names, with queue depth and job latency", async () => {
