@@ -36,11 +36,11 @@ std::string SpecKey(const PreprocessSpec& pre, const PostprocessSpec& post) {
 double ReadNumber(const Napi::Object& opts, const char* name, double min, double max) {
   Napi::Value v = opts.Get(name);
   if (!v.IsNumber()) {
-    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " must be a number");
+    throw NativeError(code::kInvalidArg, std::string("submit options.") + name + " must be a number");
   }
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= min && d <= max)) {
-    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " is out of range");
+    throw NativeError(code::kInvalidArg, std::string("submit options.") + name + " is out of range");
   }
   return d;
 }
@@ -88,7 +88,7 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   r->pre = ReadPreprocessSpec(info[1]);
   r->post = ReadPostprocessSpec(info[2]);
   r->plan = PlanRun(*session_, r->pre, r->post);
-  if (!info[3].IsObject()) throw NativeError(code::kInvalidArgument, "submit options must be an object");
+  if (!info[3].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
   Napi::Object opts = info[3].As<Napi::Object>();
   r->maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
   r->maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
@@ -111,7 +111,7 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
     // Registered after the TSFN's own hook, so it runs first (hooks run in
     // reverse order): the thread is joined while the TSFN still exists.
     if (napi_add_env_cleanup_hook(env, &BatchQueue::CleanupHook, this) != napi_ok) {
-      throw NativeError(code::kRuntime, "could not register a cleanup hook");
+      throw NativeError(code::kOrtRuntime, "could not register a cleanup hook");
     }
     hookAdded_ = true;
     thread_ = std::thread([this] { Loop(); });

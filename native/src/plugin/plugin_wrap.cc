@@ -522,12 +522,12 @@ Napi::Value DivertStdout(const Napi::CallbackInfo& info) {
   std::fflush(stdout);
   const int results = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (results < 0) {
-    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot duplicate stdout: ") + std::strerror(errno));
+    throw MakeError(env, code::kStdout, std::string("cannot duplicate stdout: ") + std::strerror(errno));
   }
   if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
     const int err = errno;
     close(results);
-    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot point stdout at stderr: ") + std::strerror(err));
+    throw MakeError(env, code::kStdout, std::string("cannot point stdout at stderr: ") + std::strerror(err));
   }
   return Napi::Number::New(env, results);
 }
