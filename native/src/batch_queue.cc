@@ -56,10 +56,8 @@ BatchQueue::BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std:
 
 BatchQueue::~BatchQueue() {
   Abort();
-  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
-  tsfnLive_ = false;
-  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
-  hookAdded_ = false;
+  tsfn_.Release();
+  teardown_.Remove();
   for (Batch* b : undelivered_) {
     for (auto& r : *b) Forget(*r);
     delete b;
@@ -76,12 +74,6 @@ void BatchQueue::Abort() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BatchQueue::CleanupHook(void* arg) {
-  auto* self = static_cast<BatchQueue*>(arg);
-  self->hookAdded_ = false;  // napi removes a hook once it has run
-  self->Abort();
-}
-
 Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto r = std::make_unique<Request>(ReadImage(info[0]), Napi::Promise::Deferred::New(env));
@@ -96,24 +88,17 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   r->at = Clock::now();
 
   if (!thread_.joinable()) {
-    env_ = env;
-    if (!tsfnLive_) {
-      tsfnAlive_ = std::make_shared<bool>(true);
-      tsfn_ = Tsfn::New(env, "imlage.session.submit", 0, 1, this,
-                        [](Napi::Env, std::shared_ptr<bool>* alive, BatchQueue*) {
-                          **alive = false;
-                          delete alive;
-                        },
-                        new std::shared_ptr<bool>(tsfnAlive_));
-      tsfnLive_ = true;
-      tsfn_.Unref(env);
+    if (!tsfn_.created()) {
+      tsfn_.Create([&](auto finalizer, auto* data) {
+        return Tsfn::New(env, "imlage.session.submit", 0, 1, this, finalizer, data);
+      });
+      tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
     }
     // Registered after the TSFN's own hook, so it runs first (hooks run in
     // reverse order): the thread is joined while the TSFN still exists.
-    if (napi_add_env_cleanup_hook(env, &BatchQueue::CleanupHook, this) != napi_ok) {
+    if (!teardown_.Add(env, [this] { Abort(); })) {
       throw NativeError(code::kOrtRuntime, "could not register a cleanup hook");
     }
-    hookAdded_ = true;
     thread_ = std::thread([this] { Loop(); });
   }
 
@@ -125,7 +110,7 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   }
   cv_.notify_one();
   if (pending_++ == 0) {
-    tsfn_.Ref(env);
+    tsfn_.Use([&](Tsfn& t) { t.Ref(env); });
     self_.Ref();
   }
   return promise;
@@ -150,10 +135,8 @@ void BatchQueue::Stop() {
 void BatchQueue::Join() {
   Stop();
   if (thread_.joinable()) thread_.join();
-  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
-  tsfnLive_ = false;
-  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
-  hookAdded_ = false;
+  tsfn_.Release();
+  teardown_.Remove();
   session_.reset();
 }
 
@@ -223,7 +206,8 @@ void BatchQueue::Loop() {
       }
     }
     // The queue is unbounded, so this never blocks.
-    const napi_status status = tsfn_.BlockingCall(batch);
+    napi_status status = napi_closing;
+    tsfn_.Use([&](Tsfn& t) { status = t.BlockingCall(batch); });
     lock.lock();
     if (status != napi_ok) undelivered_.push_back(batch);  // teardown: the destructor forgets it
   }
@@ -264,7 +248,7 @@ void BatchQueue::Deliver(Napi::Env env, Batch& batch) {
     }
     r.reset();  // deletes the image reference, on the JS thread
     if (--pending_ == 0) {
-      tsfn_.Unref(env);
+      tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
       self_.Unref();
     }
     onSettled_();
