@@ -1,24 +1,32 @@
 // Every error a user sees carries a stable code; messages say what failed,
 // where (file, key, plugin) and how to fix it.
 
+// The catalogue of codes is native/src/error_codes.def (with each code's
+// meaning and fix, and docs/errors.md made from it); this union lists the
+// same codes, in the same order, which tests/unit/error-catalogue.test.ts checks.
 export type ErrorCode =
   | 'IMLAGE_ERR_ADDON_LOAD'
   | 'IMLAGE_ERR_ORT_LOAD'
   | 'IMLAGE_ERR_ORT_VERSION'
+  | 'IMLAGE_ERR_ORT_CONFLICT'
+  | 'IMLAGE_ERR_ORT_NOT_LOADED'
   | 'IMLAGE_ERR_ORT'
-  | 'IMLAGE_ERR_CLOSED'
-  | 'IMLAGE_ERR_INVALID_ARG'
-  | 'IMLAGE_ERR_MANIFEST'
-  | 'IMLAGE_ERR_CONFIG'
-  | 'IMLAGE_ERR_UNKNOWN_PLUGIN'
+  | 'IMLAGE_ERR_ORT_RUNTIME'
+  | 'IMLAGE_ERR_MODEL_NOT_FOUND'
+  | 'IMLAGE_ERR_MODEL_INVALID'
+  | 'IMLAGE_ERR_UNSUPPORTED_MODEL'
+  | 'IMLAGE_ERR_NOT_IMPLEMENTED'
   | 'IMLAGE_ERR_MODEL_SOURCE'
-  | 'IMLAGE_ERR_CONVERT_UNSUPPORTED'
-  | 'IMLAGE_ERR_DECODE'
+  | 'IMLAGE_ERR_INVALID_ARG'
+  | 'IMLAGE_ERR_CLOSED'
+  | 'IMLAGE_ERR_DETACHED'
   | 'IMLAGE_ERR_INPUT'
+  | 'IMLAGE_ERR_DECODE'
+  | 'IMLAGE_ERR_STDOUT'
+  | 'IMLAGE_ERR_CONFIG'
+  | 'IMLAGE_ERR_MANIFEST'
+  | 'IMLAGE_ERR_UNKNOWN_PLUGIN'
   | 'IMLAGE_ERR_PLUGIN_LIBRARY'
-  | 'IMLAGE_ERR_PLUGIN_CRASHED'
-  | 'IMLAGE_ERR_PLUGIN_TIMEOUT'
-  // A native plugin refused at load (native/src/plugin/loader.cc, plugin.cc), and a failing call.
   | 'IMLAGE_ERR_PLUGIN_NOT_FOUND'
   | 'IMLAGE_ERR_PLUGIN_LOAD'
   | 'IMLAGE_ERR_PLUGIN_NO_INIT'
@@ -26,8 +34,10 @@ export type ErrorCode =
   | 'IMLAGE_ERR_PLUGIN_VERSION'
   | 'IMLAGE_ERR_PLUGIN_INIT'
   | 'IMLAGE_ERR_PLUGIN_CALL'
-  | 'IMLAGE_ERR_STDOUT'
-  // The HTTP server's answers (src/server): docs/server.md gives each one's status.
+  | 'IMLAGE_ERR_PLUGIN_CRASHED'
+  | 'IMLAGE_ERR_PLUGIN_TIMEOUT'
+  | 'IMLAGE_ERR_CONVERT_UNSUPPORTED'
+  | 'IMLAGE_ERR_CONVERT_INVALID'
   | 'IMLAGE_ERR_UNAUTHORIZED'
   | 'IMLAGE_ERR_FORBIDDEN'
   | 'IMLAGE_ERR_TOO_LARGE'

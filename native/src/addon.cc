@@ -65,7 +65,7 @@ Napi::Value Addon::Preprocess(const Napi::CallbackInfo& info) {
   HeldImage image = ReadImage(info[0]);
   PreprocessSpec spec = ReadPreprocessSpec(info[1]);
   if (image.error.empty()) image.error = ValidateImage(image.view, spec);
-  if (!image.error.empty()) throw MakeError(env, code::kInvalidArgument, image.error);
+  if (!image.error.empty()) throw MakeError(env, code::kInvalidArg, image.error);
   Napi::Float32Array out = Napi::Float32Array::New(env, spec.OutputCount());
   imlage::Preprocess(image.view, spec, out.Data());
   return out;

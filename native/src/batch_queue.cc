@@ -36,11 +36,11 @@ std::string SpecKey(const PreprocessSpec& pre, const PostprocessSpec& post) {
 double ReadNumber(const Napi::Object& opts, const char* name, double min, double max) {
   Napi::Value v = opts.Get(name);
   if (!v.IsNumber()) {
-    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " must be a number");
+    throw NativeError(code::kInvalidArg, std::string("submit options.") + name + " must be a number");
   }
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= min && d <= max)) {
-    throw NativeError(code::kInvalidArgument, std::string("submit options.") + name + " is out of range");
+    throw NativeError(code::kInvalidArg, std::string("submit options.") + name + " is out of range");
   }
   return d;
 }
@@ -56,10 +56,8 @@ BatchQueue::BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std:
 
 BatchQueue::~BatchQueue() {
   Abort();
-  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
-  tsfnLive_ = false;
-  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
-  hookAdded_ = false;
+  tsfn_.Release();
+  teardown_.Remove();
   for (Batch* b : undelivered_) {
     for (auto& r : *b) Forget(*r);
     delete b;
@@ -76,19 +74,13 @@ void BatchQueue::Abort() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BatchQueue::CleanupHook(void* arg) {
-  auto* self = static_cast<BatchQueue*>(arg);
-  self->hookAdded_ = false;  // napi removes a hook once it has run
-  self->Abort();
-}
-
 Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto r = std::make_unique<Request>(ReadImage(info[0]), Napi::Promise::Deferred::New(env));
   r->pre = ReadPreprocessSpec(info[1]);
   r->post = ReadPostprocessSpec(info[2]);
   r->plan = PlanRun(*session_, r->pre, r->post);
-  if (!info[3].IsObject()) throw NativeError(code::kInvalidArgument, "submit options must be an object");
+  if (!info[3].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
   Napi::Object opts = info[3].As<Napi::Object>();
   r->maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
   r->maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
@@ -96,24 +88,17 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   r->at = Clock::now();
 
   if (!thread_.joinable()) {
-    env_ = env;
-    if (!tsfnLive_) {
-      tsfnAlive_ = std::make_shared<bool>(true);
-      tsfn_ = Tsfn::New(env, "imlage.session.submit", 0, 1, this,
-                        [](Napi::Env, std::shared_ptr<bool>* alive, BatchQueue*) {
-                          **alive = false;
-                          delete alive;
-                        },
-                        new std::shared_ptr<bool>(tsfnAlive_));
-      tsfnLive_ = true;
-      tsfn_.Unref(env);
+    if (!tsfn_.created()) {
+      tsfn_.Create([&](auto finalizer, auto* data) {
+        return Tsfn::New(env, "imlage.session.submit", 0, 1, this, finalizer, data);
+      });
+      tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
     }
     // Registered after the TSFN's own hook, so it runs first (hooks run in
     // reverse order): the thread is joined while the TSFN still exists.
-    if (napi_add_env_cleanup_hook(env, &BatchQueue::CleanupHook, this) != napi_ok) {
-      throw NativeError(code::kRuntime, "could not register a cleanup hook");
+    if (!teardown_.Add(env, [this] { Abort(); })) {
+      throw NativeError(code::kOrtRuntime, "could not register a cleanup hook");
     }
-    hookAdded_ = true;
     thread_ = std::thread([this] { Loop(); });
   }
 
@@ -125,7 +110,7 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   }
   cv_.notify_one();
   if (pending_++ == 0) {
-    tsfn_.Ref(env);
+    tsfn_.Use([&](Tsfn& t) { t.Ref(env); });
     self_.Ref();
   }
   return promise;
@@ -150,10 +135,8 @@ void BatchQueue::Stop() {
 void BatchQueue::Join() {
   Stop();
   if (thread_.joinable()) thread_.join();
-  if (tsfnLive_ && *tsfnAlive_) tsfn_.Release();
-  tsfnLive_ = false;
-  if (hookAdded_) napi_remove_env_cleanup_hook(env_, &BatchQueue::CleanupHook, this);
-  hookAdded_ = false;
+  tsfn_.Release();
+  teardown_.Remove();
   session_.reset();
 }
 
@@ -223,7 +206,8 @@ void BatchQueue::Loop() {
       }
     }
     // The queue is unbounded, so this never blocks.
-    const napi_status status = tsfn_.BlockingCall(batch);
+    napi_status status = napi_closing;
+    tsfn_.Use([&](Tsfn& t) { status = t.BlockingCall(batch); });
     lock.lock();
     if (status != napi_ok) undelivered_.push_back(batch);  // teardown: the destructor forgets it
   }
@@ -264,7 +248,7 @@ void BatchQueue::Deliver(Napi::Env env, Batch& batch) {
     }
     r.reset();  // deletes the image reference, on the JS thread
     if (--pending_ == 0) {
-      tsfn_.Unref(env);
+      tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
       self_.Unref();
     }
     onSettled_();

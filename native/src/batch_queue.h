@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "js_args.h"
+#include "lifecycle.h"
 #include "ort/session.h"
 #include "workers/workers.h"
 
@@ -85,7 +86,6 @@ class BatchQueue {
   static void CallJs(Napi::Env env, Napi::Function, BatchQueue* self, Batch* batch);
   using Tsfn = Napi::TypedThreadSafeFunction<BatchQueue, Batch, &BatchQueue::CallJs>;
 
-  static void CleanupHook(void* arg);
   void Loop();
   void Deliver(Napi::Env env, Batch& batch);
   // JS thread: the thread stops after its current batch and is joined.
@@ -94,11 +94,8 @@ class BatchQueue {
   std::shared_ptr<Session> session_;
   std::function<void()> onSettled_;
   Napi::ObjectReference self_;  // strong while requests are pending
-  Tsfn tsfn_;
-  bool tsfnLive_ = false;                 // created and not released by us
-  std::shared_ptr<bool> tsfnAlive_;       // false once its finalizer ran
-  napi_env env_ = nullptr;
-  bool hookAdded_ = false;
+  GuardedTsfn<Tsfn> tsfn_;
+  EnvCleanupHook teardown_;  // aborts the thread at environment teardown
   std::thread thread_;
   size_t pending_ = 0;  // JS thread only
 

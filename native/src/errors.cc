@@ -13,12 +13,12 @@ const char* CodeForOrtErrorCode(int ortCode) {
     case ORT_MODEL_LOADED:
       return code::kModelInvalid;
     case ORT_INVALID_ARGUMENT:
-      return code::kInvalidArgument;
+      return code::kInvalidArg;
     case ORT_NOT_IMPLEMENTED:
       return code::kNotImplemented;
     case ORT_RUNTIME_EXCEPTION:
     case ORT_ENGINE_ERROR:
-      return code::kRuntime;
+      return code::kOrtRuntime;
     default:
       return code::kOrt;
   }
@@ -47,7 +47,7 @@ Napi::Error MakeError(Napi::Env env, const std::string& errCode, const std::stri
 
 void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError error = Napi::TypeError::New(env, message);
-  error.Set("code", Napi::String::New(env, code::kInvalidArgument));
+  error.Set("code", Napi::String::New(env, code::kInvalidArg));
   throw error;
 }
 

@@ -1,5 +1,5 @@
-// The one place that names imlage's native error codes and turns ORT
-// statuses and C++ failures into them.
+// imlage's error codes (the catalogue is error_codes.def) and the one place
+// that turns ORT statuses and C++ failures into them.
 #pragma once
 
 #include <napi.h>
@@ -12,29 +12,11 @@ struct OrtApi;
 
 namespace imlage {
 
+// code::k<Name> for every entry of the catalogue (error_codes.def).
 namespace code {
-inline constexpr const char* kOrtLoad = "IMLAGE_ERR_ORT_LOAD";
-inline constexpr const char* kOrtVersion = "IMLAGE_ERR_ORT_VERSION";
-inline constexpr const char* kOrtNotLoaded = "IMLAGE_ERR_ORT_NOT_LOADED";
-inline constexpr const char* kOrtConflict = "IMLAGE_ERR_ORT_CONFLICT";
-inline constexpr const char* kOrt = "IMLAGE_ERR_ORT";
-inline constexpr const char* kModelNotFound = "IMLAGE_ERR_MODEL_NOT_FOUND";
-inline constexpr const char* kModelInvalid = "IMLAGE_ERR_MODEL_INVALID";
-inline constexpr const char* kInvalidArgument = "IMLAGE_ERR_INVALID_ARGUMENT";
-inline constexpr const char* kNotImplemented = "IMLAGE_ERR_NOT_IMPLEMENTED";
-inline constexpr const char* kRuntime = "IMLAGE_ERR_ORT_RUNTIME";
-inline constexpr const char* kClosed = "IMLAGE_ERR_CLOSED";
-inline constexpr const char* kDetached = "IMLAGE_ERR_DETACHED";
-inline constexpr const char* kUnsupportedModel = "IMLAGE_ERR_UNSUPPORTED_MODEL";
-// SMI plugins (native/src/plugin/).
-inline constexpr const char* kPluginNotFound = "IMLAGE_ERR_PLUGIN_NOT_FOUND";
-inline constexpr const char* kPluginLoad = "IMLAGE_ERR_PLUGIN_LOAD";
-inline constexpr const char* kPluginNoInit = "IMLAGE_ERR_PLUGIN_NO_INIT";
-inline constexpr const char* kPluginBadDescriptor = "IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR";
-inline constexpr const char* kPluginVersion = "IMLAGE_ERR_PLUGIN_VERSION";
-inline constexpr const char* kPluginInit = "IMLAGE_ERR_PLUGIN_INIT";
-// A plugin entry point returned a failure status (register/load/batch/...).
-inline constexpr const char* kPluginCall = "IMLAGE_ERR_PLUGIN_CALL";
+#define IMLAGE_ERROR(name, text, meaning, fix) inline constexpr const char* k##name = text;
+#include "error_codes.def"
+#undef IMLAGE_ERROR
 }  // namespace code
 
 // A failure with an IMLAGE_ERR_* code. Safe to throw on worker threads; it is
@@ -82,7 +64,7 @@ Napi::Value PromiseOrRejection(Napi::Env env, F&& start) {
   }
 }
 
-// Throws a JS TypeError with code IMLAGE_ERR_INVALID_ARGUMENT (JS thread only).
+// Throws a JS TypeError with code IMLAGE_ERR_INVALID_ARG (JS thread only).
 [[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
 
 }  // namespace imlage

@@ -1,5 +1,5 @@
 // Reading JS arguments into native structs (JS thread only). Invalid
-// arguments throw a TypeError with code IMLAGE_ERR_INVALID_ARGUMENT.
+// arguments throw a TypeError with code IMLAGE_ERR_INVALID_ARG.
 #pragma once
 
 #include <napi.h>

@@ -57,52 +57,44 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   });
 }
 
-bool SessionWrap::BeginRun() {
-  if (closed_) return false;
-  ++inflight_;
-  return true;
-}
-
 void SessionWrap::RunSettled() {
-  --inflight_;
+  life_.End();
   ReleaseIfIdle();
 }
 
 void SessionWrap::ReleaseIfIdle() {
-  if (!closed_ || inflight_ > 0) return;
+  if (!life_.TakeFinish()) return;
   if (queue_) queue_->Join();  // its thread has nothing left to do
   session_.reset();  // frees the OrtSession (workers hold no copy any more)
-  std::vector<Napi::Promise::Deferred> waiters;
-  waiters.swap(closeWaiters_);
-  for (auto& d : waiters) d.Resolve(Env().Undefined());
+  life_.Finished(Env());
 }
 
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
-    if (closed_) throw NativeError(code::kClosed, "session is closed");
+    life_.ThrowIfClosed("session");
     Napi::Promise p = QueueRun(this, info.This().As<Napi::Object>(), session_, info);
-    BeginRun();
+    life_.Begin();
     return p;
   });
 }
 
 Napi::Value SessionWrap::RunTensors(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
-    if (closed_) throw NativeError(code::kClosed, "session is closed");
+    life_.ThrowIfClosed("session");
     Napi::Promise p = QueueRunTensors(this, info.This().As<Napi::Object>(), session_, info);
-    BeginRun();
+    life_.Begin();
     return p;
   });
 }
 
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
-    if (closed_) throw NativeError(code::kClosed, "session is closed");
+    life_.ThrowIfClosed("session");
     if (!queue_) {
       queue_ = std::make_unique<BatchQueue>(session_, info.This().As<Napi::Object>(), [this] { RunSettled(); });
     }
     Napi::Promise p = queue_->Submit(info);
-    BeginRun();
+    life_.Begin();
     return p;
   });
 }
@@ -113,12 +105,10 @@ Napi::Value SessionWrap::Flush(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
-  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(info.Env());
-  closeWaiters_.push_back(d);
-  closed_ = true;
+  Napi::Promise closed = life_.Close(info.Env());
   if (queue_) queue_->Stop();  // queued submits run at once and resolve
   ReleaseIfIdle();
-  return d.Promise();
+  return closed;
 }
 
 }  // namespace imlage

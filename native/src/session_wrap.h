@@ -4,9 +4,9 @@
 #include <napi.h>
 
 #include <memory>
-#include <vector>
 
 #include "batch_queue.h"
+#include "lifecycle.h"
 #include "ort/session.h"
 
 namespace imlage {
@@ -29,18 +29,15 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  // Registers a run in flight, or returns false when the session is closed.
-  bool BeginRun();
+  // Once closed and idle: joins the queue, frees the session, resolves close().
   void ReleaseIfIdle();
 
   // Workers hold their own copy of this pointer (and a reference to the JS
   // object), so the finalizer can never free a session a worker is using.
   std::shared_ptr<Session> session_;
-  int inflight_ = 0;
-  bool closed_ = false;
-  std::vector<Napi::Promise::Deferred> closeWaiters_;
+  Lifecycle life_;
   // submit()'s queue and batcher thread, created on the first submit. Each
-  // pending submit counts in inflight_, so close() resolves after them.
+  // pending submit counts as in flight, so close() resolves after them.
   std::unique_ptr<BatchQueue> queue_;
 };
 

@@ -1,11 +1,13 @@
+import type { ErrorCode } from '../errors.js';
+
 /** Error raised for layer classes / ops the converter does not know. */
-export const ERR_UNSUPPORTED = 'IMLAGE_ERR_CONVERT_UNSUPPORTED';
+export const ERR_UNSUPPORTED: ErrorCode = 'IMLAGE_ERR_CONVERT_UNSUPPORTED';
 /** Error raised for malformed or inconsistent model artifacts. */
-export const ERR_INVALID = 'IMLAGE_ERR_CONVERT_INVALID';
+export const ERR_INVALID: ErrorCode = 'IMLAGE_ERR_CONVERT_INVALID';
 
 export class ConvertError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'ConvertError';
     this.code = code;

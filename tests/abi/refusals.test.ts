@@ -98,9 +98,9 @@ describe('SMI loader refusals', () => {
     const a = addon() as unknown as { loadPlugin(...args: unknown[]): Promise<unknown> };
     const e = await rejection(a.loadPlugin(42));
     expect(e).toBeInstanceOf(TypeError);
-    expect(e.code).toBe('IMLAGE_ERR_INVALID_ARGUMENT');
+    expect(e.code).toBe('IMLAGE_ERR_INVALID_ARG');
     const e2 = await rejection(a.loadPlugin(testPlugin('noop'), { configJson: 5 }));
-    expect(e2.code).toBe('IMLAGE_ERR_INVALID_ARGUMENT');
+    expect(e2.code).toBe('IMLAGE_ERR_INVALID_ARG');
   });
 
   it('the host still works after every refusal, and a copy of a good plugin loads', async () => {

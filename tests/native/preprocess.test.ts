@@ -85,6 +85,6 @@ describe('native preprocess vs TF.js', () => {
     expect(() => addon.preprocess({ ...rgba, width: 3 }, {
       width: 2, height: 1, layout: 'nhwc', channels: 'rgb', resize: 'none',
       normalizeFirst: false, scale: 1, mean: [0, 0, 0], std: [1, 1, 1],
-    })).toThrow(expect.objectContaining({ code: 'IMLAGE_ERR_INVALID_ARGUMENT' }));
+    })).toThrow(expect.objectContaining({ code: 'IMLAGE_ERR_INVALID_ARG' }));
   });
 });

@@ -83,8 +83,8 @@ describe('session.submit (native dynamic batching)', () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
-    await expect(session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 0, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARGUMENT' });
-    await expect(session.submit(image!, CLS_PRE, { ...CLS_POST, outputs: ['nope'] }, { maxBatch: 1, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARGUMENT' });
+    await expect(session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 0, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG' });
+    await expect(session.submit(image!, CLS_PRE, { ...CLS_POST, outputs: ['nope'] }, { maxBatch: 1, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG' });
     const bad = { ...image!, width: image!.width + 1 };
     const [good, broken] = await Promise.all([
       session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 60_000 }),

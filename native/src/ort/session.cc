@@ -253,7 +253,7 @@ ValuePtr Session::WrapFloat(float* data, size_t count, const std::vector<int64_t
 ValuePtr Session::WrapInput(const HostBuffer& buffer, size_t count,
                             const std::vector<int64_t>& shape) const {
   if (count > buffer.capacity()) {
-    throw NativeError(code::kInvalidArgument, "input tensor larger than its buffer");
+    throw NativeError(code::kInvalidArg, "input tensor larger than its buffer");
   }
   OrtValue* value = nullptr;
   ThrowIfFailed(api_,

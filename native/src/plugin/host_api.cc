@@ -47,7 +47,7 @@ smi_status SetError(smi_status status, std::string message) {
 smi_status StatusFor(const NativeError& e) {
   if (e.code() == code::kModelNotFound) return SMI_ERROR_NOT_FOUND;
   if (e.code() == code::kOrtNotLoaded) return SMI_ERROR_NOT_SUPPORTED;
-  if (e.code() == code::kInvalidArgument) return SMI_ERROR_INVALID_ARGUMENT;
+  if (e.code() == code::kInvalidArg) return SMI_ERROR_INVALID_ARGUMENT;
   if (e.code() == code::kNotImplemented || e.code() == code::kUnsupportedModel) {
     return SMI_ERROR_NOT_SUPPORTED;
   }

@@ -168,48 +168,34 @@ class LoadWorker : public PromiseWorker {
 
 // ---- LogChannel
 
-LogChannel::LogChannel(Napi::Env env, Napi::Function onLog) : live_(std::make_shared<Liveness>()) {
-  // The finalizer may run after this object is gone: it holds its own
-  // reference to the flag.
-  auto* flag = new std::shared_ptr<Liveness>(live_);
-  tsfn_ = Napi::ThreadSafeFunction::New(
-      env, onLog, "imlage-plugin-log", 0, 1, static_cast<void*>(nullptr),
-      [](Napi::Env, std::shared_ptr<Liveness>* data, void*) {
-        {
-          std::lock_guard<std::mutex> lock((*data)->mutex);
-          (*data)->finalized = true;
-        }
-        delete data;
-      },
-      flag);
-  tsfn_.Unref(env);  // logging alone never keeps the process alive
+LogChannel::LogChannel(Napi::Env env, Napi::Function onLog) {
+  tsfn_.Create([&](auto finalizer, auto* data) {
+    return Napi::ThreadSafeFunction::New(env, onLog, "imlage-plugin-log", 0, 1, static_cast<void*>(nullptr),
+                                         finalizer, data);
+  });
+  tsfn_.Use([&](Napi::ThreadSafeFunction& t) { t.Unref(env); });  // logging alone never keeps the process alive
 }
 
 LogChannel::~LogChannel() { Release(); }
 
 void LogChannel::Send(int32_t level, const std::string& message) {
-  std::lock_guard<std::mutex> lock(live_->mutex);
-  if (live_->released || live_->finalized) return;
-  auto* msg = new LogMessage{level, message};
-  napi_status status = tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, LogMessage* m) {
-    std::unique_ptr<LogMessage> owned(m);
-    if (env == nullptr || fn.IsEmpty()) return;
-    try {
-      fn.Call({Napi::String::New(env, LevelName(owned->level)), Napi::String::New(env, owned->text)});
-    } catch (const Napi::Error&) {
-      // An exception thrown by onLog must not escape into plugin code paths;
-      // it is dropped (onLog is a sink).
-    }
+  tsfn_.Use([&](Napi::ThreadSafeFunction& t) {
+    auto* msg = new LogMessage{level, message};
+    napi_status status = t.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, LogMessage* m) {
+      std::unique_ptr<LogMessage> owned(m);
+      if (env == nullptr || fn.IsEmpty()) return;
+      try {
+        fn.Call({Napi::String::New(env, LevelName(owned->level)), Napi::String::New(env, owned->text)});
+      } catch (const Napi::Error&) {
+        // An exception thrown by onLog must not escape into plugin code paths;
+        // it is dropped (onLog is a sink).
+      }
+    });
+    if (status != napi_ok) delete msg;
   });
-  if (status != napi_ok) delete msg;
 }
 
-void LogChannel::Release() {
-  std::lock_guard<std::mutex> lock(live_->mutex);
-  if (live_->released || live_->finalized) return;
-  live_->released = true;
-  tsfn_.Release();
-}
+void LogChannel::Release() { tsfn_.Release(); }
 
 // ---- PluginWrap
 
@@ -237,20 +223,18 @@ PluginWrap::PluginWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Plugin
   if (!plugin_) ThrowTypeError(env, "NativePlugin: missing native plugin");
   info.This().As<Napi::Object>().DefineProperty(
       Napi::PropertyDescriptor::Value("info", InfoObject(env, *plugin_), napi_enumerable));
-  hookAdded_ = napi_add_env_cleanup_hook(env, &PluginWrap::EnvTeardown, this) == napi_ok;
+  teardown_.Add(env, [this] { EnvTeardown(); });
 }
 
-void PluginWrap::EnvTeardown(void* arg) {
-  auto* self = static_cast<PluginWrap*>(arg);
-  self->hookAdded_ = false;
-  if (self->plugin_) self->plugin_->Close();
-  self->plugin_.reset();
-  if (self->log_) self->log_->Release();
-  self->log_.reset();
+void PluginWrap::EnvTeardown() {
+  if (plugin_) plugin_->Close();
+  plugin_.reset();
+  if (log_) log_->Release();
+  log_.reset();
 }
 
 PluginWrap::~PluginWrap() {
-  if (hookAdded_) napi_remove_env_cleanup_hook(Env(), &PluginWrap::EnvTeardown, this);
+  teardown_.Remove();
   if (!plugin_) return;
   // Collected without close(); no call is in flight (each holds a reference
   // to this object).
@@ -284,18 +268,14 @@ PluginReaper::~PluginReaper() {
 }
 
 void PluginWrap::CallSettled() {
-  --inflight_;
+  life_.End();
   MaybeFinishClose();
 }
 
 void PluginWrap::MaybeFinishClose() {
-  if (!closed_ || inflight_ > 0 || closeStarted_) return;
-  closeStarted_ = true;
+  if (!life_.TakeFinish()) return;
   auto* worker = new CloseWorker(Env(), plugin_, log_, [this] {
-    closeDone_ = true;
-    std::vector<Napi::Promise::Deferred> waiters;
-    waiters.swap(closeWaiters_);
-    for (auto& d : waiters) d.Resolve(Env().Undefined());
+    life_.Finished(Env());
     Unref();
   });
   plugin_.reset();
@@ -307,9 +287,9 @@ void PluginWrap::MaybeFinishClose() {
 template <typename F>
 Napi::Value PluginWrap::Start(const Napi::CallbackInfo& info, F&& make) {
   return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
-    if (closed_) throw NativeError(code::kClosed, "plugin is closed");
+    life_.ThrowIfClosed("plugin");
     Napi::Value p = make();
-    ++inflight_;
+    life_.Begin();
     return p;
   });
 }
@@ -472,17 +452,11 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PluginWrap::Close(const Napi::CallbackInfo& info) {
-  Napi::Promise::Deferred d = Napi::Promise::Deferred::New(info.Env());
-  if (closeDone_) {
-    d.Resolve(info.Env().Undefined());
-    return d.Promise();
-  }
-  closeWaiters_.push_back(d);
-  closed_ = true;
+  Napi::Promise closed = life_.Close(info.Env());
   // Calls in flight see should_abort() now, not only after they returned.
   if (plugin_) plugin_->RequestAbort();
   MaybeFinishClose();
-  return d.Promise();
+  return closed;
 }
 
 Napi::Promise QueueLoadPlugin(Addon& addon, const Napi::CallbackInfo& info) {
@@ -522,12 +496,12 @@ Napi::Value DivertStdout(const Napi::CallbackInfo& info) {
   std::fflush(stdout);
   const int results = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (results < 0) {
-    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot duplicate stdout: ") + std::strerror(errno));
+    throw MakeError(env, code::kStdout, std::string("cannot duplicate stdout: ") + std::strerror(errno));
   }
   if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
     const int err = errno;
     close(results);
-    throw MakeError(env, "IMLAGE_ERR_STDOUT", std::string("cannot point stdout at stderr: ") + std::strerror(err));
+    throw MakeError(env, code::kStdout, std::string("cannot point stdout at stderr: ") + std::strerror(err));
   }
   return Napi::Number::New(env, results);
 }

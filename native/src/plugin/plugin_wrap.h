@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "lifecycle.h"
 #include "plugin/plugin.h"
 
 namespace imlage {
@@ -23,7 +24,7 @@ class Addon;
 // Forwards log messages from any thread to a JS function. Release() is
 // idempotent and may run on any thread; messages after it are dropped. Once
 // Node finalized the ThreadSafeFunction (environment teardown), Send() and
-// Release() do nothing: the shared liveness flag says so.
+// Release() do nothing (GuardedTsfn).
 class LogChannel {
  public:
   LogChannel(Napi::Env env, Napi::Function onLog);
@@ -32,13 +33,7 @@ class LogChannel {
   void Release();
 
  private:
-  struct Liveness {
-    std::mutex mutex;
-    bool released = false;   // we released it
-    bool finalized = false;  // Node finalized it
-  };
-  std::shared_ptr<Liveness> live_;
-  Napi::ThreadSafeFunction tsfn_;
+  GuardedTsfn<Napi::ThreadSafeFunction> tsfn_;
 };
 
 // Closes plugins whose JS object was collected without close(): cleanup()
@@ -93,16 +88,13 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
   void MaybeFinishClose();
   // Environment teardown (worker exit, process exit) before close(): runs
   // cleanup() now, on the JS thread, while the library is still mapped.
-  static void EnvTeardown(void* self);
+  void EnvTeardown();
 
   std::shared_ptr<Plugin> plugin_;
   std::shared_ptr<LogChannel> log_;
-  int inflight_ = 0;
-  bool closed_ = false;        // close() was called
-  bool closeStarted_ = false;  // cleanup worker queued
-  bool closeDone_ = false;
-  std::vector<Napi::Promise::Deferred> closeWaiters_;
-  bool hookAdded_ = false;
+  // Finishing a close queues the cleanup worker; it is done when that settles.
+  Lifecycle life_;
+  EnvCleanupHook teardown_;
 };
 
 // loadPlugin(path, options): validates arguments on the JS thread (TypeError)

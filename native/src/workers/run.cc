@@ -170,7 +170,7 @@ RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSp
   const bool shapeOk = rank4 && (pre.nchw ? fits(s[1], 3) && fits(s[2], pre.height) && fits(s[3], pre.width)
                                           : fits(s[1], pre.height) && fits(s[2], pre.width) && fits(s[3], 3));
   if (input.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || !shapeOk) {
-    throw NativeError(code::kInvalidArgument,
+    throw NativeError(code::kInvalidArg,
                       "model input '" + input.name + "' is " + ElementTypeName(input.type) + " " +
                           ShapeString(s) + "; the preprocess spec produces float32 " +
                           (pre.nchw ? "[N,3," + std::to_string(pre.height) + "," + std::to_string(pre.width) + "]"
@@ -186,7 +186,7 @@ RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSp
     if (!found) {
       std::string names;
       for (const auto& o : session.outputs()) names += (names.empty() ? "" : ", ") + o.name;
-      throw NativeError(code::kInvalidArgument,
+      throw NativeError(code::kInvalidArg,
                         "postprocess.outputs names '" + name + "', but the model's outputs are: " + names);
     }
   }
