@@ -17,6 +17,8 @@ import { describeVipsFailure, timeoutMessage, type MessageContext } from './vips
 
 let info: DecoderInfo | undefined;
 
+const DECODER: Partial<Record<DecodeRequest['header']['format'], string>> = { jpeg: 'libjpeg', png: 'imlage png' };
+
 /** What this binary's native decoders cover (cached; the addon cannot change). */
 export function nativeDecoders(): DecoderInfo {
   info ??= loadAddon().decoderInfo();
@@ -39,7 +41,8 @@ function describe(reason: NativeDecodeFailure, message: string, req: DecodeReque
     case 'too-large': return /memory/.test(message)
       ? describeVipsFailure(message, [], c)
       : `${message}; raise ${RAISE.maxPixels} to read it`;
-    default: return /scans/.test(message) ? `${message}; raise ${RAISE.maxJpegScans}` : describeVipsFailure(message, [], c);
+    // The decoder is named as libvips names its own ("VipsJpeg: ..."), so a report tells the paths apart.
+    default: return /scans/.test(message) ? `${message}; raise ${RAISE.maxJpegScans}` : describeVipsFailure(`${DECODER[h.format]}: ${message}`, [], c);
   }
 }
 
