@@ -126,22 +126,23 @@ void Progress(j_common_ptr cinfo) {
   }
 }
 
-// Whether the scans read so far complete every coefficient the chosen scale
-// uses. At 1/8 libjpeg's 1×1 IDCT reads only the DC coefficient, so DC at
-// full precision is enough for the luma; a subsampled chroma component gets
-// a 2×2 IDCT there only to upsample itself, and its missing AC terms are
-// estimated by libjpeg's block smoothing, as subsampled chroma is
-// interpolated anyway. At larger scales the reduced IDCTs (jidctred.c) read
-// coefficients up to index 7 in each direction, so every scan is read.
+// Whether a progressive JPEG has what a 1/8 decode reads, so the rest of
+// its scans can be skipped. libjpeg's 1×1 IDCT reads only the DC
+// coefficient; a subsampled chroma component gets a 2×2 IDCT there only to
+// upsample itself, and its missing AC terms are estimated by libjpeg's block
+// smoothing (chroma is interpolated anyway). DC is accepted one bit short of
+// full precision (Al = 1, where libjpeg's standard progression first sends
+// it; the last bit comes only after most of the AC data): that bit moves a
+// block's mean by less than its DC quantisation step / 8, under one level
+// for quality 75 and up. At larger scales every scan is read: the reduced
+// IDCTs read AC coefficients, and a scan may overwrite an earlier one's.
 bool HaveWhatScaleNeeds(const jpeg_decompress_struct& c) {
-  if (!c.progressive_mode || c.coef_bits == nullptr) return false;
+  if (!c.progressive_mode || c.coef_bits == nullptr || c.min_DCT_scaled_size != 1) return false;
   // coef_bits[component][k]: the precision (Al) coefficient k (zig-zag
   // order, DC first) has so far; 0 is complete, -1 not yet seen.
-  const int needed = c.min_DCT_scaled_size == 1 ? 1 : DCTSIZE2;
   for (int ci = 0; ci < c.num_components; ++ci) {
-    for (int k = 0; k < needed; ++k) {
-      if (c.coef_bits[ci][k] != 0) return false;
-    }
+    const int al = c.coef_bits[ci][0];
+    if (al < 0 || al > 1) return false;
   }
   return true;
 }
