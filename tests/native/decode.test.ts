@@ -6,7 +6,9 @@ import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { loadAddon } from '../../src/native/binding.js';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { loadAddon, packageRoot } from '../../src/native/binding.js';
 import type { DecodedImage, NativeAddon } from '../../src/native/types.js';
 import { jpegCutWithEnd, manyScansJpeg } from '../hardening/hostile-files.js';
 import { photo } from './helpers.js';
@@ -167,4 +169,43 @@ describe('decodeToSize (native JPEG decoder)', () => {
     await expect(addon.decodeToSize(cases['baseline fruits.jpg']!, { width: SIZE, height: SIZE, orientation: 9 })).rejects.toThrow(/opts\.orientation/);
     await expect(addon.decodeToSize('x' as unknown as Uint8Array, { width: SIZE, height: SIZE })).rejects.toThrow(/Uint8Array/);
   });
+});
+
+describe('decode pool lifecycle', () => {
+  const require = createRequire(import.meta.url);
+  const addonFile = process.env.IMLAGE_ADDON_PATH ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(packageRoot);
+
+  // The worker's environment goes away with a long decode running and more
+  // queued: its cleanup hook cancels the decode and joins the pool's threads.
+  for (const how of ['exits', 'is terminated'] as const) {
+    it(`a worker thread that ${how} with decodes running and queued tears down cleanly; this thread's pool still serves`, { timeout: 60_000 }, async () => {
+      const code = `
+        const { parentPort, workerData: w } = require('node:worker_threads');
+        const addon = require(w.addonFile);
+        addon.setDecodeThreads(2);
+        const opts = { width: 4000, height: 4000, maxScans: 10000, timeoutMs: 600000 };
+        // Two threads: the small one, then the slow ones (two running, one queued).
+        addon.decodeToSize(w.small, { width: 32, height: 32 }).then((r) => {
+          parentPort.postMessage(r.width);
+          if (w.exit) setTimeout(() => process.exit(0), 20);
+        });
+        for (let i = 0; i < 3; i++) addon.decodeToSize(w.slow, opts).catch(() => {});
+      `;
+      const worker = new Worker(code, {
+        eval: true,
+        workerData: { addonFile, slow: manyScansJpeg(4000, 4000, 3000), small: readFileSync(photo('fruits.jpg')), exit: how === 'exits' },
+      });
+      const first = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(first).toBe(32);
+      const exitCode = how === 'exits'
+        ? await new Promise<number>((resolve) => worker.on('exit', resolve))
+        : await worker.terminate();
+      expect(exitCode).toBe(how === 'exits' ? 0 : 1);
+      const img = await loadAddon().decodeToSize(readFileSync(photo('baboon.jpg')), { width: SIZE, height: SIZE });
+      expect(img.width).toBe(SIZE);
+    });
+  }
 });
