@@ -24,6 +24,7 @@
 
 #include <csetjmp>
 #include <cstring>
+#include <new>
 #include <string>
 
 #define IMLAGE_STR2(x) #x
@@ -198,7 +199,13 @@ Status Run(jpeg_decompress_struct& c, Job& job, const uint8_t* data, size_t size
   jpeg_start_decompress(&c);
   out->width = static_cast<int>(c.output_width);
   out->height = static_cast<int>(c.output_height);
-  out->pixels.resize(static_cast<size_t>(c.output_width) * c.output_height * 3);
+  try {
+    out->pixels.resize(static_cast<size_t>(c.output_width) * c.output_height * 3);
+  } catch (const std::bad_alloc&) {
+    // Returned, not thrown: the caller must still destroy the decompressor.
+    std::snprintf(job.message, sizeof job.message, "not enough memory for %ux%u pixels", c.output_width, c.output_height);
+    return Status::kTooLarge;
+  }
   if (!buffered) {
     ReadRows(c, out);
     jpeg_finish_decompress(&c);
