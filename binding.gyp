@@ -2,6 +2,13 @@
   # node-gyp / prebuildify build of the same sources as CMakeLists.txt.
   # ONNX Runtime headers come from an npm package (scripts/ort-include.cjs);
   # the ORT library is dlopen'ed at run time, never linked.
+  # The native JPEG decoder links libjpeg-turbo statically when
+  # scripts/jpeg-static.cjs finds it, as CMakeLists.txt does; else it is
+  # compiled out (IMLAGE_HAVE_JPEG=0).
+  "variables": {
+    "jpeg_lib": "<!(node scripts/jpeg-static.cjs lib)",
+    "jpeg_include": "<!(node scripts/jpeg-static.cjs include)"
+  },
   "targets": [
     {
       "target_name": "imlage",
@@ -23,7 +30,12 @@
         "native/src/plugin/loader.cc",
         "native/src/plugin/plugin.cc",
         "native/src/plugin/plugin_wrap.cc",
-        "native/src/plugin/results.cc"
+        "native/src/plugin/results.cc",
+        "native/src/decode/decode_pool.cc",
+        "native/src/decode/decode_to_size.cc",
+        "native/src/decode/jpeg.cc",
+        "native/src/decode/orient.cc",
+        "native/src/decode/resize.cc"
       ],
       "include_dirs": [
         "native/src",
@@ -49,6 +61,14 @@
         "-ffp-contract=off"
       ],
       "conditions": [
+        ["jpeg_lib!=''", {
+          "defines": ["IMLAGE_HAVE_JPEG=1"],
+          "include_dirs": ["<(jpeg_include)"],
+          "libraries": ["<(jpeg_lib)"],
+          "conditions": [["OS=='linux'", { "ldflags": ["-Wl,--exclude-libs,libjpeg.a"] }]]
+        }, {
+          "defines": ["IMLAGE_HAVE_JPEG=0"]
+        }],
         ["OS=='linux'", { "libraries": ["-ldl"] }],
         ["OS=='mac'", {
           "xcode_settings": {

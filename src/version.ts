@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addonBuild, defaultOrtLibrary, loadAddon, type AddonBuild } from './native/binding.js';
-import type { OrtInfo, SmiVersion } from './native/types.js';
+import type { DecoderInfo, OrtInfo, SmiVersion } from './native/types.js';
 import { packageRoot } from './paths.js';
 
 export interface VersionReport {
@@ -15,6 +15,8 @@ export interface VersionReport {
   addon: AddonBuild | { error: string };
   ort: OrtInfo | { error: string };
   smi: SmiVersion | { error: string };
+  /** The addon's own decoders compiled into this binary (fast mode's native path). */
+  decoders: DecoderInfo | { error: string };
 }
 
 const errorOf = (e: unknown) => ({ error: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
@@ -42,6 +44,7 @@ export function versionReport(): VersionReport {
     addon: attempt(addonBuild),
     ort: attempt(() => loadAddon().loadOrt(defaultOrtLibrary())),
     smi: attempt(() => loadAddon().smiVersion()),
+    decoders: attempt(() => loadAddon().decoderInfo()),
   };
 }
 
@@ -54,5 +57,7 @@ export function formatVersionReport(r: VersionReport): string {
     line('addon', r.addon, (a: AddonBuild) => `${a.origin}, ${a.compiler}, N-API ${a.napiVersion} (${a.file})`),
     line('onnx runtime', r.ort, (o: OrtInfo) => `${o.version}, API ${o.apiVersion} (${o.libraryPath})`),
     line('smi abi', r.smi, (s: SmiVersion) => `${s.major}.${s.minor}`),
+    line('native decoders', r.decoders, (d: DecoderInfo) =>
+      `jpeg ${d.jpeg ? `yes (libjpeg-turbo ${d.libjpegTurbo})` : 'no (built without libjpeg-turbo)'}, png ${d.png ? 'yes' : 'no'}; others through libvips`),
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
-// loadPlugin, smiVersion, divertStdout and buildInfo. All
+// loadPlugin, smiVersion, divertStdout, buildInfo, and the fast-path
+// decoder (decodeToSize, decoderInfo, setDecodeThreads). All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
@@ -31,6 +32,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::SmiVersion>("smiVersion"),
                            InstanceMethod<&Addon::DivertStdout>("divertStdout"),
                            InstanceMethod<&Addon::BuildInfo>("buildInfo"),
+                           InstanceMethod<&Addon::DecodeToSize>("decodeToSize"),
+                           InstanceMethod<&Addon::DecoderInfo>("decoderInfo"),
+                           InstanceMethod<&Addon::SetDecodeThreads>("setDecodeThreads"),
                        });
 }
 
@@ -99,6 +103,32 @@ Napi::Value Addon::BuildInfo(const Napi::CallbackInfo& info) {
 #endif
   out.Set("napiVersion", Napi::Number::New(info.Env(), NAPI_VERSION));
   return out;
+}
+
+Napi::Value Addon::DecodeToSize(const Napi::CallbackInfo& info) {
+  return PromiseOrRejection(info.Env(), [&] { return decodePool.Submit(info); });
+}
+
+Napi::Value Addon::DecoderInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  const decode::Compiled c = decode::CompiledDecoders();
+  out.Set("jpeg", Napi::Boolean::New(env, c.jpeg));
+  if (c.jpeg) out.Set("libjpegTurbo", c.jpegVersion);
+  out.Set("png", Napi::Boolean::New(env, c.png));
+  out.Set("threads", Napi::Number::New(env, decodePool.Threads()));
+  return out;
+}
+
+Napi::Value Addon::SetDecodeThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) ThrowTypeError(env, "setDecodeThreads(n) needs a number");
+  const double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= decode::DecodePool::kMaxThreads) || n != static_cast<int>(n)) {
+    ThrowTypeError(env, "setDecodeThreads: n must be an integer from 1 to " + std::to_string(decode::DecodePool::kMaxThreads));
+  }
+  decodePool.Resize(static_cast<int>(n));
+  return Napi::Number::New(env, decodePool.Threads());
 }
 
 }  // namespace imlage

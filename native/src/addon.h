@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include "decode/decode_pool.h"
 #include "plugin/plugin_wrap.h"
 
 namespace imlage {
@@ -18,6 +19,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference pluginConstructor;
   // Closes plugins collected without close(); joined when the environment ends.
   PluginReaper pluginReaper;
+  // The addon's own decode threads (decodeToSize).
+  decode::DecodePool decodePool;
 
  private:
   Napi::Value LoadOrt(const Napi::CallbackInfo& info);
@@ -27,6 +30,9 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SmiVersion(const Napi::CallbackInfo& info);
   Napi::Value DivertStdout(const Napi::CallbackInfo& info);
   Napi::Value BuildInfo(const Napi::CallbackInfo& info);
+  Napi::Value DecodeToSize(const Napi::CallbackInfo& info);
+  Napi::Value DecoderInfo(const Napi::CallbackInfo& info);
+  Napi::Value SetDecodeThreads(const Napi::CallbackInfo& info);
 };
 
 }  // namespace imlage

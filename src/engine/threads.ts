@@ -1,10 +1,12 @@
-// One thread budget for the machine. Decoding (libvips, on libuv's pool) and
+// One thread budget for the machine. Decoding (the addon's decode pool for
+// what its decoders cover in fast mode, libvips on libuv's pool for the rest) and
 // inference (ONNX Runtime's own threads) run at the same time in the
 // pipeline, so they are sized together from the core count instead of each
 // assuming the whole machine, which oversubscribes the cores.
 
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
+import { loadAddon } from '../native/binding.js';
 
 export interface ThreadOptions {
   /** Images decoded at the same time (default: the core count). */
@@ -57,15 +59,20 @@ export function planRun(f: BatchFacts & { cores: number }, o: ThreadOptions = {}
   return { batchSize: recommendBatchSize(f), threads: planThreads(o, f.cores) };
 }
 
-/** libvips' threads per operation are process-wide: set them once per engine. */
+/**
+ * libvips' threads per operation and the addon's decode pool are
+ * process-wide (per environment): set them once per engine, the pool to one
+ * thread per decoder.
+ */
 export function applyThreads(b: ThreadBudget): void {
   sharp.concurrency(b.vipsThreads);
+  loadAddon().setDecodeThreads(Math.min(256, Math.max(1, b.decoders)));
 }
 
 /** `plugins`: how many the engine runs, each of which can hold a libuv thread during a call. */
 export function describeThreads(b: ThreadBudget, plugins: number): string {
   const tooSmall = b.uvThreads < b.decoders + plugins;
-  return `threads: ${b.cores} cores; ${b.decoders} decoders x ${b.vipsThreads} libvips thread(s); ` +
+  return `threads: ${b.cores} cores; ${b.decoders} decoders (native decode pool ${b.decoders}; ${b.vipsThreads} libvips thread(s) each); ` +
     `ONNX Runtime ${b.ortThreads} per model; libuv pool ${b.uvThreads}` +
     (tooSmall ? ` (smaller than decoders + models: set UV_THREADPOOL_SIZE=${b.decoders + 4})` : '');
 }

@@ -158,12 +158,62 @@ export interface NativeSession {
   close(): Promise<void>;
 }
 
+// ---- The addon's own decoders (native/src/decode/): the fast path's JPEG (and PNG) decode
+
+export interface DecodeToSizeOptions {
+  /** Output size, as the picture is seen (after orientation). */
+  width: number;
+  height: number;
+  /** EXIF orientation 1-8 to apply (default 1). */
+  orientation?: number;
+  /** width x height of the encoded picture above which it is refused as 'too-large' (default 1e8). */
+  maxPixels?: number;
+  /** Scans a progressive JPEG may have; more is 'corrupt' (default 100). */
+  maxScans?: number;
+  /** From the call; past it the decode stops as 'timed-out' (default 30000). */
+  timeoutMs?: number;
+  /** Aborting it stops the decode as 'timed-out'. */
+  signal?: AbortSignal;
+  /** Return the decoder's cheapest size at least width x height (a JPEG's DCT scale), not resized. */
+  shrinkOnly?: boolean;
+}
+
+/** Why decodeToSize rejected: `reason` on its Error (code IMLAGE_ERR_DECODE). 'unsupported': decode it with libvips. */
+export type NativeDecodeFailure = 'unsupported' | 'corrupt' | 'too-large' | 'timed-out';
+
+export interface DecodedImage extends ImageInput {
+  data: Buffer;
+  channels: 3;
+}
+
+export interface DecoderInfo {
+  /** The JPEG decoder was compiled in (libjpeg-turbo found at build time). */
+  jpeg: boolean;
+  /** libjpeg-turbo's version, when jpeg. */
+  libjpegTurbo?: string;
+  png: boolean;
+  /** Threads of the decode pool taking work. */
+  threads: number;
+}
+
 export interface NativeAddon {
   /** dlopen ORT once per process; later calls with the same path return the same info. */
   loadOrt(libraryPath: string): OrtInfo;
   createSession(model: string | Uint8Array, options: SessionOptions): Promise<NativeSession>;
   /** Pure preprocessing, exposed so tests can compare pixels against TF.js bit for bit. */
   preprocess(image: ImageInput, pre: PreprocessSpec): Float32Array;
+  /**
+   * Decodes a JPEG (or PNG, when compiled in) on the addon's own decode
+   * threads, straight to width x height (area resize, orientation applied,
+   * 3 channels). The bytes are copied first. Rejects with an Error whose
+   * code is IMLAGE_ERR_DECODE and whose `reason` is a NativeDecodeFailure
+   * (IMLAGE_ERR_BUSY past 1024 waiting).
+   */
+  decodeToSize(bytes: Uint8Array, opts: DecodeToSizeOptions): Promise<DecodedImage>;
+  /** What decodeToSize covers in this binary, and its pool's size. */
+  decoderInfo(): DecoderInfo;
+  /** Threads of the decode pool taking work from now on (1-256); returns the count. */
+  setDecodeThreads(n: number): number;
 }
 
 // ---- SMI plugins (shared libraries loaded by the addon; ABI in native/include/imlage/smi.h)

@@ -24,6 +24,8 @@ describe('imlage --version', () => {
     expect(addon).toMatch(/^addon: (source|IMLAGE_ADDON_PATH), (gcc|clang|msvc) \d+[.\d]*.*, N-API 8 \(.+\.node\)$/);
     const ort = lines.find((l) => l.startsWith('onnx runtime: '));
     expect(ort).toMatch(/^onnx runtime: 1\.\d+\.\d+, API \d+ \(.+libonnxruntime[^)]*\)$/);
+    // The repository's builds link libjpeg-turbo (CI installs libjpeg62-turbo-dev).
+    expect(lines.find((l) => l.startsWith('native decoders: '))).toMatch(/^native decoders: jpeg yes \(libjpeg-turbo \d+\.\d+\.\d+\), png (yes|no); others through libvips$/);
   });
 
   it('still answers when ONNX Runtime cannot be loaded, and says why', async () => {

@@ -62,8 +62,25 @@ void ResizeArea(const Image& in, int width, int height, Image* out);
 // Applies EXIF orientation 1..8 (others: no change).
 void Orient(int orientation, Image* img);
 
+// A covered format at its cheapest size that is still at least min_width ×
+// min_height as the picture is seen (after orientation): a JPEG at its DCT
+// scale, a PNG at full size. What DecodeToSize resizes from; the binding's
+// `shrinkOnly` shows it, so tests can see the scale picked.
+Result DecodeAtLeast(const uint8_t* data, size_t size, int min_width, int min_height, int orientation,
+                     const Limits& limits, Image* out);
+
 // The fast path: a covered format straight to width × height as the picture
 // is seen (after orientation).
 Result DecodeToSize(const uint8_t* data, size_t size, int width, int height, int orientation, const Limits& limits, Image* out);
+
+// What this binary was built with (decoderInfo(), `imlage --version`).
+struct Compiled {
+  bool jpeg = false;
+  std::string jpegVersion;  // libjpeg-turbo's, when jpeg
+  bool png = false;
+};
+Compiled CompiledDecoders();
+// libjpeg-turbo's version; nullptr when built without it (IMLAGE_HAVE_JPEG=0).
+const char* JpegVersion();
 
 }  // namespace imlage::decode
