@@ -5,10 +5,12 @@
 //   decode_dump FILE                 stdout: "W H\n" then W*H*3 RGB bytes
 //   decode_dump --bench N FILE       decodes N times; stdout: "W H ms_cpu_per_decode\n"
 //   decode_dump --max-pixels P ...   limits.max_pixels = P
+//   decode_dump --timeout-ms T ...   limits.deadline = now + T ms
 //
 // Exit codes: 0 ok, 1 usage or unreadable file, 2 unsupported, 3 corrupt,
 // 4 too large, 5 timed out; the status and message go to stderr.
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,7 +64,7 @@ double CpuMs() {
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: decode_dump [--max-pixels P] [--bench N] FILE.png\n");
+  std::fprintf(stderr, "usage: decode_dump [--max-pixels P] [--timeout-ms T] [--bench N] FILE.png\n");
   return 1;
 }
 
@@ -78,6 +80,8 @@ int main(int argc, char** argv) {
       if (bench <= 0) return Usage();
     } else if (std::strcmp(argv[i], "--max-pixels") == 0 && i + 1 < argc) {
       limits.max_pixels = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+      limits.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::strtol(argv[++i], nullptr, 10));
     } else if (path == nullptr && argv[i][0] != '-') {
       path = argv[i];
     } else {

@@ -62,7 +62,7 @@ Result Inflate(const File& f, uint8_t* out, size_t expected) {
 }
 
 Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out) {
-  if (data == nullptr) return {Status::kCorrupt, "no data"};
+  if (data == nullptr && size > 0) return {Status::kCorrupt, "no data"};
   File f;
   Result r = png::ReadChunks(data, size, limits, &f);
   if (r.status != Status::kOk) return r;
