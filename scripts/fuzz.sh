@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # libFuzzer targets for what parses untrusted data in native code
-# (native/fuzz/*_fuzz.cc: preprocess, postprocess, SMI result checks), built
+# (native/fuzz/*_fuzz.cc: preprocess, postprocess, SMI result checks, the PNG
+# decoder), built
 # with clang -fsanitize=fuzzer,address,undefined into build/fuzz/ (a build of
 # its own, apart from CMakeLists.txt), and the TOML/manifest/config reader
 # fuzzed through tests/fuzz/toml-fuzz.mjs.
 #
 #   scripts/fuzz.sh [seconds] [target...]
 #
-# seconds: per target (default 60). Targets: preprocess postprocess results toml
+# seconds: per target (default 60). Targets: preprocess postprocess results png toml
 # (default: all). Every target first replays its seed corpus and its
 # regressions (native/fuzz/corpus/<target>/, native/fuzz/regressions/<target>/:
 # inputs that once crashed), so a bug that comes back fails at once. New
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(preprocess postprocess results toml)
+[ ${#targets[@]} -gt 0 ] || targets=(preprocess postprocess results png toml)
 
 out=build/fuzz
 mkdir -p "$out/crashes"
@@ -89,11 +90,20 @@ for t in "${targets[@]}"; do
     preprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target preprocess native/src/preprocess.cc; run_native preprocess ;;
     postprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target postprocess native/src/postprocess.cc; run_native postprocess ;;
     results) [ ${#flags[@]} -gt 0 ] || native_build; build_target results native/src/plugin/results.cc; run_native results ;;
+    png)
+      [ ${#flags[@]} -gt 0 ] || native_build
+      libdeflate="$(node scripts/find-libdeflate.cjs --lib)"
+      [ -n "$libdeflate" ] || { echo "fuzz.sh: libdeflate not found (Debian: apt-get install libdeflate-dev)" >&2; exit 1; }
+      inc="$(node scripts/find-libdeflate.cjs --include)"
+      flags+=(${inc:+-isystem "$inc"})
+      build_target png native/src/decode/png.cc native/src/decode/png_chunks.cc native/src/decode/png_pixels.cc \
+        native/src/decode/png_unfilter.cc "$libdeflate"
+      run_native png ;;
     toml)
       [ -f dist/util/toml-reader.js ] || npm run build >/dev/null
       echo "== toml: replaying the corpus, then fuzzing ${seconds}s"
       # FUZZ_SEED fixes the mutation sequence (CI: a run that repeats); unset, every run explores anew.
       node tests/fuzz/toml-fuzz.mjs --seconds "$seconds" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} ;;
-    *) echo "fuzz.sh: unknown target '$t' (preprocess, postprocess, results, toml)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown target '$t' (preprocess, postprocess, results, png, toml)" >&2; exit 2 ;;
   esac
 done
