@@ -89,9 +89,9 @@ function rgbFile(width: number, rows: Buffer[], idatChunk = idat(rows)): Buffer 
   return pngFile(ihdr(width, rows.length, 8, 2), idatChunk);
 }
 
-function gradientRows(width: number, height: number, filter = 0): Buffer[] {
+function gradientRows(width: number, height: number, filter = 0, channels = 3): Buffer[] {
   return Array.from({ length: height }, (_, y) => {
-    const row = Buffer.alloc(1 + width * 3);
+    const row = Buffer.alloc(1 + width * channels);
     row[0] = filter;
     for (let i = 1; i < row.length; i++) row[i] = (i * 7 + y * 13) & 0xff;
     return row;
@@ -176,12 +176,14 @@ describe('PNG decoder: same pixels as sharp', () => {
         expect(new Set(pixels)).toEqual(new Set(Array.from({ length: max + 1 }, (_, v) => (v * 255) / max)));
       });
     }
-    it('every filter type, each on its own rows', async () => {
-      // Sub, Up, Average, Paeth written by hand: the filtered bytes are
-      // arbitrary, so whatever they decode to must match sharp.
-      const rows = [0, 1, 2, 3, 4, 4, 3, 2, 1, 0].map((f, y) => gradientRows(17, 10, f)[y]!);
-      await expectSameAsSharp(rgbFile(17, rows), 'all filters');
-    });
+    for (const [colorType, channels] of [[0, 1], [4, 2], [2, 3], [6, 4]] as const) {
+      it(`every filter type, each on its own rows, at ${channels} byte(s) per pixel`, async () => {
+        // Sub, Up, Average, Paeth written by hand: the filtered bytes are
+        // arbitrary, so whatever they decode to must match sharp.
+        const rows = [0, 1, 2, 3, 4, 4, 3, 2, 1, 0, 4, 1, 3].map((f, y) => gradientRows(17, 13, f, channels)[y]!);
+        await expectSameAsSharp(pngFile(ihdr(17, rows.length, 8, colorType), idat(rows)), `all filters, colour type ${colorType}`);
+      });
+    }
   });
 });
 
