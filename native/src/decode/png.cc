@@ -70,28 +70,46 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   const png::Header& h = f.header;
   const size_t stride = h.row_bytes + 1;
   const size_t expected = stride * h.height;  // ReadChunks checked it fits
-  // Not value-initialised: every byte is written by the inflate or it fails.
-  std::unique_ptr<uint8_t[]> raw(new uint8_t[expected]);
-  r = Inflate(f, raw.get(), expected);
-  if (r.status != Status::kOk) return r;
-  if (Stopped(limits)) return TimedOut();
-
+  const size_t out_stride = size_t{h.width} * 3;
   Image img;
   img.width = static_cast<int>(h.width);
   img.height = static_cast<int>(h.height);
-  const size_t out_stride = size_t{h.width} * 3;
-  img.pixels.resize(out_stride * h.height);
-  const std::vector<uint8_t> zeros(h.row_bytes, 0);
-  // 8-bit RGB rows are already the output layout: unfilter straight into it.
+  // RGB and RGBA rows shrink on the way out, so they are inflated into the
+  // output buffer itself and compacted in place, front to back: one large
+  // buffer's page faults instead of two (a fifth of the time of a large
+  // photo). Its capacity stays that of the inflated data (4/3 of the pixels
+  // for RGBA). Grey and palette rows grow, so they get a buffer of their own.
+  const bool shared = out_stride <= h.row_bytes;
+  std::unique_ptr<uint8_t[]> separate;
+  uint8_t* raw;
+  if (shared) {
+    img.pixels.resize(expected);
+    raw = img.pixels.data();
+  } else {
+    // Not value-initialised: every byte is written by the inflate or it fails.
+    separate.reset(new uint8_t[expected]);
+    raw = separate.get();
+  }
+  r = Inflate(f, raw, expected);
+  if (r.status != Status::kOk) return r;
+  if (Stopped(limits)) return TimedOut();
+  if (!shared) img.pixels.resize(out_stride * h.height);
+
+  // 8-bit RGB rows are already the output layout: unfilter straight to their
+  // place. RGBA rows go through two row buffers (this one and the previous,
+  // which the filters read) before losing alpha; the rest unfilter in place.
   const bool direct = h.color_type == png::kRgb;
+  std::vector<uint8_t> rows(shared && !direct ? 2 * h.row_bytes : 0);
+  const std::vector<uint8_t> zeros(h.row_bytes, 0);
   const uint8_t* prev = zeros.data();
   for (uint32_t y = 0; y < h.height; ++y) {
     if (y % kRowsPerCheck == kRowsPerCheck - 1 && Stopped(limits)) return TimedOut();
-    uint8_t* row = raw.get() + stride * y;
+    uint8_t* row = raw + stride * y;
+    const uint8_t filter = row[0];
     uint8_t* rgb = img.pixels.data() + out_stride * y;
-    uint8_t* dst = direct ? rgb : row + 1;
-    if (!png::UnfilterRow(row[0], row + 1, prev, dst, h.row_bytes, h.filter_bpp)) {
-      return {Status::kCorrupt, "row " + std::to_string(y) + " has unknown filter type " + std::to_string(row[0])};
+    uint8_t* dst = direct ? rgb : shared ? rows.data() + (y % 2) * h.row_bytes : row + 1;
+    if (!png::UnfilterRow(filter, row + 1, prev, dst, h.row_bytes, h.filter_bpp)) {
+      return {Status::kCorrupt, "row " + std::to_string(y) + " has unknown filter type " + std::to_string(filter)};
     }
     if (!direct && !png::RowToRgb(f, dst, rgb)) {
       return {Status::kCorrupt, "palette index out of range in row " + std::to_string(y) + " (PLTE has " +
@@ -99,6 +117,7 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
     }
     prev = dst;
   }
+  if (shared) img.pixels.resize(out_stride * h.height);
   *out = std::move(img);
   return {};
 }

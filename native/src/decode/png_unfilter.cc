@@ -184,7 +184,7 @@ template <int B>
 bool Unfilter(uint8_t type, const uint8_t* src, const uint8_t* prev, uint8_t* dst, size_t n) {
   switch (type) {
     case 0:
-      if (dst != src) std::memcpy(dst, src, n);
+      if (dst != src) std::memmove(dst, src, n);
       return true;
 #if defined(__SSE2__)
     case 1: B >= 3 ? SubSimd<B>(src, dst, n) : Sub<B>(src, dst, n); return true;
