@@ -107,43 +107,17 @@ inline void ForPixels(size_t n, Step& step) {
   for (; i < n; i += B) step.template Do<B>(i);
 }
 
-template <int B>
-struct SubStep {
-  const uint8_t* src;
-  uint8_t* dst;
-  __m128i a = _mm_setzero_si128();
-  template <int W>
-  void Do(size_t i) {
-    a = Add8(Load<W>(src + i), _mm_and_si128(a, Keep<B>()));
-    Store<W>(dst + i, a);
-  }
+// The three predictors on one pixel's lanes: left a, above b, upper-left c.
+struct SubPredictor {
+  static __m128i Predict(__m128i a, __m128i, __m128i) { return a; }
 };
 
-template <int B>
-struct AverageStep {
-  const uint8_t* src;
-  const uint8_t* prev;
-  uint8_t* dst;
-  __m128i a = _mm_setzero_si128();
-  template <int W>
-  void Do(size_t i) {
-    const __m128i avg = _mm_srli_epi16(_mm_add_epi16(a, Load<W>(prev + i)), 1);
-    a = Add8(Load<W>(src + i), _mm_and_si128(avg, Keep<B>()));
-    Store<W>(dst + i, a);
-  }
+struct AveragePredictor {
+  static __m128i Predict(__m128i a, __m128i b, __m128i) { return _mm_srli_epi16(_mm_add_epi16(a, b), 1); }
 };
 
-template <int B>
-struct PaethStep {
-  const uint8_t* src;
-  const uint8_t* prev;
-  uint8_t* dst;
-  // For the first pixel a = c = 0, where the general formula gives b, as the spec says.
-  __m128i a = _mm_setzero_si128();
-  __m128i c = _mm_setzero_si128();
-  template <int W>
-  void Do(size_t i) {
-    const __m128i b = Load<W>(prev + i);
+struct PaethSimdPredictor {
+  static __m128i Predict(__m128i a, __m128i b, __m128i c) {
     const __m128i bc = _mm_sub_epi16(b, c);  // p - a
     const __m128i ac = _mm_sub_epi16(a, c);  // p - b
     const __m128i pa = Abs16(bc);
@@ -154,28 +128,30 @@ struct PaethStep {
     const __m128i use_a = _mm_cmpeq_epi16(least, pa);
     const __m128i use_b = _mm_andnot_si128(use_a, _mm_cmpeq_epi16(least, pb));
     const __m128i use_c = _mm_andnot_si128(_mm_or_si128(use_a, use_b), _mm_set1_epi16(-1));
-    const __m128i pred = _mm_or_si128(_mm_or_si128(_mm_and_si128(use_a, a), _mm_and_si128(use_b, b)), _mm_and_si128(use_c, c));
-    a = Add8(Load<W>(src + i), _mm_and_si128(pred, Keep<B>()));
+    return _mm_or_si128(_mm_or_si128(_mm_and_si128(use_a, a), _mm_and_si128(use_b, b)), _mm_and_si128(use_c, c));
+  }
+};
+
+template <int B, typename P>
+struct Step {
+  const uint8_t* src;
+  const uint8_t* prev;
+  uint8_t* dst;
+  // For the first pixel a = c = 0: Paeth's formula then gives b, as the spec says.
+  __m128i a = _mm_setzero_si128();
+  __m128i c = _mm_setzero_si128();
+  template <int W>
+  void Do(size_t i) {
+    const __m128i b = Load<W>(prev + i);
+    a = Add8(Load<W>(src + i), _mm_and_si128(P::Predict(a, b, c), Keep<B>()));
     Store<W>(dst + i, a);
     c = b;
   }
 };
 
-template <int B>
-void SubSimd(const uint8_t* src, uint8_t* dst, size_t n) {
-  SubStep<B> step{src, dst};
-  ForPixels<B>(n, step);
-}
-
-template <int B>
-void AverageSimd(const uint8_t* src, const uint8_t* prev, uint8_t* dst, size_t n) {
-  AverageStep<B> step{src, prev, dst};
-  ForPixels<B>(n, step);
-}
-
-template <int B>
-void PaethSimd(const uint8_t* src, const uint8_t* prev, uint8_t* dst, size_t n) {
-  PaethStep<B> step{src, prev, dst};
+template <int B, typename P>
+void FilterSimd(const uint8_t* src, const uint8_t* prev, uint8_t* dst, size_t n) {
+  Step<B, P> step{src, prev, dst};
   ForPixels<B>(n, step);
 }
 #endif
@@ -187,10 +163,10 @@ bool Unfilter(uint8_t type, const uint8_t* src, const uint8_t* prev, uint8_t* ds
       if (dst != src) std::memmove(dst, src, n);
       return true;
 #if defined(__SSE2__)
-    case 1: B >= 3 ? SubSimd<B>(src, dst, n) : Sub<B>(src, dst, n); return true;
+    case 1: B >= 3 ? FilterSimd<B, SubPredictor>(src, prev, dst, n) : Sub<B>(src, dst, n); return true;
     case 2: Up(src, prev, dst, n); return true;
-    case 3: B >= 3 ? AverageSimd<B>(src, prev, dst, n) : Average<B>(src, prev, dst, n); return true;
-    case 4: B >= 3 ? PaethSimd<B>(src, prev, dst, n) : Paeth<B>(src, prev, dst, n); return true;
+    case 3: B >= 3 ? FilterSimd<B, AveragePredictor>(src, prev, dst, n) : Average<B>(src, prev, dst, n); return true;
+    case 4: B >= 3 ? FilterSimd<B, PaethSimdPredictor>(src, prev, dst, n) : Paeth<B>(src, prev, dst, n); return true;
 #else
     case 1: Sub<B>(src, dst, n); return true;
     case 2: Up(src, prev, dst, n); return true;
