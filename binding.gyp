@@ -60,6 +60,10 @@
         "-Werror",
         "-ffp-contract=off"
       ],
+      "variables": {
+        # PNG decoder (issue #9): scripts/find-libdeflate.cjs decides, as in CMakeLists.txt.
+        "imlage_libdeflate_lib": "<!(node scripts/find-libdeflate.cjs --lib)"
+      },
       "conditions": [
         ["jpeg_lib!=''", {
           "defines": ["IMLAGE_HAVE_JPEG=1"],
@@ -69,6 +73,22 @@
         }, {
           "defines": ["IMLAGE_HAVE_JPEG=0"]
         }],
+        # ---- PNG decoder: our reader + libdeflate, linked statically ----
+        ["imlage_libdeflate_lib!=''", {
+          "sources": [
+            "native/src/decode/png.cc",
+            "native/src/decode/png_chunks.cc",
+            "native/src/decode/png_pixels.cc",
+            "native/src/decode/png_unfilter.cc"
+          ],
+          "defines": ["IMLAGE_DECODE_PNG"],
+          "include_dirs": ["<!@(node scripts/find-libdeflate.cjs --include)"],
+          "libraries": ["<(imlage_libdeflate_lib)"],
+          "conditions": [
+            ["OS=='linux'", { "ldflags": ["-Wl,--exclude-libs,libdeflate.a"] }]
+          ]
+        }],
+        # ---- end PNG decoder ----
         ["OS=='linux'", { "libraries": ["-ldl"] }],
         ["OS=='mac'", {
           "xcode_settings": {

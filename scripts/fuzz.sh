@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # libFuzzer targets for what parses untrusted data in native code
 # (native/fuzz/*_fuzz.cc: preprocess, postprocess, SMI result checks, the
-# fast path's JPEG decoder with libjpeg-turbo), built
+# fast path's JPEG decoder with libjpeg-turbo, the PNG decoder), built
 # with clang -fsanitize=fuzzer,address,undefined into build/fuzz/ (a build of
 # its own, apart from CMakeLists.txt), and the TOML/manifest/config reader
 # fuzzed through tests/fuzz/toml-fuzz.mjs.
 #
 #   scripts/fuzz.sh [seconds] [target...]
 #
-# seconds: per target (default 60). Targets: preprocess postprocess results jpeg toml
+# seconds: per target (default 60). Targets: preprocess postprocess results jpeg png toml
 # (default: all). Every target first replays its seed corpus and its
 # regressions (native/fuzz/corpus/<target>/, native/fuzz/regressions/<target>/:
 # inputs that once crashed), so a bug that comes back fails at once. New
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(preprocess postprocess results jpeg toml)
+[ ${#targets[@]} -gt 0 ] || targets=(preprocess postprocess results jpeg png toml)
 
 out=build/fuzz
 mkdir -p "$out/crashes"
@@ -103,11 +103,20 @@ for t in "${targets[@]}"; do
       build_target jpeg native/src/decode/decode_to_size.cc native/src/decode/jpeg.cc native/src/decode/resize.cc \
         native/src/decode/orient.cc "${jpeg_flags[@]}" "$jpeg_lib"
       run_native jpeg ;;
+    png)
+      [ ${#flags[@]} -gt 0 ] || native_build
+      libdeflate="$(node scripts/find-libdeflate.cjs --lib)"
+      [ -n "$libdeflate" ] || { echo "fuzz.sh: libdeflate not found (Debian: apt-get install libdeflate-dev)" >&2; exit 1; }
+      inc="$(node scripts/find-libdeflate.cjs --include)"
+      flags+=(${inc:+-isystem "$inc"})
+      build_target png native/src/decode/png.cc native/src/decode/png_chunks.cc native/src/decode/png_pixels.cc \
+        native/src/decode/png_unfilter.cc "$libdeflate"
+      run_native png ;;
     toml)
       [ -f dist/util/toml-reader.js ] || npm run build >/dev/null
       echo "== toml: replaying the corpus, then fuzzing ${seconds}s"
       # FUZZ_SEED fixes the mutation sequence (CI: a run that repeats); unset, every run explores anew.
       node tests/fuzz/toml-fuzz.mjs --seconds "$seconds" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} ;;
-    *) echo "fuzz.sh: unknown target '$t' (preprocess, postprocess, results, jpeg, toml)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown target '$t' (preprocess, postprocess, results, jpeg, png, toml)" >&2; exit 2 ;;
   esac
 done

@@ -4,7 +4,8 @@
 # .node to load). Node itself is not instrumented, so the sanitizer runtimes
 # are preloaded; leak detection is off because V8/Node hold memory at exit.
 # The SMI ABI tests (tests/abi) run too, against the sanitized colors plugin
-# and test plugins that this build puts under build-asan/.
+# and test plugins that this build puts under build-asan/; the PNG decoder's
+# tests run its sanitized decode_dump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +24,6 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 IMLAGE_ADDON_PATH="$addon" \
 IMLAGE_TEST_PLUGINS="$(pwd)/build-asan/test-plugins" \
 IMLAGE_PLUGINS_ROOT="$(pwd)/build-asan/plugins" \
+IMLAGE_DECODE_DUMP="$(pwd)/build-asan/tools/decode_dump" \
 IMLAGE_SANITIZED=1 \
   npx vitest run tests/native tests/abi "$@"

@@ -46,9 +46,23 @@ describe('native build files', () => {
   const files = (JSON.parse(read('package.json')) as { files: string[] }).files;
 
   it('binding.gyp and CMakeLists.txt list the same addon sources', () => {
-    const block = cmake.slice(cmake.indexOf('set(IMLAGE_SOURCES'), cmake.indexOf(')', cmake.indexOf('set(IMLAGE_SOURCES')));
-    expect(sources(gyp)).toEqual(sources(block));
-    expect(sources(block).length).toBeGreaterThan(10);
+    // Every native/src source outside the test targets, optional blocks (the PNG decoder) included.
+    const addon = sources(withoutTestBlocks(cmake));
+    expect(sources(gyp)).toEqual(addon);
+    expect(addon.length).toBeGreaterThan(10);
+  });
+
+  it('both build the PNG decoder only where libdeflate is found, and then define IMLAGE_DECODE_PNG', () => {
+    const png = ['native/src/decode/png.cc', 'native/src/decode/png_chunks.cc', 'native/src/decode/png_pixels.cc', 'native/src/decode/png_unfilter.cc'];
+    const cmakeBlock = cmake.slice(cmake.indexOf('if(IMLAGE_BUILD_ADDON AND IMLAGE_LIBDEFLATE_LIB)'), cmake.indexOf('# ---- end PNG decoder'));
+    expect(sources(cmakeBlock).filter((s) => s.includes('/decode/png'))).toEqual(png);
+    expect(cmakeBlock).toMatch(/target_compile_definitions\(\$\{PROJECT_NAME\} PRIVATE IMLAGE_DECODE_PNG\)/);
+    const gypBlock = gyp.slice(gyp.indexOf(`["imlage_libdeflate_lib!=''"`), gyp.indexOf('# ---- end PNG decoder'));
+    expect(sources(gypBlock)).toEqual(png);
+    expect(gypBlock).toContain('"defines": ["IMLAGE_DECODE_PNG"]');
+    // Outside those blocks neither file names a PNG source.
+    expect(sources(cmake.replace(cmakeBlock, '')).filter((s) => png.includes(s))).toEqual([]);
+    expect(sources(gyp.replace(gypBlock, '')).filter((s) => png.includes(s))).toEqual([]);
   });
 
   it('the npm package ships every file a non-test build uses', () => {

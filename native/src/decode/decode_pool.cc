@@ -92,7 +92,7 @@ void DecodePool::Start(Napi::Env env) {
   // Registered after the TSFN's own hook, so it runs first (hooks run in
   // reverse order): the threads are joined while the TSFN still exists.
   if (napi_add_env_cleanup_hook(env, &DecodePool::CleanupHook, this) != napi_ok) {
-    throw NativeError(code::kRuntime, "could not register a cleanup hook");
+    throw NativeError(code::kInternal, "could not register a cleanup hook");
   }
   hookAdded_ = true;
 }
@@ -162,7 +162,7 @@ Napi::Value DecodePool::Submit(const Napi::CallbackInfo& info) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queue_.size() >= kMaxQueued) {
-      throw NativeError("IMLAGE_ERR_BUSY", "decodeToSize: " + std::to_string(kMaxQueued) +
+      throw NativeError(code::kBusy, "decodeToSize: " + std::to_string(kMaxQueued) +
                                                " images are already waiting to be decoded; wait for some to finish");
     }
     queue_.push_back(std::move(job));
@@ -214,7 +214,7 @@ void DecodePool::CallJs(Napi::Env env, Napi::Function, DecodePool* self, Job* jo
     out.Set("channels", 3);
     job->deferred.Resolve(out);
   } else {
-    Napi::Error e = MakeError(env, "IMLAGE_ERR_DECODE", r.message.empty() ? Reason(r.status) : r.message);
+    Napi::Error e = MakeError(env, code::kDecode, r.message.empty() ? Reason(r.status) : r.message);
     e.Set("reason", Reason(r.status));
     job->deferred.Reject(e.Value());
   }
