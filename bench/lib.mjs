@@ -94,12 +94,12 @@ export async function decodeTo(sharp, file, size) {
  * decodeResized): EXIF orientation applied, alpha dropped, sRGB, shrink-on-load
  * then the plugin's fast kernel (lanczos3 for every shipped plugin), raw RGB.
  */
-export async function decodeLikeFast(sharp, bytes, size) {
+export async function decodeLikeFast(sharp, bytes, width, height = width) {
   return sharp(bytes, { failOn: 'warning' })
     .rotate()
     .removeAlpha()
     .toColourspace('srgb')
-    .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
     .raw()
     .toBuffer();
 }
