@@ -60,7 +60,7 @@ for (const file of files) {
   for (const s of sizes) {
     const [w, h] = s.split('x').map(Number);
     const reference = await sharp(full.data, { raw: full.info }).resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
-    const row = { file, group, size: s, sharp: compare(await decodeLikeFast(sharp, bytes, w, h), reference) };
+    const row = { file, group, alpha: !!meta.hasAlpha, size: s, sharp: compare(await decodeLikeFast(sharp, bytes, w, h), reference) };
     if (hasNative) {
       try {
         const img = await addon.decodeToSize(bytes, { width: w, height: h, orientation: meta.orientation ?? 1, maxPixels: 100_000_000, maxScans: 100, timeoutMs: 30_000 });
@@ -77,20 +77,30 @@ function summarise(rows, key) {
   const got = rows.map((r) => r[key]).filter((x) => x && typeof x === 'object');
   if (!got.length) return undefined;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const psnrs = got.map((x) => psnr(x.mse)).filter(Number.isFinite);
   return {
     images: got.length,
     notCovered: rows.length - got.length,
+    identical: got.filter((x) => x.mse === 0).length,
     mae: mean(got.map((x) => x.mae)),
     worstMae: Math.max(...got.map((x) => x.mae)),
-    psnr: psnrs.length ? mean(psnrs) : Infinity,
-    worstPsnr: psnrs.length ? Math.min(...psnrs) : Infinity,
+    // Of the mean squared error over the photos (a per-photo mean would be infinite where a photo is identical).
+    psnr: psnr(mean(got.map((x) => x.mse))),
+    worstPsnr: Math.min(...got.map((x) => psnr(x.mse))),
   };
 }
 const pixels = [];
 for (const s of sizes) {
-  for (const g of [...FORMAT_GROUPS, 'all']) {
-    const rows = pixelRows.filter((r) => r.size === s && (g === 'all' || r.group === g));
+  // Photos with an alpha channel apart too: sharp's fast path resizes them
+  // premultiplied (transparent pixels go black), its full decode keeps the
+  // colour under the alpha.
+  const subsets = [
+    ...FORMAT_GROUPS.map((g) => [g, (r) => r.group === g]),
+    ['of which with alpha', (r) => r.alpha],
+    ['all', () => true],
+    ['all without alpha', (r) => !r.alpha],
+  ];
+  for (const [g, keep] of subsets) {
+    const rows = pixelRows.filter((r) => r.size === s && keep(r));
     if (!rows.length) continue;
     pixels.push({ size: s, group: g, sharp: summarise(rows, 'sharp'), native: hasNative ? summarise(rows, 'native') : undefined });
   }
@@ -109,8 +119,10 @@ async function confidences(mode) {
 const fast = await confidences('fast');
 const exact = await confidences('exact');
 await engine.close();
+const hasAlpha = new Set(pixelRows.filter((r) => r.alpha).map((r) => r.file));
 const changes = pluginNames.map((p) => {
   let worst = { delta: 0 };
+  let worstOpaque = { delta: 0 };
   let sum = 0;
   let n = 0;
   let failed = 0;
@@ -127,9 +139,10 @@ const changes = pluginNames.map((p) => {
       sum += delta;
       n++;
       if (delta > worst.delta) worst = { delta, file, label, fast: a[label] ?? 0, exact: b[label] ?? 0 };
+      if (!hasAlpha.has(file) && delta > worstOpaque.delta) worstOpaque = { delta, file, label, fast: a[label] ?? 0, exact: b[label] ?? 0 };
     }
   }
-  return { plugin: p, images: fast.size - failed, failed, maxDelta: worst.delta, meanDelta: n ? sum / n : 0, worst };
+  return { plugin: p, images: fast.size - failed, failed, maxDelta: worst.delta, worstWithoutAlpha: worstOpaque, meanDelta: n ? sum / n : 0, worst };
 });
 
 // ------------------------------------------------------------------ report
@@ -137,17 +150,17 @@ const f2 = (x) => (x === undefined ? '–' : Number.isFinite(x) ? x.toFixed(2) :
 const short = (f) => f.split('/').pop();
 const lines = [];
 lines.push(`fast-mode quality, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${files.length} photos from ${dirs.join(', ')}; plugins ${pluginNames.join(', ')}`, '');
-lines.push('| input | format | photos | sharp fast path: MAE (worst) | PSNR dB (worst) | native decodeToSize: MAE (worst) | PSNR dB (worst) |');
-lines.push('|---|---|---:|---:|---:|---:|---:|');
+lines.push('| input | format | photos | sharp fast path: MAE (worst) | PSNR dB (worst) | identical | native decodeToSize: MAE (worst) | PSNR dB (worst) |');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of pixels) {
   const nat = !hasNative ? 'not built | not built'
     : r.native ? `${f2(r.native.mae)} (${f2(r.native.worstMae)})${r.native.notCovered ? ` [${r.native.notCovered} not covered]` : ''} | ${f2(r.native.psnr)} (${f2(r.native.worstPsnr)})` : 'none covered | –';
-  lines.push(`| ${r.size} | ${r.group} | ${r.sharp.images} | ${f2(r.sharp.mae)} (${f2(r.sharp.worstMae)}) | ${f2(r.sharp.psnr)} (${f2(r.sharp.worstPsnr)}) | ${nat} |`);
+  lines.push(`| ${r.size} | ${r.group} | ${r.sharp.images} | ${f2(r.sharp.mae)} (${f2(r.sharp.worstMae)}) | ${f2(r.sharp.psnr)} (${f2(r.sharp.worstPsnr)}) | ${r.sharp.identical} | ${nat} |`);
 }
-lines.push('', '| plugin | photos | largest confidence change, fast vs exact | where | mean change per tag |', '|---|---:|---:|---|---:|');
+lines.push('', '| plugin | photos | largest confidence change, fast vs exact | where | photos without alpha: largest change | mean change per tag |', '|---|---:|---:|---|---:|---:|');
 for (const c of changes) {
-  const w = c.worst.file ? `${short(c.worst.file)}, "${c.worst.label}": ${c.worst.exact.toFixed(3)} exact → ${c.worst.fast.toFixed(3)} fast` : '';
-  lines.push(`| ${c.plugin} | ${c.images}${c.failed ? ` (${c.failed} failed)` : ''} | ${c.maxDelta.toFixed(3)} | ${w} | ${c.meanDelta.toFixed(4)} |`);
+  const where = (x) => (x.file ? `${short(x.file)}, "${x.label}": ${x.exact.toFixed(3)} exact → ${x.fast.toFixed(3)} fast` : '');
+  lines.push(`| ${c.plugin} | ${c.images}${c.failed ? ` (${c.failed} failed)` : ''} | ${c.maxDelta.toFixed(3)} | ${where(c.worst)} | ${c.worstWithoutAlpha.delta.toFixed(3)} (${where(c.worstWithoutAlpha)}) | ${c.meanDelta.toFixed(4)} |`);
 }
 if (!hasNative) lines.push('', 'native decode: not built (the addon has no decodeToSize)');
 console.log(lines.join('\n'));
