@@ -16,7 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { FORMAT_GROUPS, ROOT, decodeLikeFast, formatGroup, importDist } from './lib.mjs';
+import { FORMAT_GROUPS, ROOT, decodeLikeFast, decodeNative, formatGroup, importDist } from './lib.mjs';
 
 const { values: opts } = parseArgs({ options: { images: { type: 'string', multiple: true }, json: { type: 'string' } } });
 const dirs = opts.images ?? ['/tmp/imlage-corpus/real', join(ROOT, 'tests', 'fixtures', 'photos')].filter((d) => existsSync(d));
@@ -63,7 +63,7 @@ for (const file of files) {
     const row = { file, group, alpha: !!meta.hasAlpha, size: s, sharp: compare(await decodeLikeFast(sharp, bytes, w, h), reference) };
     if (hasNative) {
       try {
-        const img = await addon.decodeToSize(bytes, { width: w, height: h, orientation: meta.orientation ?? 1, maxPixels: 100_000_000, maxScans: 100, timeoutMs: 30_000 });
+        const img = await decodeNative(addon, bytes, w, h, meta.orientation ?? 1);
         row.native = compare(img.data, reference);
       } catch {
         row.native = 'not covered';

@@ -104,6 +104,16 @@ export async function decodeLikeFast(sharp, bytes, width, height = width) {
     .toBuffer();
 }
 
+/**
+ * The addon's own decoders (issue #9), when the loaded addon has them
+ * (`typeof addon.decodeToSize === 'function'`): the picture straight to
+ * width × height after EXIF orientation, with imlage's default limits.
+ * Rejects what they do not cover.
+ */
+export function decodeNative(addon, bytes, width, height, orientation) {
+  return addon.decodeToSize(bytes, { width, height, orientation, maxPixels: 100_000_000, maxScans: 100, timeoutMs: 30_000 });
+}
+
 /** The format groups the decode floors are reported by, from sharp's metadata. */
 export const FORMAT_GROUPS = ['baseline JPEG', 'progressive JPEG', 'PNG', 'other'];
 export function formatGroup(meta) {

@@ -175,9 +175,7 @@ const CONTENDERS = {
     return decodeFloor(cfg, async (bytes, file) => {
       let img;
       try {
-        img = await addon.decodeToSize(bytes, {
-          width: cfg.size, height: cfg.size, orientation: cfg.meta[file]?.orientation ?? 1, maxPixels: 100_000_000, maxScans: 100, timeoutMs: 30_000,
-        });
+        img = await lib.decodeNative(addon, bytes, cfg.size, cfg.size, cfg.meta[file]?.orientation ?? 1);
       } catch {
         await lib.decodeLikeFast(sharp, bytes, cfg.size);
         return FELL_BACK;
