@@ -252,6 +252,7 @@ const dist0 = distHash();
 const load0 = loadavg();
 const t0 = Date.now();
 console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} round(s)`);
+if (!hasNativeDecode) console.error('bench: native decode floor: not built (the addon has no decodeToSize)');
 // Rounds: every measurement once, then every measurement again... A burst of
 // load from elsewhere on the machine then falls on all contenders alike
 // instead of on whichever one happened to be running.
