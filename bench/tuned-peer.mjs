@@ -58,13 +58,18 @@ export async function tunedPeer(models) {
   const replies = new Map();
   worker.on('message', (msg) => {
     release(msg.buffers);
-    replies.get(msg.id)(msg);
+    replies.get(msg.id).resolve(msg);
     replies.delete(msg.id);
   });
+  // A worker that dies fails the batches it held instead of leaving them pending.
+  worker.on('error', (err) => {
+    for (const r of replies.values()) r.reject(err);
+    replies.clear();
+  });
   let nextId = 0;
-  const infer = (set, n) => new Promise((resolve) => {
+  const infer = (set, n) => new Promise((resolve, reject) => {
     const id = nextId++;
-    replies.set(id, resolve);
+    replies.set(id, { resolve, reject });
     worker.postMessage({ id, n, buffers: set }, set);
   });
 
