@@ -39,10 +39,10 @@ const EXPECT: Record<string, RegExp | null> = {
   'interlaced-16bit.png': /a 9000×9000 PNG needs about \d+ MiB to decode, more than maxDecodedMiB \(512\)/,
   'progressive-16000.jpg': /the JPEG has 11000 scans, more than the limit of 100/,
   'header-only.jpg': /the JPEG has no image data after its header/,
-  // fast mode decodes JPEGs with the addon's libjpeg-turbo (src/engine/native-decode.ts), exact mode with libvips.
+  // fast mode decodes JPEGs and PNGs with the addon's own decoders (src/engine/native-decode.ts), exact mode with libvips.
   'cut-with-end.jpg': /the JPEG data ends early \((?:VipsJpeg|libjpeg): Corrupt JPEG data: premature end of data segment\)/,
   'cut.jpg': /VipsJpeg: premature end of JPEG image|the JPEG data ends early \(libjpeg: Premature end of JPEG file\)/,
-  'cut.png': /vipspng: libpng read error/,
+  'cut.png': /vipspng: libpng read error|the PNG data ends early \(imlage png: truncated: chunk IDAT needs \d+ bytes\)/,
   'cut.gif': /gifload_buffer: Unexpected end of GIF source data/,
   'cut.webp': /the WebP header is corrupt or cut short \(webp: unable to parse image\)/,
   'empty.jpg': /the input is empty \(0 bytes\)/,
