@@ -1,5 +1,5 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
-// loadPlugin, smiVersion, divertStdout and buildInfo. All
+// loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning and trimMemory. All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "js_args.h"
+#include "malloc_tuning.h"
 #include "imlage/smi.h"
 #include "ort/loader.h"
 #include "plugin/plugin_wrap.h"
@@ -32,6 +33,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::DivertStdout>("divertStdout"),
                            InstanceMethod<&Addon::BuildInfo>("buildInfo"),
                        });
+  TuneMalloc();
+  exports.Set("mallocTuning", Napi::Function::New(env, MallocTuning, "mallocTuning"));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory, "trimMemory"));
 }
 
 Napi::Value Addon::LoadOrt(const Napi::CallbackInfo& info) {
