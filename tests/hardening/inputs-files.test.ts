@@ -97,6 +97,19 @@ describe('file size', () => {
   });
 });
 
+/** Writes each named text into `dir`; returns the paths in order. */
+function writeFiles(dir: string, files: Record<string, string>): string[] {
+  return Object.entries(files).map(([name, text]) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  });
+}
+
+/** Far in the past, before the files' mtime: any read (relatime) moves it. */
+function backdateAccess(files: string[]): void {
+  for (const f of files) utimesSync(f, new Date(2001, 0, 1), statSync(f).mtime);
+}
+
 // A canary file is referred to by each SVG: if librsvg rendered any of them,
 // its colour (or, with the text plugin, its words) would come back as a tag,
 // and its access time would move.
@@ -119,14 +132,10 @@ describe('SVG', () => {
       'use.svg': `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><use href="file://${join(d, 'sprite.svg')}#r"/></svg>`,
       'stylesheet.svg': `<?xml version="1.0"?>\n<?xml-stylesheet href="style.css" type="text/css"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="white"/></svg>`,
     };
-    svgs = Object.entries(files).map(([n, text]) => {
-      writeFileSync(join(d, n), text);
-      return join(d, n);
-    });
+    svgs = writeFiles(d, files);
     control = join(d, 'control.png');
     copyFileSync(canary, control);
-    // Far in the past, before the files' mtime: any read (relatime) moves it.
-    for (const f of [canary, control, join(d, 'sprite.svg'), join(d, 'style.css')]) utimesSync(f, new Date(2001, 0, 1), statSync(f).mtime);
+    backdateAccess([canary, control, join(d, 'sprite.svg'), join(d, 'style.css')]);
   });
   afterAll(() => colors?.close());
 
@@ -176,10 +185,7 @@ describe('SVG', () => {
         'xinclude.svg': svgXInclude(wordsTxt),
         'xinclude-relative.png': svgXInclude(wordsTxt).replace(`file://${wordsTxt}`, 'canary.txt'),
       };
-      wordSvgs = Object.entries(files).map(([n, body]) => {
-        writeFileSync(join(d, n), body);
-        return join(d, n);
-      });
+      wordSvgs = writeFiles(d, files);
     }, 60_000);
     afterAll(() => text?.close());
 
@@ -200,8 +206,7 @@ describe('SVG', () => {
     });
 
     it('each SVG fails with the SVG message, no result holds the canary words, and neither canary is opened', { timeout: 60_000 }, async () => {
-      // Far in the past, before the files' mtime: any read (relatime) moves it.
-      for (const f of [words, wordsTxt]) utimesSync(f, new Date(2001, 0, 1), statSync(f).mtime);
+      backdateAccess([words, wordsTxt]);
       const out = await tagAll(wordSvgs, text);
       expect(out.map((r) => r.file)).toEqual(wordSvgs);
       for (const r of out) {
