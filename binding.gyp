@@ -14,6 +14,7 @@
       "target_name": "imlage",
       "sources": [
         "native/src/addon.cc",
+        "native/src/malloc_tuning.cc",
         "native/src/batch_queue.cc",
         "native/src/errors.cc",
         "native/src/js_args.cc",

@@ -11,9 +11,12 @@
 //    hundred photos) gets the same tags every time it comes round, so a
 //    result handed to the wrong image shows as a mismatch;
 //  - RSS of this process, sampled every second, does not grow after warm-up
-//    (fitted slope, reported per 1000 images; the isolated child is sampled too).
+//    (fitted slope, reported per 1000 images, and the median of each sixth of
+//    the run; the isolated child is sampled too). glibc's malloc is tuned by
+//    the addon (native/src/malloc_tuning.h): IMLAGE_MALLOC_TUNING=off for
+//    glibc's defaults.
 //
-//   node bench/soak.mjs [--images N] [--corpus DIR] [--crash-every N] [--reload-ms MS] [--json FILE]
+//   node bench/soak.mjs [--images N] [--corpus DIR] [--crash-every N] [--reload-ms MS] [--trim-every N] [--json FILE]
 //
 // --corpus: a folder of images (default: /tmp/imlage-corpus/scaled<N> when it
 // exists, made by `bash ../shared/corpus/make-corpus.sh N`; otherwise hard
@@ -24,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 import { Engine } from '../dist/index.js';
+import { loadAddon } from '../dist/native/binding.js';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -33,6 +37,7 @@ const opt = (name, def) => {
 const images = Number(opt('--images', 10000));
 const crashEvery = Number(opt('--crash-every', 500));
 const reloadMs = Number(opt('--reload-ms', 3000));
+const trimEvery = opt('--trim-every', undefined); // the engine's trimMemoryEvery; 0 with IMLAGE_MALLOC_TUNING=off measures glibc's defaults
 const jsonOut = opt('--json', undefined);
 const IMAGE_RE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
@@ -116,6 +121,7 @@ const problem = (msg) => {
 const engine = await Engine.create({
   plugins: ['colors', 'soak'], pluginDirs: [pluginDir], config: false, mode: 'fast',
   settings: { soak: { crash_every: crashEvery } },
+  ...(trimEvery === undefined ? {} : { trimMemoryEvery: Number(trimEvery) }),
 });
 
 let done = 0;
@@ -191,6 +197,13 @@ const warmRss = warm.length ? warm[0].rss_kib : 0;
 const projectedMiB = (perThousand * (files.length * 0.8)) / 1000 / 1024;
 const rssBoundMiB = Math.max(32, (warmRss / 1024) * 0.1);
 const rssChecked = warm.length >= 10;
+// Large images in flight make RSS swing by 100 MiB or more from second to
+// second, so the slope alone misreads it: the median of each sixth of the run
+// shows what stays.
+const sixths = Array.from({ length: 6 }, (_, k) => {
+  const w = samples.filter((s) => s.images >= (k * files.length) / 6 && s.images < ((k + 1) * files.length) / 6).map((s) => s.rss_kib).sort((a, b) => a - b);
+  return w.length ? +(w[w.length >> 1] / 1024).toFixed(0) : null;
+});
 if (rssChecked && projectedMiB > rssBoundMiB) problem(`RSS grows ${perThousand.toFixed(0)} KiB per 1000 images after warm-up (${projectedMiB.toFixed(1)} MiB over the run; bound ${rssBoundMiB.toFixed(0)} MiB)`);
 
 const summary = {
@@ -198,7 +211,10 @@ const summary = {
   corpus: source, unique_files: byInode.size, crash_every: crashEvery, soak_crash_failures: crashFailures,
   colors_reloads: reloads, reload_failures: reloadFailures,
   rss_mib: { first: samples.length ? +(samples[0].rss_kib / 1024).toFixed(0) : null, warm: +(warmRss / 1024).toFixed(0), peak: +(Math.max(0, ...samples.map((s) => s.rss_kib)) / 1024).toFixed(0), last: samples.length ? +(samples[samples.length - 1].rss_kib / 1024).toFixed(0) : null },
+  rss_median_mib_by_sixth: sixths,
   rss_growth_kib_per_1000_images: rssChecked ? +perThousand.toFixed(0) : 'too few samples',
+  malloc: loadAddon().mallocTuning(),
+  malloc_trims: engine.memoryTrims(),
   child_rss_mib_peak: +(Math.max(0, ...samples.map((s) => s.child_rss_kib)) / 1024).toFixed(0),
   ok: problems.length === 0, problems,
 };

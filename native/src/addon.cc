@@ -1,6 +1,6 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
-// loadPlugin, smiVersion, divertStdout, buildInfo, and the fast-path
-// decoder (decodeToSize, decoderInfo, setDecodeThreads). All
+// loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning, trimMemory,
+// and the fast-path decoder (decodeToSize, decoderInfo, setDecodeThreads). All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "js_args.h"
+#include "malloc_tuning.h"
 #include "imlage/smi.h"
 #include "ort/loader.h"
 #include "plugin/plugin_wrap.h"
@@ -36,6 +37,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::DecoderInfo>("decoderInfo"),
                            InstanceMethod<&Addon::SetDecodeThreads>("setDecodeThreads"),
                        });
+  TuneMalloc();
+  exports.Set("mallocTuning", Napi::Function::New(env, MallocTuning, "mallocTuning"));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory, "trimMemory"));
 }
 
 Napi::Value Addon::LoadOrt(const Napi::CallbackInfo& info) {

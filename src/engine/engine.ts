@@ -21,6 +21,7 @@ import { Batcher } from './batcher.js';
 import { decodeFull, decodeResized, resizeDecoded, type DecodeRequest } from './decode.js';
 import { displayName, type FilePath } from './file-name.js';
 import { RAISE, resolveLimits, type DecodeLimits } from './limits.js';
+import { DEFAULT_TRIM_EVERY, MemoryTrimmer, type TrimStats } from './memory-trim.js';
 import { decodeBytes, probeImage } from './probe.js';
 import { formatMiB, readImageFile } from './read-file.js';
 import { FORMAT_NAMES } from './sniff.js';
@@ -61,6 +62,12 @@ export interface EngineOptions {
   maxJpegScans?: number;
   /** Longest decode of one image, in whole seconds (default 30); a longer one fails that image. */
   decodeTimeoutSeconds?: number;
+  /**
+   * Images between two malloc_trim calls (default 200; 0: never): hands the
+   * memory glibc's malloc keeps free after large decodes back to the system,
+   * on a libuv thread (docs/hardening.md, "Soak"). No effect off glibc.
+   */
+  trimMemoryEvery?: number;
   /** Decoders, libvips threads and ORT threads, sized together from the core count by default. */
   threads?: ThreadOptions;
   providers?: ExecutionProvider[];
@@ -150,6 +157,7 @@ export class Engine {
   private decodedBytes: Semaphore;
   private collector = new StatsCollector();
   private timingListeners = new Set<(t: ImageTiming) => void>();
+  private trimmer: MemoryTrimmer;
 
   private constructor(
     readonly ort: OrtInfo,
@@ -161,12 +169,13 @@ export class Engine {
     private readonly overrides: Map<string, ScoreOverrides>,
     /** How decoding and inference share the cores. */
     readonly threads: ThreadBudget,
-    private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; decode: DecodeLimits },
+    private readonly limits: { maxBatchDelayMs: number; maxInFlight: number; trimMemoryEvery: number; decode: DecodeLimits },
     /** Plugins asked for by name that failed to load: every image's result carries their error. */
     private readonly unavailable: Map<string, PluginResult>,
   ) {
     this.decodeSlots = new Semaphore(threads.decoders);
     this.decodedBytes = new Semaphore(limits.decode.maxDecodedBytes);
+    this.trimmer = new MemoryTrimmer(loadAddon(), limits.trimMemoryEvery);
   }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -175,6 +184,10 @@ export class Engine {
     const askedBatch = options.batchSize ?? config.batchSize;
     if (askedBatch !== undefined && (!Number.isInteger(askedBatch) || askedBatch < 1)) {
       throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `batchSize must be a positive integer, got ${askedBatch}`);
+    }
+    const trimEvery = options.trimMemoryEvery;
+    if (trimEvery !== undefined && (!Number.isInteger(trimEvery) || trimEvery < 0)) {
+      throw new ImlageError('IMLAGE_ERR_INVALID_ARG', `trimMemoryEvery must be an integer of 0 or more (0: never trim), got ${trimEvery}`);
     }
     const mode = options.mode ?? config.mode ?? 'exact';
     const decodeLimits = resolveLimits(options, config.decode);
@@ -218,6 +231,7 @@ export class Engine {
     const limits = {
       maxBatchDelayMs: options.maxBatchDelayMs ?? 10,
       maxInFlight: options.maxInFlight ?? 4 * batchSize,
+      trimMemoryEvery: trimEvery ?? DEFAULT_TRIM_EVERY,
       decode: decodeLimits,
     };
     const engine = new Engine(ort, manager, names, mode, batchSize, overrides, threads, limits, unavailable);
@@ -280,7 +294,10 @@ export class Engine {
             break;
           }
           const idx = nextIn++;
-          active.set(idx, this.track(this.processOne(n.value, plan)).then((r) => ({ idx, r })));
+          active.set(idx, this.track(this.processOne(n.value, plan)).then((r) => {
+            this.trimmer.imageDone();
+            return { idx, r };
+          }));
         }
         if (inOrder && done.has(nextOut)) {
           const r = done.get(nextOut)!;
@@ -309,6 +326,11 @@ export class Engine {
     return this.collector.snapshot();
   }
 
+  /** The malloc_trim calls made so far (see trimMemoryEvery). */
+  memoryTrims(): TrimStats {
+    return this.trimmer.snapshot();
+  }
+
   /**
    * Calls `listener` with each image's timing as its result is ready (a
    * server's histograms, for one); returns the function that unsubscribes.
@@ -330,6 +352,7 @@ export class Engine {
     this.closed = true;
     this.stopWatching?.();
     await Promise.allSettled([...this.inFlight]);
+    await this.trimmer.idle();
     await this.manager.close();
   }
 

@@ -214,6 +214,27 @@ export interface NativeAddon {
   decoderInfo(): DecoderInfo;
   /** Threads of the decode pool taking work from now on (1-256); returns the count. */
   setDecodeThreads(n: number): number;
+  /** What the addon set in glibc's malloc when it loaded (native/src/malloc_tuning.h). */
+  mallocTuning(): MallocTuning;
+  /** malloc_trim(0) on a libuv thread: hands back what malloc holds free. */
+  trimMemory(): Promise<TrimResult>;
+}
+
+export interface MallocTuning {
+  allocator: 'glibc' | 'other';
+  /** The fixed mmap threshold imlage set; null where it left glibc's own (another allocator, the user's setting, IMLAGE_MALLOC_TUNING=off). */
+  mmapThresholdBytes: number | null;
+  setBy: 'imlage' | 'environment' | null;
+}
+
+export interface TrimResult {
+  /** false where the C library has no malloc_trim. */
+  supported: boolean;
+  /** malloc_trim said it released memory. */
+  released: boolean;
+  rssBeforeKiB: number;
+  rssAfterKiB: number;
+  ms: number;
 }
 
 // ---- SMI plugins (shared libraries loaded by the addon; ABI in native/include/imlage/smi.h)

@@ -178,6 +178,13 @@ export function svgXInclude(path: string): string {
     `<xi:include href="file://${path}" parse="text"/></text></svg>\n`;
 }
 
+/** A PNG of `words` in big black letters on white, for the text plugin to read (drawn by sharp from an SVG with no references). */
+export function wordsPng(words: string): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${80 + words.length * 52}" height="160"><rect width="100%" height="100%" fill="white"/>` +
+    `<text x="40" y="105" font-family="sans-serif" font-size="72" font-weight="bold" fill="black">${words}</text></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
 /** A JPEG of smooth noise, encoded by sharp (baseline unless `progressive`). */
 export async function jpegPhoto(width = 320, height = 240, progressive = false): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, expandInputs, isFailure, type TagInput, type TagResult } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
-import { fileSystemTraps, svgImage, svgXInclude } from './hostile-files.js';
+import { fileSystemTraps, svgImage, svgXInclude, wordsPng } from './hostile-files.js';
 
 let engine: Engine;
 let dir: string;
@@ -97,8 +97,22 @@ describe('file size', () => {
   });
 });
 
+/** Writes each named text into `dir`; returns the paths in order. */
+function writeFiles(dir: string, files: Record<string, string>): string[] {
+  return Object.entries(files).map(([name, text]) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  });
+}
+
+/** Far in the past, before the files' mtime: any read (relatime) moves it. */
+function backdateAccess(files: string[]): void {
+  for (const f of files) utimesSync(f, new Date(2001, 0, 1), statSync(f).mtime);
+}
+
 // A canary file is referred to by each SVG: if librsvg rendered any of them,
-// its colour (or text) would come back as a tag, and its access time would move.
+// its colour (or, with the text plugin, its words) would come back as a tag,
+// and its access time would move.
 describe('SVG', () => {
   let colors: Engine;
   let canary: string;
@@ -118,14 +132,10 @@ describe('SVG', () => {
       'use.svg': `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><use href="file://${join(d, 'sprite.svg')}#r"/></svg>`,
       'stylesheet.svg': `<?xml version="1.0"?>\n<?xml-stylesheet href="style.css" type="text/css"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="white"/></svg>`,
     };
-    svgs = Object.entries(files).map(([n, text]) => {
-      writeFileSync(join(d, n), text);
-      return join(d, n);
-    });
+    svgs = writeFiles(d, files);
     control = join(d, 'control.png');
     copyFileSync(canary, control);
-    // Far in the past, before the files' mtime: any read (relatime) moves it.
-    for (const f of [canary, control, join(d, 'sprite.svg'), join(d, 'style.css')]) utimesSync(f, new Date(2001, 0, 1), statSync(f).mtime);
+    backdateAccess([canary, control, join(d, 'sprite.svg'), join(d, 'style.css')]);
   });
   afterAll(() => colors?.close());
 
@@ -152,5 +162,59 @@ describe('SVG', () => {
   it('an SVG as a Buffer is refused too', async () => {
     const [r] = await tagAll([Buffer.from(svgXInclude('/etc/hostname'))], colors);
     expect(r!.error).toMatch(/cannot decode <buffer \d+>: it is an SVG drawing/);
+  });
+
+  // The same traps read by OCR: a picture of words and a text file, each
+  // referred to by SVGs (absolute, relative, one named .png, XInclude).
+  describe('with the text plugin', () => {
+    let text: Engine;
+    let words: string;
+    let wordsTxt: string;
+    let wordSvgs: string[];
+    beforeAll(async () => {
+      text = await Engine.create({ config: false, plugins: ['text'] });
+      const d = mkdtempSync(join(tmpdir(), 'imlage-svg-ocr-'));
+      words = join(d, 'canary.png');
+      writeFileSync(words, await wordsPng('CANARY WORDS'));
+      wordsTxt = join(d, 'canary.txt');
+      writeFileSync(wordsTxt, 'CANARY WORDS\n');
+      const files: Record<string, string> = {
+        'absolute.svg': svgImage(`file://${words}`, 640),
+        'x.png': svgImage(`file://${words}`, 640),
+        'relative.svg': svgImage('canary.png', 640),
+        'xinclude.svg': svgXInclude(wordsTxt),
+        'xinclude-relative.png': svgXInclude(wordsTxt).replace(`file://${wordsTxt}`, 'canary.txt'),
+      };
+      wordSvgs = writeFiles(d, files);
+    }, 60_000);
+    afterAll(() => text?.close());
+
+    it('the text plugin reads the canary words from canary.png tagged directly', { timeout: 60_000 }, async () => {
+      const [r] = await tagAll([words], text);
+      const t = r!.results.text!;
+      if (isFailure(t)) throw new Error(t.error);
+      expect(t.tags.map((x) => x.label).join(' ')).toMatch(/CANARY/);
+    });
+
+    it('the traps are live: librsvg given each SVG by path (sharp, outside the engine) draws the canary words', { timeout: 60_000 }, async () => {
+      for (const f of wordSvgs) {
+        const [r] = await tagAll([await sharp(f).png().toBuffer()], text);
+        const t = r!.results.text!;
+        if (isFailure(t)) throw new Error(t.error);
+        expect(t.tags.map((x) => x.label).join(' '), f).toMatch(/CANARY/);
+      }
+    });
+
+    it('each SVG fails with the SVG message, no result holds the canary words, and neither canary is opened', { timeout: 60_000 }, async () => {
+      backdateAccess([words, wordsTxt]);
+      const out = await tagAll(wordSvgs, text);
+      expect(out.map((r) => r.file)).toEqual(wordSvgs);
+      for (const r of out) {
+        expect(r.error, r.file).toMatch(/cannot decode .*: it is an SVG drawing; imlage does not render SVG/);
+        expect(r.results).toEqual({});
+      }
+      expect(JSON.stringify(out)).not.toMatch(/CANARY|WORDS/i);
+      for (const f of [words, wordsTxt]) expect(statSync(f).atime.getFullYear(), `${f} was read`).toBe(2001);
+    });
   });
 });
