@@ -76,12 +76,14 @@ void BatchQueue::Abort() {
 
 Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto r = std::make_unique<Request>(ReadImage(info[0]), Napi::Promise::Deferred::New(env));
+  if (!info[3].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
+  Napi::Object opts = info[3].As<Napi::Object>();
+  // Copied unless the caller promises the pixels stay put (see the header).
+  const PixelCopy copy = ReadBorrow(opts) ? PixelCopy::kBorrow : PixelCopy::kCopy;
+  auto r = std::make_unique<Request>(ReadImage(info[0], copy), Napi::Promise::Deferred::New(env));
   r->pre = ReadPreprocessSpec(info[1]);
   r->post = ReadPostprocessSpec(info[2]);
   r->plan = PlanRun(*session_, r->pre, r->post);
-  if (!info[3].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
-  Napi::Object opts = info[3].As<Napi::Object>();
   r->maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
   r->maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
   r->key = SpecKey(r->pre, r->post);

@@ -6,11 +6,12 @@
 // postprocess) and hands the results to the JS thread through a
 // ThreadSafeFunction, which settles each request's promise.
 //
-// Pixel buffers are not copied: each request holds a reference to its
-// Uint8Array, created on the JS thread at submit and deleted on the JS
-// thread when its promise settles; the batcher thread only reads the bytes
-// (the run.cc contract; a buffer detached meanwhile rejects with
-// IMLAGE_ERR_DETACHED).
+// Pixels are copied at submit unless the options say borrowPixels: true (the
+// engine does: its buffers never leave it); a borrowed request holds a
+// reference to its Uint8Array, created on the JS thread at submit and deleted
+// on the JS thread when its promise settles, and the batcher thread only
+// reads the bytes (the run.cc contract; a borrowed buffer detached meanwhile
+// rejects with IMLAGE_ERR_DETACHED).
 //
 // Close: Stop() refuses new submits; requests already queued run at once
 // (no longer waiting for company) and resolve normally. Join() (once none is

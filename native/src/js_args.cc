@@ -237,6 +237,13 @@ SessionConfig ReadSessionConfig(const Napi::Value& value) {
   return config;
 }
 
+bool ReadBorrow(const Napi::Object& options) {
+  Napi::Value v = options.Get("borrowPixels");
+  if (v.IsUndefined()) return false;
+  if (!v.IsBoolean()) throw NativeError(code::kInvalidArg, "borrowPixels must be true or false");
+  return v.As<Napi::Boolean>().Value();
+}
+
 bool IsDetached(const Napi::ObjectReference& ref) {
   if (ref.IsEmpty()) return false;
   Napi::Value v = ref.Value();

@@ -37,6 +37,11 @@ PreprocessSpec ReadPreprocessSpec(const Napi::Value& value);
 PostprocessSpec ReadPostprocessSpec(const Napi::Value& value);
 SessionConfig ReadSessionConfig(const Napi::Value& value);
 
+// options.borrowPixels (default false): the caller promises not to transfer
+// or free the pixels until the call settles, so they are read in place
+// instead of copied. Anything but true or undefined is refused.
+bool ReadBorrow(const Napi::Object& options);
+
 // True when the typed array held by ref has had its ArrayBuffer detached.
 bool IsDetached(const Napi::ObjectReference& ref);
 

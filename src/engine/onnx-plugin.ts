@@ -18,6 +18,9 @@ export interface PluginLoadContext {
   log: (msg: string) => void;
 }
 
+// The engine's pixel buffers are its own and never transferred: read in place, not copied.
+const BORROW = { borrowPixels: true } as const;
+
 /** One model of the plugin: the manifest's [model], or one of its [[ensemble]] models. */
 interface Member {
   session: NativeSession;
@@ -204,7 +207,7 @@ export class OnnxPlugin implements TaggerPlugin {
   /** Runs a batch; a failure fails this plugin's results for these images only. */
   async run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun> {
     try {
-      const runs = await Promise.all(this.members.map((x) => x.session.run(images, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names))));
+      const runs = await Promise.all(this.members.map((x) => x.session.run(images, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), BORROW)));
       const timing = runs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const each = share(timing.inferenceMs, images.length);
       return { results: images.map((_, k) => this.toResult(runs.map((r) => r.results[k]!), each, o)), timing };
@@ -217,7 +220,7 @@ export class OnnxPlugin implements TaggerPlugin {
   /** One image through each model's native batching queue; a failure fails this image only. */
   async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
     try {
-      const subs = await Promise.all(this.members.map((x) => x.session.submit(image, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), opts)));
+      const subs = await Promise.all(this.members.map((x) => x.session.submit(image, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), { ...opts, ...BORROW })));
       const timing = subs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const inference = subs.reduce((a, r) => a + share(r.timing.inferenceMs, r.batchSize), 0);
       const first = subs[0]!;

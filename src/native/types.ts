@@ -113,6 +113,18 @@ export interface SubmitOptions {
   maxBatch: number;
   /** ...or once the oldest has waited this long. */
   maxDelayMs: number;
+  /** See RunOptions.borrowPixels. */
+  borrowPixels?: boolean;
+}
+
+export interface RunOptions {
+  /**
+   * Read the image's pixels in place instead of copying them at the call
+   * (default false). Only for a caller that will not transfer or free the
+   * buffer until the promise settles: a transferred buffer may be freed
+   * while a native thread reads it. The engine sets it for its own buffers.
+   */
+  borrowPixels?: boolean;
 }
 
 export interface Submitted {
@@ -138,12 +150,12 @@ export interface NativeSession {
   /** Providers that were asked for but could not be used, with the reason. */
   readonly warnings: string[];
   /** Preprocess, infer and postprocess a batch on native threads. */
-  run(images: ImageInput[], pre: PreprocessSpec, post: PostprocessSpec): Promise<RunResult>;
+  run(images: ImageInput[], pre: PreprocessSpec, post: PostprocessSpec, opts?: RunOptions): Promise<RunResult>;
   /**
    * Queues one image for native dynamic batching: a batcher thread per
    * session runs requests with equal specs together once maxBatch are
    * queued, the oldest has waited maxDelayMs, or flush() was called.
-   * The image's buffer must not be transferred until the promise settles.
+   * The pixels are copied at the call unless opts.borrowPixels.
    */
   submit(image: ImageInput, pre: PreprocessSpec, post: PostprocessSpec, opts: SubmitOptions): Promise<Submitted>;
   /** Runs whatever is queued now without waiting for company (no more images are coming). */

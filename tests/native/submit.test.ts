@@ -46,6 +46,40 @@ describe('session.submit (native dynamic batching)', () => {
     await session.close();
   }, 60_000);
 
+  it('copies the pixels by default: a buffer transferred after submit() or run() is not read, and the result is the untouched image\'s', async () => {
+    const addon = addonWithOrt();
+    const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
+    const { results: [want] } = await session.run([image!], CLS_PRE, CLS_POST);
+    const fresh = () => ({ ...image!, data: new Uint8Array(image!.data) });
+    const give = (img: { data: Uint8Array }) => structuredClone(img.data.buffer, { transfer: [img.data.buffer as ArrayBuffer] });
+
+    const queued = fresh();
+    const sub = session.submit(queued, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 3_600_000 });
+    give(queued); // transferred while queued: its pixels now belong to the receiver
+    expect(queued.data.byteLength).toBe(0);
+    session.flush();
+    const ran = fresh();
+    const run = session.run([ran], CLS_PRE, CLS_POST);
+    give(ran);
+    const [s, r] = await Promise.all([sub, run]);
+    for (const got of [s.result, r.results[0]!]) {
+      expect(got.error).toBeUndefined();
+      expect(got.scores).toEqual(want!.scores);
+    }
+
+    // Borrowed (what the engine asks for its own buffers): read in place; one detached meanwhile is refused.
+    const lent = fresh();
+    const borrowed = session.submit(lent, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 3_600_000, borrowPixels: true });
+    give(lent);
+    session.flush();
+    await expect(borrowed).rejects.toMatchObject({ code: 'IMLAGE_ERR_DETACHED' });
+    const inPlace = await session.run([fresh()], CLS_PRE, CLS_POST, { borrowPixels: true });
+    expect(inPlace.results[0]!.scores).toEqual(want!.scores);
+    await expect(session.run([fresh()], CLS_PRE, CLS_POST, { borrowPixels: 'yes' as unknown as boolean })).rejects.toThrow(/borrowPixels must be true or false/);
+    await session.close();
+  });
+
   it('batches only requests with equal specs', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });

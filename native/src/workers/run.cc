@@ -1,14 +1,15 @@
 // session.run(images, pre, post): preprocess, infer and postprocess a batch on
 // a libuv worker thread.
 //
-// Input pixels are not copied on the JS thread. The worker holds a reference
-// to each image's Uint8Array (so the memory cannot be garbage-collected) and
-// reads it on the worker thread -- the same contract Node's own fs.read() and
-// zlib follow for buffers handed to the thread pool. JS code cannot free or
-// resize an ArrayBuffer it does not own; the only way to invalidate it is to
-// transfer (detach) it, which callers must not do while a run is pending. As
-// a guard, a run whose input buffer was detached meanwhile is rejected with
-// IMLAGE_ERR_DETACHED instead of returning results computed from it.
+// Input pixels are copied on the JS thread by default: a caller could
+// transfer (detach) its buffer while the run is pending, and the memory would
+// then belong to whoever received it, who may free it while the worker reads
+// it; no check after the fact can make that read safe. With
+// { borrowPixels: true } (what the engine passes: its pixel buffers never
+// leave it) the worker holds a reference to each Uint8Array and reads it in
+// place, the contract Node's own fs.read() and zlib follow; a run whose
+// borrowed buffer was detached meanwhile is still rejected with
+// IMLAGE_ERR_DETACHED rather than returning results computed from it.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -199,7 +200,9 @@ RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSp
 Napi::Promise QueueRun(SessionWrap* wrap, Napi::Object self, std::shared_ptr<Session> session,
                        const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<HeldImage> images = ReadImages(info[0]);
+  // run(images, pre, post, { borrowPixels }?): copied unless the caller promises the pixels stay put.
+  const bool borrow = info.Length() > 3 && info[3].IsObject() && ReadBorrow(info[3].As<Napi::Object>());
+  std::vector<HeldImage> images = ReadImages(info[0], borrow ? PixelCopy::kBorrow : PixelCopy::kCopy);
   PreprocessSpec pre = ReadPreprocessSpec(info[1]);
   PostprocessSpec post = ReadPostprocessSpec(info[2]);
   RunPlan plan = PlanRun(*session, pre, post);
