@@ -172,6 +172,8 @@ const CONTENDERS = {
     const sharp = (await import('sharp')).default;
     const { loadAddon } = await lib.importDist('native/binding.js');
     const addon = loadAddon();
+    // One decode thread per core, as the engine's thread plan sizes the pool (its default is 1).
+    addon.setDecodeThreads(lib.CORES);
     return decodeFloor(cfg, async (bytes, file) => {
       let img;
       try {
