@@ -15,15 +15,6 @@ addon="$(pwd)/build-asan/Debug/imlage.node"
 [ -f "$addon" ] || addon="$(pwd)/build-asan/Release/imlage.node"
 [ -f "$addon" ] || { echo "test-asan: no addon built under build-asan/" >&2; exit 1; }
 
-asan="$(gcc -print-file-name=libasan.so)"
-ubsan="$(gcc -print-file-name=libubsan.so)"
-
-LD_PRELOAD="$asan:$ubsan" \
-ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-IMLAGE_ADDON_PATH="$addon" \
-IMLAGE_TEST_PLUGINS="$(pwd)/build-asan/test-plugins" \
-IMLAGE_PLUGINS_ROOT="$(pwd)/build-asan/plugins" \
-IMLAGE_DECODE_DUMP="$(pwd)/build-asan/tools/decode_dump" \
-IMLAGE_SANITIZED=1 \
+source scripts/sanitizer-env.sh "$addon"
+env "${SANITIZER_ENV[@]}" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \
   npx vitest run tests/native tests/abi "$@"

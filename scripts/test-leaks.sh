@@ -27,18 +27,12 @@ if [ ! -f "$addon" ] || [ ! -f build-asan/test-plugins/libsmi_test_ort_cls.so ];
   # rebuild: a build-asan configured without the test targets would keep that cache.
   npx cmake-js rebuild --out build-asan --CDIMLAGE_SANITIZE=ON --CDIMLAGE_BUILD_TESTS=ON --debug >/dev/null
 fi
-asan="$(gcc -print-file-name=libasan.so)"
-ubsan="$(gcc -print-file-name=libubsan.so)"
+source scripts/sanitizer-env.sh "$addon"
 lsan_run() {
   local supp="$1" unwind="$2"; shift 2
-  LD_PRELOAD="$asan:$ubsan" \
-  ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=$unwind:malloc_context_size=40:abort_on_error=0" \
-  LSAN_OPTIONS="suppressions=$(pwd)/tests/leaks/$supp:print_suppressions=1" \
-  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-  IMLAGE_ADDON_PATH="$addon" \
-  IMLAGE_TEST_PLUGINS="$(pwd)/build-asan/test-plugins" \
-  IMLAGE_PLUGINS_ROOT="$(pwd)/build-asan/plugins" \
-  IMLAGE_SANITIZED=1 \
+  env "${SANITIZER_ENV[@]}" \
+    ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=$unwind:malloc_context_size=40:abort_on_error=0" \
+    LSAN_OPTIONS="suppressions=$(pwd)/tests/leaks/$supp:print_suppressions=1" \
     node --expose-gc tests/leaks/cycles.mjs "$@"
 }
 echo "== leaks: $cycles cycles per kind, ASan build, LeakSanitizer (fast unwinding; ORT suppressed by library)"
