@@ -25,6 +25,12 @@ struct Limits {
   // Past this, or once *cancel is true, a decode stops as kTimedOut.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* cancel = nullptr;
+
+  // True once the decode must stop: cancelled, or past the deadline.
+  bool Stopped() const {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return true;
+    return deadline != std::chrono::steady_clock::time_point::max() && std::chrono::steady_clock::now() >= deadline;
+  }
 };
 
 // 8-bit RGB, rows packed (stride = width * 3). Alpha is dropped, as the

@@ -113,15 +113,10 @@ void ResetErrorMgr(j_common_ptr cinfo) {
   cinfo->err->msg_code = 0;
 }
 
-bool OutOfTime(const Limits& l) {
-  if (l.cancel && l.cancel->load(std::memory_order_relaxed)) return true;
-  return l.deadline != std::chrono::steady_clock::time_point::max() && std::chrono::steady_clock::now() >= l.deadline;
-}
-
 // Called by libjpeg about once per row of MCUs, in input and output passes.
 void Progress(j_common_ptr cinfo) {
   Job& job = JobOf(cinfo);
-  if (OutOfTime(*job.limits)) {
+  if (job.limits->Stopped()) {
     std::snprintf(job.message, sizeof job.message, "stopped: time limit reached");
     Fail(cinfo, Status::kTimedOut);
   }
@@ -250,7 +245,7 @@ Result DecodeJpeg(const uint8_t* data, size_t size, int min_width, int min_heigh
   job.err.last_jpeg_message = static_cast<int>(JMSG_LASTMSGCODE) - 1;
   c.err = &job.err;
   job.progress.progress_monitor = Progress;
-  if (OutOfTime(limits)) return {Status::kTimedOut, "stopped: time limit reached"};
+  if (limits.Stopped()) return {Status::kTimedOut, "stopped: time limit reached"};
   const Status status = Run(c, job, data, size, min_width, min_height, out);
   jpeg_destroy_decompress(&c);
   if (status != Status::kOk) {

@@ -21,11 +21,6 @@ using png::File;
 // Rows between two looks at the deadline and the cancel flag.
 constexpr uint32_t kRowsPerCheck = 16;
 
-bool Stopped(const Limits& limits) {
-  if (limits.cancel != nullptr && limits.cancel->load(std::memory_order_relaxed)) return true;
-  return limits.deadline != std::chrono::steady_clock::time_point::max() && std::chrono::steady_clock::now() >= limits.deadline;
-}
-
 Result TimedOut() { return {Status::kTimedOut, "decode stopped: deadline passed or cancelled"}; }
 
 struct DecompressorFree {
@@ -66,7 +61,7 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   File f;
   Result r = png::ReadChunks(data, size, limits, &f);
   if (r.status != Status::kOk) return r;
-  if (Stopped(limits)) return TimedOut();
+  if (limits.Stopped()) return TimedOut();
   const png::Header& h = f.header;
   const size_t stride = h.row_bytes + 1;
   const size_t expected = stride * h.height;  // ReadChunks checked it fits
@@ -92,7 +87,7 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   }
   r = Inflate(f, raw, expected);
   if (r.status != Status::kOk) return r;
-  if (Stopped(limits)) return TimedOut();
+  if (limits.Stopped()) return TimedOut();
   if (!shared) img.pixels.resize(out_stride * h.height);
 
   // 8-bit RGB rows are already the output layout: unfilter straight to their
@@ -103,7 +98,7 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   const std::vector<uint8_t> zeros(h.row_bytes, 0);
   const uint8_t* prev = zeros.data();
   for (uint32_t y = 0; y < h.height; ++y) {
-    if (y % kRowsPerCheck == kRowsPerCheck - 1 && Stopped(limits)) return TimedOut();
+    if (y % kRowsPerCheck == kRowsPerCheck - 1 && limits.Stopped()) return TimedOut();
     uint8_t* row = raw + stride * y;
     const uint8_t filter = row[0];
     uint8_t* rgb = img.pixels.data() + out_stride * y;
