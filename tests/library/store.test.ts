@@ -73,6 +73,22 @@ describe('ResultStore', () => {
     }
   });
 
+  it('processes opening a new database at the same moment all get it', async () => {
+    // Switching a new file to WAL takes an exclusive lock without SQLite's busy
+    // handler; each process loads first, then all open at one agreed instant.
+    for (let round = 0; round < 6; round++) {
+      const p = join(tmp(), 'r.db');
+      const at = Date.now() + 600;
+      const code = `import { ResultStore } from './dist/library/store/store.js';
+        while (Date.now() < ${at});
+        ResultStore.open(${JSON.stringify(p)}).close();`;
+      const open = () => new Promise<number | null>((resolve) => {
+        spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: 'inherit' }).on('close', resolve);
+      });
+      expect(await Promise.all([open(), open(), open()])).toEqual([0, 0, 0]);
+    }
+  }, 30_000);
+
   it('two processes recording into one database lose nothing', async () => {
     const p = join(tmp(), 'r.db');
     const writer = (tagName: string) => new Promise<number | null>((resolve) => {

@@ -91,6 +91,27 @@ function sqlite(): typeof Database {
   }
 }
 
+/**
+ * Switches a database to WAL, waiting for other processes up to busyMs.
+ * SQLite does not call the busy handler for this switch (it needs an
+ * exclusive lock and answers SQLITE_BUSY at once), so two processes opening a
+ * new database together would otherwise fail one of them; WAL is persistent,
+ * so only the first open of a file ever waits here.
+ */
+function enterWal(db: Database.Database, busyMs: number): void {
+  const deadline = Date.now() + busyMs;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      Atomics.wait(nap, 0, 0, wait);
+    }
+  }
+}
+
 export class ResultStore {
   private constructor(readonly path: string, private readonly db: Database.Database) {}
 
@@ -102,8 +123,9 @@ export class ResultStore {
     try {
       if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
       db = new (sqlite())(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      if (!options.readonly) db.pragma('journal_mode = WAL');
+      const busyMs = options.busyTimeoutMs ?? 5000;
+      db.pragma(`busy_timeout = ${busyMs}`);
+      if (!options.readonly) enterWal(db, busyMs);
       db.pragma('foreign_keys = ON');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
