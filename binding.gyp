@@ -21,6 +21,8 @@
         "native/src/session_wrap.cc",
         "native/src/preprocess.cc",
         "native/src/postprocess.cc",
+        "native/src/detect/nms.cc",
+        "native/src/detect/registry.cc",
         "native/src/ort/loader.cc",
         "native/src/ort/session.cc",
         "native/src/workers/create_session.cc",

@@ -10,8 +10,18 @@ export interface Tag {
   category?: TagCategory;
 }
 
+/** What a detector's tag points at. */
+export interface Region {
+  label: string;
+  confidence: number;
+  /** [x, y, width, height] in pixels of the original image as displayed (after EXIF orientation), top-left origin. */
+  box: [number, number, number, number];
+}
+
 export interface PluginSuccess {
   tags: Tag[];
+  /** A detector plugin: the boxes behind its tags, best first, after non-maximum suppression. */
+  regions?: Region[];
   /** Where the weights come from, e.g. "nsfwjs@4.3.0 dist/models/mobilenet_v2/model.min.js". */
   model: string;
   /** The plugin's version. */
