@@ -32,8 +32,11 @@ describe('imlage tag', () => {
       } else {
         expect(x.error, name).toBeUndefined();
         const nsfw = x.results.nsfw;
-        expect(nsfw.tags).toHaveLength(5);
-        expect(nsfw.tags.reduce((s: number, t: any) => s + t.confidence, 0)).toBeCloseTo(1, 3);
+        // Drawing and Neutral always; an unsafe class only from its manifest threshold (0.65) on.
+        const labels = nsfw.tags.map((t: any) => t.label);
+        expect(labels, name).toEqual(expect.arrayContaining(['Drawing', 'Neutral']));
+        for (const t of nsfw.tags) if (!['Drawing', 'Neutral'].includes(t.label)) expect(t.confidence, `${name} ${t.label}`).toBeGreaterThanOrEqual(0.65);
+        expect(nsfw.tags.reduce((s: number, t: any) => s + t.confidence, 0)).toBeLessThanOrEqual(1 + 1e-3);
         expect(nsfw.model).toMatch(/^nsfwjs@/);
         expect(nsfw.inference_time_ms).toBeGreaterThan(0);
         expect(x.results.objects).toHaveProperty('tags');

@@ -55,7 +55,7 @@ describe('imlage tag on a terminal', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(many.length);
-    for (const l of lines) expect(JSON.parse(l).results.nsfw.tags).toHaveLength(5);
+    for (const l of lines) expect(JSON.parse(l).results.nsfw.tags.map((t: { label: string }) => t.label)).toContain('Neutral');
     expect(screen(r.stdout).join('\n')).toMatch(new RegExp(`interrupted, ${many.length - lines.length} not tagged`));
   });
 });

@@ -104,7 +104,7 @@ describe.each(['exact', 'fast'])('imlage tag on a folder of hostile files, %s mo
       const x = byName.get(name)!;
       if (re === null) {
         expect(x.error, name).toBeUndefined();
-        expect(x.results.nsfw?.tags, name).toHaveLength(5);
+        expect((x.results.nsfw?.tags as { label: string }[]).map((t) => t.label), name).toContain('Neutral');
         expect(x.results.objects, name).toHaveProperty('tags');
       } else {
         expect(x.error, name).toMatch(re);

@@ -200,7 +200,7 @@ describe('plugins, health, KServe v2', () => {
     expect(await (await fetch(`${main.url}/v2/health/live`)).json()).toEqual({ live: true });
     expect(await (await fetch(`${main.url}/v2/health/ready`)).json()).toMatchObject({ ready: true });
     const meta = (await (await fetch(`${main.url}/v2/models/nsfw`, { headers: auth() })).json()) as Record<string, unknown>;
-    expect(meta).toMatchObject({ name: 'nsfw', versions: ['1.0.0'], platform: 'onnxruntime_onnx' });
+    expect(meta).toMatchObject({ name: 'nsfw', versions: ['1.1.0'], platform: 'onnxruntime_onnx' });
     expect(await (await fetch(`${main.url}/v2/models/objects/ready`)).json()).toMatchObject({ name: 'objects', ready: true });
     expect((await fetch(`${main.url}/v2/models/colors/ready`)).status).toBe(404);
   });
