@@ -83,6 +83,8 @@ describe('plugin manifests', () => {
 
 describe('manifest vocabularies and thresholds', () => {
   const labelsLine = 'labels = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"]';
+  // The shipped manifest without its own [output.thresholds], which these tests write themselves.
+  const nsfwText = readFileSync(nsfwFile, 'utf8').replace(/\n\[output\.thresholds\][^[]*$/, '\n');
   const withOutput = (extra: string, labels = labelsLine) => nsfwText.replace(labelsLine, `${labels}\n${extra}`);
   // [output] is the manifest's last table, so its sub-tables go at the end.
   const withTables = (tables: string) => `${nsfwText}\n${tables}\n`;
