@@ -26,10 +26,11 @@ export function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'imlage');
 }
 
-/** sha256 over the converter version and the bytes of every source file (model + shards, in order). */
+/** sha256 over the converter version, the outputs chosen, and the bytes of every source file (model + shards, in order). */
 export function cacheKey(src: ConvertSource): string {
   const h = createHash('sha256');
   h.update(`imlage-convert ${CONVERTER_VERSION}\n`);
+  if (src.outputs?.length) h.update(`outputs ${JSON.stringify(src.outputs)}\n`);
   for (const f of listSourceFiles(src.modelFile, src.weightFiles)) {
     const bytes = readFileSync(f);
     h.update(`${bytes.length}\n`);

@@ -86,7 +86,7 @@ function onnxElem(d: ConstDType): OnnxDataType {
   return d === 'float32' ? OnnxDataType.FLOAT : d === 'int32' ? OnnxDataType.INT32 : OnnxDataType.BOOL;
 }
 
-export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTensor>, modelFile: string): GraphConversion {
+export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTensor>, modelFile: string, only?: string[]): GraphConversion {
   const nodes: TfNode[] = json.modelTopology.node ?? [];
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const signature = json.signature ?? json.userDefinedMetadata?.signature;
@@ -94,7 +94,16 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
 
   // Outputs: from the signature, else every non-const node nobody consumes.
   let outputRefs: string[];
-  if (signature?.outputs && Object.keys(signature.outputs).length) {
+  if (only?.length) {
+    for (const ref of only) {
+      if (!byName.has(parseRef(ref).node)) {
+        const offered = signature?.outputs ? Object.values<any>(signature.outputs).map((o) => o.name as string) : [];
+        throw invalid(`${modelFile}: no node '${parseRef(ref).node}' to convert as an output` +
+          (offered.length ? ` (the model's signature offers: ${offered.join(', ')})` : ''));
+      }
+    }
+    outputRefs = [...only];
+  } else if (signature?.outputs && Object.keys(signature.outputs).length) {
     outputRefs = Object.values<any>(signature.outputs).map((o) => o.name as string);
   } else {
     const consumed = new Set<string>();

@@ -4,6 +4,7 @@ import { decodeWeights } from './weights.js';
 import { convertLayersModel } from './layers.js';
 import { convertGraphModel } from './graph.js';
 import { CONVERTER_VERSION } from './version.js';
+import { ConvertError, ERR_INVALID } from './errors.js';
 
 export { CONVERTER_VERSION } from './version.js';
 
@@ -17,6 +18,13 @@ export interface ConvertSource {
   modelFile: string;
   /** for UMD bundles or relocated shards; for plain model.json the manifest's paths are resolved next to it */
   weightFiles?: string[];
+  /**
+   * Graph models: convert only these outputs (node names, or node:index) and
+   * what they depend on, instead of the signature's. A detector whose
+   * post-processing head uses ops the converter lacks (CenterNet's TopK and
+   * Gather) still converts when only its score maps are read.
+   */
+  outputs?: string[];
 }
 
 export interface TensorInfo {
@@ -34,11 +42,14 @@ export interface ConvertResult {
 export async function convertTfjs(src: ConvertSource): Promise<ConvertResult> {
   const art = readArtifacts(src.modelFile, src.weightFiles);
   const format = detectFormat(art.json);
+  if (src.outputs && format !== 'tfjs-graph') {
+    throw new ConvertError(ERR_INVALID, `${src.modelFile}: choosing outputs works for TF.js graph models only; this one is ${format}`);
+  }
   const weights = decodeWeights(art.json.weightsManifest ?? [], art.weightData);
   const conv =
     format === 'tfjs-layers'
       ? convertLayersModel(art.json.modelTopology, weights, src.modelFile)
-      : convertGraphModel(art.json, weights, src.modelFile);
+      : convertGraphModel(art.json, weights, src.modelFile, src.outputs);
   const onnx = conv.builder.toBytes(format, CONVERTER_VERSION, `converted from ${format} by imlage`);
   return { onnx, format, inputs: conv.inputs, outputs: conv.outputs };
 }

@@ -82,7 +82,7 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
   if (source.format !== 'onnx') {
     const t0 = Date.now();
     const converted = await convertCached(
-      { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined },
+      { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined, outputs: source.outputs },
       { cacheDir: ctx.cacheDir, onProgress: (msg) => ctx.log(`${m.name}: ${msg}`) },
     );
     if (!converted.fromCache) ctx.log(`${m.name}: converted ${src.origin} ${basename(src.modelFile)} to ONNX in ${Date.now() - t0} ms (cached for next time)`);

@@ -22,6 +22,8 @@ export interface ModelSource {
   /** Weight shards, when they are not listed by the model file itself (UMD bundles). */
   weights: string[];
   format: ModelFormat;
+  /** TF.js graph models: the outputs to convert (default: the signature's); what they do not need is left out. */
+  outputs?: string[];
 }
 
 export interface InputSpec {
@@ -66,8 +68,16 @@ export interface OnnxManifest extends ManifestBase {
 }
 
 export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output', 'ensemble'];
-const SOURCE_KEYS = ['package', 'file', 'weights', 'format'];
+const SOURCE_KEYS = ['package', 'file', 'weights', 'format', 'outputs'];
 const SIZE = { min: 1, max: 8192, integer: true };
+
+function outputsOf(m: TomlReader): string[] | undefined {
+  if (!m.has('outputs')) return undefined;
+  const outputs = m.strings('outputs');
+  if (outputs.length === 0) m.fail('outputs', 'list at least one output, or leave the key out to convert the signature\'s');
+  if (m.string('format') !== 'tfjs-graph') m.fail('outputs', 'choosing outputs works for format = "tfjs-graph" only');
+  return outputs;
+}
 
 function parseModelSource(m: TomlReader): ModelSource {
   return {
@@ -75,25 +85,23 @@ function parseModelSource(m: TomlReader): ModelSource {
     file: m.string('file'),
     weights: m.strings('weights', []),
     format: m.oneOf('format', MODEL_FORMATS),
+    outputs: outputsOf(m),
   };
 }
 
-export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble'> {
-  const m = r.sub('model', true)!;
-  m.onlyKeys(SOURCE_KEYS);
-  const model = parseModelSource(m);
+const INPUT_KEYS = ['width', 'height', 'layout', 'channels', 'scale', 'mean', 'std'];
 
-  const i = r.sub('input', true)!;
-  i.onlyKeys(['name', 'width', 'height', 'layout', 'channels', 'scale', 'mean', 'std']);
+/** [input], or an [[ensemble]] model's own input: what it leaves out comes from base. */
+function parseInput(i: TomlReader, base?: InputSpec): InputSpec {
   const input: InputSpec = {
     name: i.string('name', undefined, true),
-    width: i.number('width', undefined, SIZE),
-    height: i.number('height', undefined, SIZE),
-    layout: i.oneOf('layout', ['nchw', 'nhwc'] as const),
-    channels: i.oneOf('channels', ['rgb', 'bgr'] as const, 'rgb'),
-    scale: i.number('scale', 255, { min: Number.MIN_VALUE }),
-    mean: i.numbers('mean', 3, [0, 0, 0]) as [number, number, number],
-    std: i.numbers('std', 3, [1, 1, 1]) as [number, number, number],
+    width: i.number('width', base?.width, SIZE),
+    height: i.number('height', base?.height, SIZE),
+    layout: i.oneOf('layout', ['nchw', 'nhwc'] as const, base?.layout),
+    channels: i.oneOf('channels', ['rgb', 'bgr'] as const, base?.channels ?? 'rgb'),
+    scale: i.number('scale', base?.scale ?? 255, { min: Number.MIN_VALUE }),
+    mean: i.numbers('mean', 3, base?.mean ?? [0, 0, 0]) as [number, number, number],
+    std: i.numbers('std', 3, base?.std ?? [1, 1, 1]) as [number, number, number],
   };
   if (input.std.some((s) => s === 0)) i.fail('std', 'must not contain 0');
   // The addon normalises in float32: every factor and every input it can
@@ -110,6 +118,17 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
       }
     }
   }
+  return input;
+}
+
+export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble'> {
+  const m = r.sub('model', true)!;
+  m.onlyKeys(SOURCE_KEYS);
+  const model = parseModelSource(m);
+
+  const i = r.sub('input', true)!;
+  i.onlyKeys(['name', ...INPUT_KEYS]);
+  const input = parseInput(i);
 
   const p = r.sub('preprocess', true)!;
   p.onlyKeys(['exact', 'fast']);
@@ -129,10 +148,11 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
   const output = parseOutput(r.sub('output', true)!);
 
   const ensemble = r.tables('ensemble').map((e, k): EnsembleMember => {
-    e.onlyKeys([...SOURCE_KEYS, 'width', 'height', 'names']);
+    e.onlyKeys([...SOURCE_KEYS, ...INPUT_KEYS, 'names']);
+    // A member may be another family of model with its own normalisation.
     return {
       model: parseModelSource(e),
-      input: { ...input, width: e.number('width', input.width, SIZE), height: e.number('height', input.height, SIZE) },
+      input: { ...parseInput(e, input), name: input.name },
       names: e.strings('names', output.names),
       key: `ensemble[${k}]`,
     };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { convertTfjs } from '../../src/convert/index.js';
 import {
+  CENTERNET,
   maxAbsDiff,
   memoryHandler,
   NANODET,
@@ -102,6 +103,30 @@ describe('TF.js graph models → ONNX numerics', () => {
     });
     console.log(`[convert] human-models nanodet batch ${inputs.length} ONNX run vs TF.js: max abs diff ${batchWorst.toExponential(3)}`);
     expect(batchWorst).toBeLessThan(TOL);
+    model.dispose();
+    await session.release();
+  });
+
+  it('converts only the outputs asked for: the CenterNet class heatmap without its TopK/Gather head', async () => {
+    // Whole, the model needs ops the converter lacks (its detection head);
+    // the heatmap alone does not.
+    await expect(convertTfjs({ modelFile: CENTERNET })).rejects.toThrow(/unsupported.*(Equal|TopKV2|GatherV2|FloorDiv|FloorMod|StridedSlice)/i);
+    await expect(convertTfjs({ modelFile: CENTERNET, outputs: ['tower_0/nope'] })).rejects.toThrow(/no node 'tower_0\/nope'.*offers: .*tower_0\/keypoints/);
+    await tfReady();
+    const conv = await convertTfjs({ modelFile: CENTERNET, outputs: ['tower_0/keypoints'] });
+    expect(conv.outputs.map((o) => o.name)).toEqual(['tower_0/keypoints']);
+    const session = await ortSession(conv.onnx);
+    const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(CENTERNET)));
+    const input = conv.inputs[0]!.name;
+    // @vladmandic/human feeds it RGB on 0-255.
+    const x = (await photoTensor('messi5.jpg', 512, 512)).map((v) => v * 255);
+    const dims: [number, number, number, number] = [1, 512, 512, 3];
+    const theirs = tf.tidy(() => (model.execute(tf.tensor4d(x, dims), 'tower_0/keypoints') as tf.Tensor).dataSync() as Float32Array);
+    const ours = (await runOrt(session, input, x, dims))['tower_0/keypoints']!;
+    expect(ours.length).toBe(128 * 128 * 80);
+    const diff = maxAbsDiff(theirs, ours);
+    console.log(`[convert] human-models centernet heatmap (tfjs-graph, outputs chosen): max abs diff ${diff.toExponential(3)}`);
+    expect(diff).toBeLessThan(TOL);
     model.dispose();
     await session.release();
   });

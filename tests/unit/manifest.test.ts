@@ -106,6 +106,21 @@ describe('manifest vocabularies and thresholds', () => {
     expect(m.kind === 'onnx' && resolveModelFiles(m, m.ensemble[0]!.model, 'ensemble[0]').label).toMatch(/inception_v3/);
   });
 
+  it('reads the objects ensemble: a member with its own input normalisation and only the outputs it reads converted', () => {
+    const m = readManifest(join(root, 'plugins', 'objects-ensemble', 'plugin.toml'));
+    if (m.kind !== 'onnx') throw new Error('expected an onnx manifest');
+    expect([m.input.channels, m.input.layout, m.input.mean]).toEqual(['bgr', 'nchw', [103.53, 116.28, 123.675]]);
+    const [c] = m.ensemble;
+    expect([c!.input.width, c!.input.channels, c!.input.layout, c!.input.scale, c!.input.mean, c!.input.std]).toEqual([512, 'rgb', 'nhwc', 1, [0, 0, 0], [1, 1, 1]]);
+    expect(c!.model.outputs).toEqual(['tower_0/keypoints']);
+    expect(m.output.labels).toHaveLength(80);
+  });
+
+  it('refuses outputs for models that are not TF.js graph models', () => {
+    expectManifestError(nsfwText.replace('file = "dist/models/mobilenet_v2/model.min.js"', 'file = "dist/models/mobilenet_v2/model.min.js"\noutputs = ["dense_3"]'),
+      "'model.outputs'", 'format = "tfjs-graph" only');
+  });
+
   it('takes labels or labels_file, not both and not neither', () => {
     expectManifestError(withOutput('labels_file = "tags.txt"'), "'output.labels'", 'exactly one of labels');
     expectManifestError(nsfwText.replace(labelsLine, ''), "'output.labels'", 'exactly one of labels');
