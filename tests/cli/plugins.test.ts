@@ -25,7 +25,7 @@ describe('imlage plugins', () => {
     for (const name of ['nsfw', 'objects', 'colors', 'text']) expect(byName[name], name).toBe('active');
   });
 
-  it.each([['ocr', ['text']], ['nsfw', ['nsfw', 'nsfw-ensemble']], ['objects', ['objects']], ['colors', ['colors']]])('list --capability %s', async (cap, names) => {
+  it.each([['ocr', ['text']], ['nsfw', ['nsfw', 'nsfw-ensemble']], ['objects', ['objects', 'objects-ensemble']], ['colors', ['colors']]])('list --capability %s', async (cap, names) => {
     const r = await runCli(['plugins', 'list', '--capability', cap, '--json', '--config', '/dev/null']);
     expect(JSON.parse(r.stdout).plugins.map((p: any) => p.name)).toEqual(names);
   });
