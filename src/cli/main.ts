@@ -5,7 +5,7 @@
 import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { sizeUvPoolEarly } from '../engine/threads.js';
-import { ImlageError } from '../errors.js';
+import { errorCode } from '../errors.js';
 import { formatVersionReport, versionReport } from '../version.js';
 import { registerConfig } from './config.js';
 import { registerDb } from './db.js';
@@ -58,7 +58,9 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     return;
   }
-  const code = err instanceof ImlageError ? ` [${err.code}]` : '';
+  // Native errors carry the same catalogue codes (native/src/error_codes.def) as ImlageError.
+  const known = errorCode(err);
+  const code = known ? ` [${known}]` : '';
   const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`imlage: error${code}: ${msg}\n`);
   if (process.env.IMLAGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);

@@ -86,6 +86,15 @@ describe('exit status 0 and 1', () => {
   });
 });
 
+describe('errors from the addon', () => {
+  it('name their catalogue code as the ones raised in TypeScript do', async () => {
+    const lib = join(mkdtempSync(join(tmpdir(), 'imlage-noort-')), 'libonnxruntime.so');
+    const r = await runCli(['tag', join(dir, 'baboon.jpg'), '--config', '/dev/null'], { IMLAGE_ORT_LIBRARY: lib });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`imlage: error [IMLAGE_ERR_ORT_LOAD]: cannot load ONNX Runtime library ${lib}`);
+  });
+});
+
 describe('a closed pipe', () => {
   it('`tag | head -1` ends quietly with status 0', async () => {
     const r = await runShell(`$IMLAGE tag ${dir} ${dir} ${dir} -f jsonl --plugin nsfw --batch-size 1 --config /dev/null | head -1; echo "status \${PIPESTATUS[0]}" >&2`);
