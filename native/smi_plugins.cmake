@@ -98,7 +98,8 @@ if(IMLAGE_BUILD_TESTS)
       no_init init_null null_iface small_struct major2 minor7 missing_required
       init_fails bad_score bad_utf8 null_label nan_score too_many_tags
       crash_third hang abort serial concurrent full
-      printf_out calls_exit wait_abort bad_id long_id minor0 set_error)
+      printf_out calls_exit wait_abort bad_id long_id minor0 set_error
+      regions bad_regions regions_short)
     imlage_add_smi_plugin(smi_test_${variant} "${_smi_test_out}" tests/abi/plugins/misbehaving.c)
     string(TOUPPER "${variant}" _v)
     target_compile_definitions(smi_test_${variant} PRIVATE SMI_TEST_${_v}=1)

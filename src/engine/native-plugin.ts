@@ -4,13 +4,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
-import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiRunResult } from '../native/types.js';
+import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiRegion, SmiRunResult } from '../native/types.js';
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';
 import { findPackageDir } from '../paths.js';
 import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
-import type { PluginResult } from './types.js';
+import type { PluginResult, Region } from './types.js';
 
 export interface NativeLoadContext {
   addon: NativeAddon & NativeAddonPlugins;
@@ -41,6 +41,11 @@ export function resolveLibrary(m: NativeManifest): string {
       `(plugins that ship with imlage are built by \`npm run build:native\`)`);
   }
   return lib;
+}
+
+/** Pixels to 1/100 (finer is noise), confidence as tags have it. */
+function toRegion(g: SmiRegion): Region {
+  return { label: g.label, confidence: round6(g.confidence), box: g.box.map((v) => Math.round(v * 100) / 100) as Region['box'] };
 }
 
 export class NativeTaggerPlugin implements TaggerPlugin {
@@ -114,8 +119,13 @@ export class NativeTaggerPlugin implements TaggerPlugin {
         const tags = perModel.flatMap((r) => r.results[i]!.tags)
           .filter((t) => t.score >= threshold)
           .sort((a, b) => b.score - a.score);
+        // Boxes (SMI 1.2) pass the tags' threshold; topK counts tags only.
+        const regions = perModel.flatMap((r) => r.results[i]!.regions ?? [])
+          .filter((g) => g.confidence >= threshold)
+          .sort((a, b) => b.confidence - a.confidence);
         return {
           tags: (topK ? tags.slice(0, topK) : tags).map((t) => ({ label: t.label, confidence: round6(t.score) })),
+          ...(regions.length > 0 ? { regions: regions.map(toRegion) } : {}),
           model: this.model,
           version: this.manifest.version,
           inference_time_ms: share,

@@ -311,10 +311,20 @@ export interface SmiModelSpec {
   configJson?: string;
 }
 
+/** An smi_region (SMI 1.2), its box mapped to the picture's own pixels. */
+export interface SmiRegion {
+  label: string;
+  confidence: number;
+  /** [x, y, width, height], clipped to the image, scaled by originalWidth/width and originalHeight/height. */
+  box: [number, number, number, number];
+}
+
 export interface SmiImageResult {
   tags: { label: string; score: number }[];
   /** Raw float32 tensors the plugin attached for host post-processing (absent when none). */
   outputs?: { name: string; shape: number[]; data: Float32Array }[];
+  /** The boxes a detector found, best first (absent when none). */
+  regions?: SmiRegion[];
   /** Set when the plugin failed this image (status + its last error message). */
   error?: string;
 }

@@ -13,7 +13,7 @@ const VARIANTS = [
   'noop', 'no_init', 'init_null', 'null_iface', 'small_struct', 'major2', 'minor7', 'missing_required',
   'init_fails', 'bad_score', 'bad_utf8', 'null_label', 'nan_score', 'too_many_tags', 'crash_third', 'hang',
   'abort', 'serial', 'concurrent', 'full', 'ort_cls', 'printf_out', 'calls_exit', 'wait_abort', 'bad_id', 'long_id',
-  'minor0', 'set_error',
+  'minor0', 'set_error', 'regions', 'bad_regions', 'regions_short',
 ];
 
 function exported(lib: string): string[] {

@@ -58,7 +58,7 @@ describe('SMI versions and entry points', () => {
       name: 'misbehaving',
       version: '0.0.1',
       frameworks: ['none'],
-      smi: { major: 1, minor: 1 },
+      smi: { major: 1, minor: 2 },
       threadSafe: false,
       entryPoints: ['inference', 'get_last_error'],
     });

@@ -16,7 +16,7 @@ async function refused(lib: string) {
 
 describe('SMI loader refusals', () => {
   it('reports the host SMI version', () => {
-    expect(addon().smiVersion()).toEqual({ major: 1, minor: 1 });
+    expect(addon().smiVersion()).toEqual({ major: 1, minor: 2 });
   });
 
   it('missing file: IMLAGE_ERR_PLUGIN_NOT_FOUND', async () => {
@@ -82,7 +82,7 @@ describe('SMI loader refusals', () => {
     const e = await refused(lib);
     expect(e.code).toBe('IMLAGE_ERR_PLUGIN_VERSION');
     expect(e.message).toContain(lib);
-    expect(e.message).toContain('built for SMI 2.0, this host implements SMI 1.1');
+    expect(e.message).toContain('built for SMI 2.0, this host implements SMI 1.2');
   });
 
   it('initialize fails: IMLAGE_ERR_PLUGIN_INIT with the plugin message', async () => {

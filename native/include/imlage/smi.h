@@ -35,7 +35,11 @@
  *  - History: 1.0 first release. 1.1 appended smi_image.original_width /
  *    original_height and smi_host_api.set_error (a 1.0 plugin never sees
  *    them and keeps working unchanged; a 1.1 plugin in a 1.0 host finds
- *    them missing through SMI_HAS_MEMBER).
+ *    them missing through SMI_HAS_MEMBER). 1.2 appended
+ *    smi_image_result.regions / region_count and added smi_region, the
+ *    boxes a detector found (an older plugin leaves them zero, as the host
+ *    filled them; a 1.2 plugin in an older host sees a result struct_size
+ *    that does not cover them and reports tags only).
  *
  * STATUS AND ERRORS
  *
@@ -76,6 +80,7 @@
  *  | smi_image and its pixels                 | host         | only during the call                |
  *  | smi_image_result structs                 | host         | host (zeroed, struct_size set)      |
  *  | tags, labels, error, outputs in a result | plugin       | plugin, in release_results()        |
+ *  | regions array, each smi_region, labels   | plugin       | plugin, in release_results()        |
  *  | get_model_info JSON                      | host buffer  | host                                |
  *  | name/version/frameworks/last-error text  | plugin       | name/version/frameworks: until      |
  *  |                                          |              | cleanup; last error: until the next |
@@ -125,7 +130,7 @@
 #include <stdint.h>
 
 #define SMI_VERSION_MAJOR 1
-#define SMI_VERSION_MINOR 1
+#define SMI_VERSION_MINOR 2
 
 /* Name of the one symbol a plugin exports. */
 #define SMI_PLUGIN_INIT_SYMBOL "smi_plugin_init"
@@ -239,7 +244,10 @@ typedef enum smi_layout {
  * Pixels: row y starts at pixels + y * stride_bytes; a row holds
  * width * channels bytes in pixel_format order. width and height are >= 1.
  * The host resizes to the manifest's [input] width/height when those are
- * non-zero, so a plugin may rely on that size.
+ * non-zero, so a plugin may rely on that size. It stretches each axis on its
+ * own to that size (no crop, no letterbox: the aspect ratio may change), so
+ * a point (x, y) of these pixels lies at (x * original_width / width,
+ * y * original_height / height) in the picture (see smi_region).
  *
  * tensor*: an optional float32 rendering of the same image (shape, layout
  * and element strides as the manifest asks); NULL when not provided. The
@@ -298,6 +306,43 @@ typedef struct smi_tag {
 #define SMI_MAX_LABEL_BYTES 1024u
 #define SMI_MAX_TAGS 100000u
 
+/* One region: a box in the image and what the plugin found there (a
+ * detector's object or face). Plugin-owned, like the tags. Unlike smi_tag it
+ * starts with struct_size (the plugin sets sizeof(smi_region) as it
+ * compiled it) and may grow: smi_image_result.regions is therefore an array
+ * of pointers, and the host reads only the members struct_size covers
+ * (at least SMI_REGION_V1_2_SIZE, or the image fails).
+ *
+ *   label:      what is there, NUL-terminated UTF-8, non-NULL, at most
+ *               SMI_MAX_LABEL_BYTES bytes (usually one of the image's tags).
+ *   confidence: finite, within [0, 1].
+ *   x, y, width, height: the box, in the pixel space of the smi_image the
+ *               plugin was given (its width x height, whatever the
+ *               original size): x, y the top-left corner, 0 at the left and
+ *               top edges; pixel (i, j) covers [i, i+1) x [j, j+1), so the
+ *               whole image is {0, 0, width, height}. All four finite;
+ *               width and height >= 0.
+ *
+ * What the host does with a box: a non-finite value or a negative width or
+ * height fails that image ("plugin returned region 3 ('cat') with box ...");
+ * a box reaching past the image edges is clipped to the image (detectors
+ * often overhang by a few pixels). It then maps the box to the picture's
+ * own pixels, scaling x and width by original_width / width and y and
+ * height by original_height / height of the smi_image (unchanged when the
+ * original size is 0, i.e. unknown). */
+typedef struct smi_region {
+  uint32_t struct_size;
+  float confidence;
+  const char* label;
+  float x;
+  float y;
+  float width;
+  float height;
+} smi_region;
+#define SMI_REGION_V1_2_SIZE SMI_SIZE_THROUGH(smi_region, height)
+
+#define SMI_MAX_REGIONS 10000u
+
 /* A tensor: a name, an element type, a shape and a packed row-major buffer.
  * Who owns it depends on where it appears (see session_run and
  * smi_image_result.outputs). */
@@ -330,7 +375,17 @@ typedef struct smi_tensor {
  *            post-processing (float32 in v1.0; others are reported as an
  *            error for that image).
  *   plugin_data: for the plugin's bookkeeping (e.g. the allocation to free
- *            in release_results); the host never reads it. */
+ *            in release_results); the host never reads it.
+ *   regions / region_count (SMI 1.2; write them only when
+ *            SMI_HAS_MEMBER(result, smi_image_result, region_count), since
+ *            an older host hands a smaller struct): the boxes behind the
+ *            tags, region_count <= SMI_MAX_REGIONS pointers to plugin-owned
+ *            smi_region structs, none NULL; regions may be NULL only when
+ *            region_count is 0. Any order (the host sorts). A bad pointer,
+ *            count, label, confidence or box fails that image only. The
+ *            host reads them only when the struct_size it finds after the
+ *            call covers region_count, so a plugin that rewrites
+ *            struct_size to its own older size is read as that version. */
 typedef struct smi_image_result {
   uint32_t struct_size;
   int32_t status; /* smi_status */
@@ -340,8 +395,12 @@ typedef struct smi_image_result {
   uint64_t output_count;
   const char* error;
   void* plugin_data;
+  /* SMI 1.2 */
+  const smi_region* const* regions;
+  uint64_t region_count;
 } smi_image_result;
 #define SMI_IMAGE_RESULT_V1_0_SIZE SMI_SIZE_THROUGH(smi_image_result, plugin_data)
+#define SMI_IMAGE_RESULT_V1_2_SIZE SMI_SIZE_THROUGH(smi_image_result, region_count)
 
 /* ------------------------------------------------------------------------ */
 /* Host services. */
@@ -529,7 +588,7 @@ typedef struct smi_plugin_interface {
   const char* (*get_last_error)(void* ctx);
 
   /* REQUIRED. Frees what the plugin attached to results (tags, labels,
-   * error, outputs). Called exactly once for each result array handed to
+   * error, outputs, regions). Called exactly once for each result array handed to
    * inference/batch_inference, after the host copied it; with a thread-safe
    * plugin, possibly concurrently with other calls. */
   void (*release_results)(void* ctx, smi_image_result* const* results, size_t count);

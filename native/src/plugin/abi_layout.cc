@@ -93,6 +93,18 @@ SMI_LOCK(smi_image_result, output_count, 32);
 SMI_LOCK(smi_image_result, error, 40);
 SMI_LOCK(smi_image_result, plugin_data, 48);
 static_assert(SMI_IMAGE_RESULT_V1_0_SIZE == 56, "image result v1.0 size");
+SMI_LOCK(smi_image_result, regions, 56);
+SMI_LOCK(smi_image_result, region_count, 64);
+static_assert(SMI_IMAGE_RESULT_V1_2_SIZE == 72, "image result v1.2 size");
+
+SMI_LOCK(smi_region, struct_size, 0);
+SMI_LOCK(smi_region, confidence, 4);
+SMI_LOCK(smi_region, label, 8);
+SMI_LOCK(smi_region, x, 16);
+SMI_LOCK(smi_region, y, 20);
+SMI_LOCK(smi_region, width, 24);
+SMI_LOCK(smi_region, height, 28);
+static_assert(SMI_REGION_V1_2_SIZE == 32, "region v1.2 size");
 
 SMI_LOCK(smi_tensor, struct_size, 0);
 SMI_LOCK(smi_tensor, dtype, 4);

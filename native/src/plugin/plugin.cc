@@ -366,7 +366,7 @@ SmiImageOutcome Plugin::RunOne(const char* modelId, const smi_image& image) {
       std::string detail = Detail(in.scope(), CheckedString(result.error));
       out.error = "inference failed with " + StatusName(status) + (detail.empty() ? "" : ": " + detail);
     } else {
-      CopyResult(result, out);
+      CopyResult(result, image, out);
     }
   }
   InPlugin in(who_, "release_results", host_);
@@ -437,7 +437,7 @@ std::vector<SmiImageOutcome> Plugin::Run(const std::string& modelId, const std::
           const std::string detail = CheckedString(r.error);
           out.error = "inference failed with " + StatusName(r.status) + (detail.empty() ? "" : ": " + detail);
         } else {
-          CopyResult(r, out);
+          CopyResult(r, smiImages[k], out);
         }
       }
     }

@@ -43,6 +43,25 @@ double ShortestDouble(float v) {
   return std::strtod(buf, nullptr);
 }
 
+// {label, confidence, box: [x, y, width, height]} per region, as the TS Region.
+Napi::Array RegionArray(Napi::Env env, const std::vector<SmiRegionOut>& regions) {
+  Napi::Array arr = Napi::Array::New(env, regions.size());
+  for (size_t k = 0; k < regions.size(); ++k) {
+    const SmiRegionOut& g = regions[k];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("label", g.label);
+    o.Set("confidence", Napi::Number::New(env, ShortestDouble(g.confidence)));
+    Napi::Array box = Napi::Array::New(env, 4);
+    box.Set(0u, Napi::Number::New(env, g.x));
+    box.Set(1u, Napi::Number::New(env, g.y));
+    box.Set(2u, Napi::Number::New(env, g.width));
+    box.Set(3u, Napi::Number::New(env, g.height));
+    o.Set("box", box);
+    arr.Set(static_cast<uint32_t>(k), o);
+  }
+  return arr;
+}
+
 std::string RequireStringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsString()) ThrowTypeError(info.Env(), std::string(what) + " must be a string");
   std::string s = info[i].As<Napi::String>().Utf8Value();
@@ -438,6 +457,7 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
               }
               r.Set("outputs", outputs);
             }
+            if (!o.regions.empty()) r.Set("regions", RegionArray(env, o.regions));
             if (!o.error.empty()) r.Set("error", o.error);
             results.Set(static_cast<uint32_t>(i), r);
           }

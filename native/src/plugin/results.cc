@@ -1,5 +1,6 @@
 #include "plugin/results.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,66 @@ std::string FormatScore(float v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
   return buf;
+}
+
+std::string FormatBox(const smi_region& g) {
+  return "[" + FormatScore(g.x) + ", " + FormatScore(g.y) + ", " + FormatScore(g.width) + ", " +
+         FormatScore(g.height) + "]";
+}
+
+// A label the header allows (non-NULL, at most SMI_MAX_LABEL_BYTES of
+// UTF-8), or why not; `what` names the owner, e.g. "tag 3".
+std::string CheckLabel(const char* label, const std::string& what, size_t* length) {
+  if (label == nullptr) return "plugin returned a NULL label for " + what;
+  const size_t n = strnlen(label, SMI_MAX_LABEL_BYTES + 1);
+  if (n > SMI_MAX_LABEL_BYTES) {
+    return "plugin returned a label longer than " + std::to_string(SMI_MAX_LABEL_BYTES) + " bytes for " + what;
+  }
+  if (!IsValidUtf8(label, n)) {
+    return "plugin returned a label that is not valid UTF-8 for " + what + " ('" + Printable(label, n) + "')";
+  }
+  *length = n;
+  return "";
+}
+
+// The box is in the pixels the plugin got; the caller wants the picture's.
+// Overhanging edges are clipped first (in the plugin's pixels, where the
+// image's bounds are exact), then both axes are scaled as the host stretched
+// them.
+std::string CheckRegion(const smi_region* g, uint64_t index, const smi_image& image, SmiRegionOut& out) {
+  const std::string where = "region " + std::to_string(index);
+  if (g == nullptr) return "plugin returned " + where + " as NULL";
+  if (g->struct_size < SMI_REGION_V1_2_SIZE) {
+    return "plugin returned " + where + " with struct_size " + std::to_string(g->struct_size) +
+           " (SMI 1.2 requires at least " + std::to_string(SMI_REGION_V1_2_SIZE) + ")";
+  }
+  size_t n = 0;
+  std::string err = CheckLabel(g->label, where, &n);
+  if (!err.empty()) return err;
+  const std::string named = "plugin returned " + where + " ('" + Printable(g->label, n) + "')";
+  if (!std::isfinite(g->confidence) || g->confidence < 0.0f || g->confidence > 1.0f) {
+    return named + " with confidence " + FormatScore(g->confidence) + " (must be within [0,1])";
+  }
+  if (!std::isfinite(g->x) || !std::isfinite(g->y) || !std::isfinite(g->width) || !std::isfinite(g->height)) {
+    return named + " with box " + FormatBox(*g) + " (x, y, width and height must be finite)";
+  }
+  if (g->width < 0.0f || g->height < 0.0f) {
+    return named + " with box " + FormatBox(*g) + " (width and height must not be negative)";
+  }
+  const double w = image.width, h = image.height;
+  const double x0 = std::clamp<double>(g->x, 0, w), x1 = std::clamp<double>(double{g->x} + g->width, 0, w);
+  const double y0 = std::clamp<double>(g->y, 0, h), y1 = std::clamp<double>(double{g->y} + g->height, 0, h);
+  const bool scaled = SMI_HAS_MEMBER(&image, smi_image, original_height) && image.original_width > 0 &&
+                      image.original_height > 0;
+  const double sx = scaled ? image.original_width / w : 1.0;
+  const double sy = scaled ? image.original_height / h : 1.0;
+  out.label.assign(g->label, n);
+  out.confidence = g->confidence;
+  out.x = x0 * sx;
+  out.y = y0 * sy;
+  out.width = (x1 - x0) * sx;
+  out.height = (y1 - y0) * sy;
+  return "";
 }
 
 std::string CheckTensor(const smi_tensor* t, uint64_t index, SmiTensorOut& out) {
@@ -71,7 +132,28 @@ std::string CheckTensor(const smi_tensor* t, uint64_t index, SmiTensorOut& out) 
   return "";
 }
 
-std::string Check(const smi_image_result& r, SmiImageOutcome& out) {
+std::string CheckRegions(const smi_image_result& r, const smi_image& image, SmiImageOutcome& out) {
+  // A plugin of an older minor may have rewritten struct_size to its own
+  // size: then these members are not its to set.
+  if (!SMI_HAS_MEMBER(&r, smi_image_result, region_count)) return "";
+  if (r.region_count > SMI_MAX_REGIONS) {
+    return "plugin returned " + std::to_string(r.region_count) + " regions (at most " +
+           std::to_string(SMI_MAX_REGIONS) + " are allowed)";
+  }
+  if (r.regions == nullptr && r.region_count > 0) {
+    return "plugin returned region_count " + std::to_string(r.region_count) + " with a NULL regions array";
+  }
+  out.regions.resize(static_cast<size_t>(r.region_count));
+  for (uint64_t i = 0; i < r.region_count; ++i) {
+    std::string err = CheckRegion(r.regions[i], i, image, out.regions[i]);
+    if (!err.empty()) return err;
+  }
+  std::stable_sort(out.regions.begin(), out.regions.end(),
+                   [](const SmiRegionOut& a, const SmiRegionOut& b) { return a.confidence > b.confidence; });
+  return "";
+}
+
+std::string Check(const smi_image_result& r, const smi_image& image, SmiImageOutcome& out) {
   if (r.tag_count > SMI_MAX_TAGS) {
     return "plugin returned " + std::to_string(r.tag_count) + " tags (at most " +
            std::to_string(SMI_MAX_TAGS) + " are allowed)";
@@ -82,16 +164,9 @@ std::string Check(const smi_image_result& r, SmiImageOutcome& out) {
   out.tags.reserve(static_cast<size_t>(r.tag_count));
   for (uint64_t i = 0; i < r.tag_count; ++i) {
     const smi_tag& t = r.tags[i];
-    if (t.label == nullptr) return "plugin returned a NULL label for tag " + std::to_string(i);
-    const size_t n = strnlen(t.label, SMI_MAX_LABEL_BYTES + 1);
-    if (n > SMI_MAX_LABEL_BYTES) {
-      return "plugin returned a label longer than " + std::to_string(SMI_MAX_LABEL_BYTES) +
-             " bytes for tag " + std::to_string(i);
-    }
-    if (!IsValidUtf8(t.label, n)) {
-      return "plugin returned a label that is not valid UTF-8 for tag " + std::to_string(i) + " ('" +
-             Printable(t.label, n) + "')";
-    }
+    size_t n = 0;
+    std::string err = CheckLabel(t.label, "tag " + std::to_string(i), &n);
+    if (!err.empty()) return err;
     if (!std::isfinite(t.score) || t.score < 0.0f || t.score > 1.0f) {
       return "plugin returned score " + FormatScore(t.score) + " for label '" + Printable(t.label, n) +
              "' (must be within [0,1])";
@@ -110,7 +185,7 @@ std::string Check(const smi_image_result& r, SmiImageOutcome& out) {
     std::string err = CheckTensor(r.outputs[i], i, out.outputs[i]);
     if (!err.empty()) return err;
   }
-  return "";
+  return CheckRegions(r, image, out);
 }
 
 }  // namespace
@@ -169,9 +244,9 @@ std::string StatusName(int32_t status) {
   }
 }
 
-void CopyResult(const smi_image_result& result, SmiImageOutcome& out) {
+void CopyResult(const smi_image_result& result, const smi_image& image, SmiImageOutcome& out) {
   out = SmiImageOutcome{};
-  std::string err = Check(result, out);
+  std::string err = Check(result, image, out);
   if (!err.empty()) {
     out = SmiImageOutcome{};
     out.error = std::move(err);

@@ -1,7 +1,7 @@
 // The text (OCR) plugin: PP-OCRv4 detection + recognition through the
 // host's ONNX Runtime sessions. This file holds the SMI entry points, the
-// plugin state and the tags; detector.cc, recognizer.cc, ctc.cc and
-// geometry.cc hold the pipeline.
+// plugin state, the tags and (SMI 1.2) the regions, each kept line's box;
+// detector.cc, recognizer.cc, ctc.cc and geometry.cc hold the pipeline.
 //
 // Models: one [[models]] entry whose files are, in order, the detection
 // model, the recognition model and the character list (ppocr_keys_v1.txt).
@@ -21,6 +21,7 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -60,6 +61,11 @@ State* g_state = nullptr;
 struct ResultData {
   std::vector<std::string> labels;
   std::vector<smi_tag> tags;
+  // SMI 1.2: each kept line's box, labelled with its text (labels of the
+  // regions live in region_labels; the pointers are set once both are full).
+  std::vector<std::string> region_labels;
+  std::vector<smi_region> regions;
+  std::vector<const smi_region*> region_ptrs;
   std::string error;
 };
 
@@ -121,14 +127,20 @@ void Tag(const State& st, const Model& m, const smi_image& image, ResultData* ou
   for (const Box& b : boxes) crops.push_back(Crop(bgr, b));
   std::vector<Line> lines = Recognize(*m.rec_session, m.charset, crops, m.rec);
 
-  // Confident, non-empty lines; the same text twice keeps its best score.
-  std::vector<Line> kept;
-  for (Line& l : lines) {
+  // Confident, non-empty lines, each with its box (one Line per crop, in order).
+  std::vector<std::pair<Line, Box>> found;
+  for (size_t i = 0; i < lines.size() && i < boxes.size(); ++i) {
+    Line& l = lines[i];
     if (l.text.empty() || !(l.score >= st.min_score)) continue;
     l.text = Clip(l.text, SMI_MAX_LABEL_BYTES - 1);
+    found.emplace_back(l, boxes[i]);
+  }
+  // One tag per text: the same text twice keeps its best score.
+  std::vector<Line> kept;
+  for (const auto& [l, box] : found) {
     auto same = std::find_if(kept.begin(), kept.end(), [&](const Line& k) { return k.text == l.text; });
     if (same == kept.end()) {
-      kept.push_back(std::move(l));
+      kept.push_back(l);
     } else {
       same->score = std::max(same->score, l.score);
     }
@@ -149,6 +161,24 @@ void Tag(const State& st, const Model& m, const smi_image& image, ResultData* ou
     out->tags.push_back({nullptr, std::clamp(l.score, 0.0f, 1.0f)});
   }
   for (size_t i = 0; i < out->tags.size(); ++i) out->tags[i].label = out->labels[i].c_str();
+
+  // A region for every box of a kept text (the same text twice: two boxes).
+  for (const auto& [l, box] : found) {
+    if (std::none_of(kept.begin(), kept.end(), [&](const Line& k) { return k.text == l.text; })) continue;
+    smi_region g{};
+    g.struct_size = sizeof g;
+    g.confidence = std::clamp(l.score, 0.0f, 1.0f);
+    g.x = box.x0;
+    g.y = box.y0;
+    g.width = box.x1 - box.x0;
+    g.height = box.y1 - box.y0;
+    out->region_labels.push_back(l.text);
+    out->regions.push_back(g);
+  }
+  for (size_t i = 0; i < out->regions.size(); ++i) {
+    out->regions[i].label = out->region_labels[i].c_str();
+    out->region_ptrs.push_back(&out->regions[i]);
+  }
 }
 
 // Runs one image into a host result; the status also goes into the result.
@@ -172,6 +202,10 @@ smi_status RunOne(const char* model_id, const smi_image* image, smi_image_result
     result->plugin_data = data;
     result->tags = data->tags.empty() ? nullptr : data->tags.data();
     result->tag_count = data->tags.size();
+    if (SMI_HAS_MEMBER(result, smi_image_result, region_count)) {  // an SMI 1.2 host
+      result->regions = data->region_ptrs.empty() ? nullptr : data->region_ptrs.data();
+      result->region_count = data->region_ptrs.size();
+    }
   } else {
     // The message travels with the result too (for batches).
     try {

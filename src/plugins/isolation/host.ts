@@ -15,6 +15,7 @@ import { ImlageError, errorCode, errorMessage } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult } from '../../native/types.js';
 import type { Reply, Request } from './protocol.js';
+import { checkRunReply } from './run-reply.js';
 
 // The compiled child script: beside this file when running from dist/, else
 // (TypeScript run directly, as in the tests) the build's copy.
@@ -176,8 +177,8 @@ export class IsolatedPlugin implements NativePlugin {
     return this.callStarted({ op: 'modelInfo', modelId: id });
   }
 
-  run(modelId: string, images: ImageInput[]): Promise<SmiRunResult> {
-    return this.callStarted({ op: 'run', modelId, images }) as Promise<SmiRunResult>;
+  async run(modelId: string, images: ImageInput[]): Promise<SmiRunResult> {
+    return checkRunReply(await this.callStarted({ op: 'run', modelId, images }), images.length, this.opts.name);
   }
 
   async close(): Promise<void> {

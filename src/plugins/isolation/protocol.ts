@@ -1,5 +1,6 @@
 // Messages between the engine and a plugin's child process (IPC with
-// 'advanced' serialization, so pixel buffers travel as binary).
+// 'advanced' serialization, so pixel buffers travel as binary). A run()
+// reply's value is an SmiRunResult, checked by run-reply.ts on arrival.
 
 import type { ImageInput, SessionOptions, SmiLogLevel, SmiModelSpec } from '../../native/types.js';
 

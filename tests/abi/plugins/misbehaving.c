@@ -32,6 +32,16 @@
  *   set_error        SMI 1.1: tags "original WxH" from smi_image's original
  *                    size; a bad image fails through host->set_error() (no
  *                    get_last_error, no thread-local storage)
+ *   regions          SMI 1.2: tags "thing" and returns four regions in the
+ *                    pixels it got, not sorted by confidence, one of them
+ *                    overhanging the image (make_regions below)
+ *   bad_regions      the same through batch_inference, but the first pixel
+ *                    byte picks one fault in the regions (246..255, see
+ *                    bad_regions_batch); other images are fine
+ *   regions_short    writes the regions, then sets the result's struct_size
+ *                    to the SMI 1.0 size, as an older plugin that copies a
+ *                    whole result of its own size would: the host must read
+ *                    tags only
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -125,6 +135,50 @@ static char g_score_label[] = "max_concurrency";
 static char g_size_label[64];
 #endif
 
+#if defined(SMI_TEST_REGIONS) || defined(SMI_TEST_BAD_REGIONS) || defined(SMI_TEST_REGIONS_SHORT)
+/* One image's result, freed in release_results through plugin_data. */
+typedef struct region_block {
+  smi_tag tag;
+  smi_region regions[4];
+  const smi_region* ptrs[4];
+} region_block;
+
+/* Tag "thing" and four boxes in the pixels of im: "left half", "whole",
+ * "small" (a quarter-size box at a quarter of the way in) and "overhang"
+ * (2 pixels past the left and right edges and below the bottom half), in
+ * that order, which is not by confidence. Regions only where the host's
+ * result struct has room for them. */
+static region_block* make_regions(const smi_image* im, smi_image_result* out) {
+  static const char* const labels[4] = {"left half", "whole", "small", "overhang"};
+  const float w = (float)im->width, h = (float)im->height;
+  const float confidence[4] = {0.6f, 0.9f, 0.1f, 0.7f};
+  const float boxes[4][4] = {{0, 0, w / 2, h}, {0, 0, w, h}, {w / 4, h / 4, w / 4, h / 4}, {-2, h / 2, w + 4, h}};
+  int i;
+  region_block* b = (region_block*)calloc(1, sizeof *b);
+  if (b == NULL) return NULL;
+  b->tag.label = "thing";
+  b->tag.score = 0.9f;
+  for (i = 0; i < 4; ++i) {
+    b->regions[i].struct_size = sizeof(smi_region);
+    b->regions[i].label = labels[i];
+    b->regions[i].confidence = confidence[i];
+    b->regions[i].x = boxes[i][0];
+    b->regions[i].y = boxes[i][1];
+    b->regions[i].width = boxes[i][2];
+    b->regions[i].height = boxes[i][3];
+    b->ptrs[i] = &b->regions[i];
+  }
+  out->tags = &b->tag;
+  out->tag_count = 1;
+  out->plugin_data = b;
+  if (SMI_HAS_MEMBER(out, smi_image_result, region_count)) {
+    out->regions = b->ptrs;
+    out->region_count = 4;
+  }
+  return b;
+}
+#endif
+
 #if defined(SMI_TEST_CRASH_THIRD)
 static int g_calls = 0;
 static int* volatile g_null = NULL;
@@ -180,6 +234,11 @@ static smi_status t_inference(void* ctx, const char* model_id, const smi_image* 
   ((smi_tag*)result->tags)->label = g_size_label;
   ((smi_tag*)result->tags)->score = 0.5f;
   result->plugin_data = (void*)result->tags; /* freed in release_results */
+#elif defined(SMI_TEST_REGIONS) || defined(SMI_TEST_REGIONS_SHORT)
+  if (make_regions(image, result) == NULL) return SMI_ERROR_OUT_OF_MEMORY;
+#if defined(SMI_TEST_REGIONS_SHORT)
+  result->struct_size = SMI_IMAGE_RESULT_V1_0_SIZE;
+#endif
 #elif defined(SMI_TEST_SERIAL) || defined(SMI_TEST_CONCURRENT)
   {
     int now = __atomic_add_fetch(&g_inside, 1, __ATOMIC_SEQ_CST);
@@ -210,6 +269,35 @@ static void t_release(void* ctx, smi_image_result* const* results, size_t count)
     results[i]->plugin_data = NULL;
   }
 }
+
+#if defined(SMI_TEST_BAD_REGIONS)
+/* The regions of make_regions with one fault, chosen by the first pixel byte. */
+static smi_status bad_regions_batch(void* ctx, const char* id, const smi_image* const* images, size_t count,
+                                    smi_image_result* const* results) {
+  size_t i;
+  (void)ctx;
+  (void)id;
+  for (i = 0; i < count; ++i) {
+    region_block* b = make_regions(images[i], results[i]);
+    if (b == NULL) return SMI_ERROR_OUT_OF_MEMORY;
+    results[i]->status = SMI_OK;
+    switch (images[i]->pixels[0]) {
+      case 246: b->regions[0].label = "caf\xe9"; break;
+      case 247: b->regions[0].label = NULL; break;
+      case 248: b->regions[1].confidence = 1.5f; break;
+      case 249: b->regions[2].height = (float)INFINITY; break;
+      case 250: results[i]->regions = NULL; break; /* region_count stays 4 */
+      case 251: results[i]->region_count = (uint64_t)1 << 40; break;
+      case 252: b->ptrs[2] = NULL; break;
+      case 253: b->regions[1].struct_size = 16; break;
+      case 254: b->regions[3].x = (float)nan(""); break;
+      case 255: b->regions[0].width = -1.0f; break;
+      default: break;
+    }
+  }
+  return SMI_OK;
+}
+#endif
 
 /* ---- full: every optional entry point */
 #if defined(SMI_TEST_FULL)
@@ -400,6 +488,16 @@ static const smi_plugin_interface t_iface = {
     .initialize = t_initialize,
     .cleanup = t_cleanup,
     .inference = t_inference,
+    .get_plugin_name = t_name,
+    .get_plugin_version = t_version,
+    .release_results = t_release,
+};
+#elif defined(SMI_TEST_BAD_REGIONS)
+static const smi_plugin_interface t_iface = {
+    .struct_size = sizeof(smi_plugin_interface),
+    .initialize = t_initialize,
+    .cleanup = t_cleanup,
+    .batch_inference = bad_regions_batch,
     .get_plugin_name = t_name,
     .get_plugin_version = t_version,
     .release_results = t_release,

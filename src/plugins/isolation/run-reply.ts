@@ -1,0 +1,65 @@
+// What an isolated plugin's child sends back for run(), checked before the
+// engine uses it. The child's addon already checked the plugin's result
+// (native/src/plugin/results.cc), but the plugin shares that process and can
+// corrupt it, and structured clone carries whatever it is handed. So the
+// reply is held to the bounds smi.h sets: a malformed image result fails
+// that image only; a reply that is not one result per image fails the call.
+
+import { ImlageError } from '../../errors.js';
+import { SMI_MAX_LABEL_BYTES, SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../native/smi-limits.js';
+import type { SmiImageResult, SmiRunResult } from '../../native/types.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const inUnit = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 1;
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+// A surrogate without its partner: the string did not come from UTF-8.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function labelProblem(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'a label that is not a string';
+  if (LONE_SURROGATE.test(v) || Buffer.byteLength(v, 'utf8') > SMI_MAX_LABEL_BYTES) return `a label that is not UTF-8 of at most ${SMI_MAX_LABEL_BYTES} bytes`;
+  return undefined;
+}
+
+// Why r is not an SmiImageResult the host could have made, or undefined.
+function imageProblem(r: unknown): string | undefined {
+  if (!isObject(r)) return 'not an object';
+  if (r.error !== undefined && typeof r.error !== 'string') return 'an error that is not a string';
+  if (!Array.isArray(r.tags)) return 'no tags array';
+  if (r.tags.length > SMI_MAX_TAGS) return `${r.tags.length} tags (at most ${SMI_MAX_TAGS})`;
+  for (const t of r.tags as unknown[]) {
+    if (!isObject(t)) return 'a tag that is not an object';
+    const bad = labelProblem(t.label) ?? (inUnit(t.score) ? undefined : `tag score ${String(t.score)} (must be within [0,1])`);
+    if (bad) return bad;
+  }
+  if (r.outputs !== undefined && !Array.isArray(r.outputs)) return 'outputs that are not an array';
+  if (r.regions === undefined) return undefined;
+  if (!Array.isArray(r.regions)) return 'regions that are not an array';
+  if (r.regions.length > SMI_MAX_REGIONS) return `${r.regions.length} regions (at most ${SMI_MAX_REGIONS})`;
+  for (const g of r.regions as unknown[]) {
+    if (!isObject(g)) return 'a region that is not an object';
+    const bad = labelProblem(g.label) ?? (inUnit(g.confidence) ? undefined : `region confidence ${String(g.confidence)} (must be within [0,1])`);
+    if (bad) return bad;
+    const box = g.box;
+    if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => finite(v) && v >= 0)) {
+      return 'a region box that is not [x, y, width, height] of finite, non-negative numbers';
+    }
+  }
+  return undefined;
+}
+
+/** The child's reply to run() for `images` images, checked; `plugin` names it in errors. */
+export function checkRunReply(value: unknown, images: number, plugin: string): SmiRunResult {
+  const results = isObject(value) ? value.results : undefined;
+  const timing = isObject(value) ? value.timing : undefined;
+  if (!Array.isArray(results) || results.length !== images || !isObject(timing) || !finite(timing.inferenceMs)) {
+    throw new ImlageError('IMLAGE_ERR_PLUGIN_CALL', `plugin "${plugin}": its isolated process answered run() with something other than one result per image (${images})`);
+  }
+  return {
+    results: results.map((r: unknown): SmiImageResult => {
+      const why = imageProblem(r);
+      return why ? { tags: [], error: `its isolated process returned a malformed result for this image: ${why}` } : (r as SmiImageResult);
+    }),
+    timing: { inferenceMs: timing.inferenceMs },
+  };
+}
