@@ -82,7 +82,7 @@ std::string CheckRegion(const smi_region* g, uint64_t index, const smi_image& im
   const double w = image.width, h = image.height;
   const double x0 = std::clamp<double>(g->x, 0, w), x1 = std::clamp<double>(double{g->x} + g->width, 0, w);
   const double y0 = std::clamp<double>(g->y, 0, h), y1 = std::clamp<double>(double{g->y} + g->height, 0, h);
-  const bool scaled = SMI_HAS_MEMBER(&image, smi_image, original_height) && image.original_width > 0 &&
+  const bool scaled = image.struct_size >= SMI_SIZE_THROUGH(smi_image, original_height) && image.original_width > 0 &&
                       image.original_height > 0;
   const double sx = scaled ? image.original_width / w : 1.0;
   const double sy = scaled ? image.original_height / h : 1.0;
@@ -135,7 +135,7 @@ std::string CheckTensor(const smi_tensor* t, uint64_t index, SmiTensorOut& out) 
 std::string CheckRegions(const smi_image_result& r, const smi_image& image, SmiImageOutcome& out) {
   // A plugin of an older minor may have rewritten struct_size to its own
   // size: then these members are not its to set.
-  if (!SMI_HAS_MEMBER(&r, smi_image_result, region_count)) return "";
+  if (r.struct_size < SMI_SIZE_THROUGH(smi_image_result, region_count)) return "";
   if (r.region_count > SMI_MAX_REGIONS) {
     return "plugin returned " + std::to_string(r.region_count) + " regions (at most " +
            std::to_string(SMI_MAX_REGIONS) + " are allowed)";
