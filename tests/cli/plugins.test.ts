@@ -13,7 +13,7 @@ describe('imlage plugins', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+VERSION\s+KIND\s+STATE\s+DEFAULT\s+DESCRIPTION$/);
-    expect(r.stdout).toMatch(/^nsfw\s+1\.0\.0\s+onnx\s+discovered\s+yes\s+NSFW classifier/m);
+    expect(r.stdout).toMatch(/^nsfw\s+1\.1\.0\s+onnx\s+discovered\s+yes\s+NSFW classifier/m);
     expect(r.stdout).toMatch(/^colors\s+1\.0\.0\s+native\s+discovered\s+no\s+Dominant colours/m);
   });
 
@@ -61,7 +61,7 @@ describe('imlage plugins', () => {
     expect(r.stderr).toMatch(/progress: \d\/\d steps/);
     expect(r.stderr).toMatch(/converted nsfwjs@4\.3\.0 model\.min\.js to ONNX/);
     expect(r.stderr).toMatch(/^imlage: sha256 [0-9a-f]{64} {2}.*model\.min\.js$/m);
-    expect(r.stderr).toMatch(/nsfw 1\.0\.0 is ready \(nsfwjs@4\.3\.0 .*\) on cpu/);
+    expect(r.stderr).toMatch(/nsfw 1\.1\.0 is ready \(nsfwjs@4\.3\.0 .*\) on cpu/);
     const record = JSON.parse(readFileSync(join(cache, 'setup', 'nsfw.json'), 'utf8'));
     expect(Object.values(record.sha256)).toHaveLength(2);
     // Again: the cached model, checksums unchanged (no warning).

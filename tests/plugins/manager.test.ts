@@ -19,7 +19,7 @@ describe('plugin manager', () => {
       const states = Object.fromEntries(m.list().map((e) => [e.name, e.state]));
       expect(states).toMatchObject({ colors: 'active', nsfw: 'discovered', objects: 'discovered' });
       expect(m.list({ capability: 'ocr' }).map((e) => e.name)).toEqual(['text']);
-      expect(m.list({ search: 'coco' }).map((e) => e.name)).toEqual(['objects']);
+      expect(m.list({ search: 'coco' }).map((e) => e.name)).toEqual(['objects', 'objects-ensemble']);
       expect(m.list({ search: /^n/ }).map((e) => e.name)).toEqual(['nsfw', 'nsfw-ensemble']);
       expect(m.list({ kind: 'onnx' }).map((e) => e.name).sort()).toEqual(['nsfw', 'nsfw-ensemble', 'objects', 'objects-ensemble']);
       await m.unload('colors');

@@ -55,8 +55,10 @@ describe('imlage serve', () => {
 
     // Requests in flight when SIGTERM comes are all answered.
     const names = ['messi5.jpg', 'fruits.jpg', 'baboon.jpg', 'apple.jpg', 'home.jpg', 'aero1.jpg', 'building.jpg', 'butterfly.jpg'];
+    const before = logs.filter((l) => l.msg === 'incoming request').length;
     const inFlight = names.map((n) => postImage(url, n));
-    await new Promise((res) => setTimeout(res, 150));
+    // SIGTERM once the server has taken every request (a request that arrives later is refused with 503, as it should be).
+    await until('every request to arrive', async () => (logs.filter((l) => l.msg === 'incoming request').length >= before + names.length ? true : undefined), 30_000);
     child.kill('SIGTERM');
     const answered = await Promise.all(inFlight);
     expect(answered.map((a) => a.status)).toEqual(names.map(() => 200));
