@@ -588,9 +588,9 @@ typedef struct smi_plugin_interface {
   const char* (*get_last_error)(void* ctx);
 
   /* REQUIRED. Frees what the plugin attached to results (tags, labels,
-   * error, outputs, regions). Called exactly once for each result array handed to
-   * inference/batch_inference, after the host copied it; with a thread-safe
-   * plugin, possibly concurrently with other calls. */
+   * error, outputs, regions). Called exactly once for each result array
+   * handed to inference/batch_inference, after the host copied it; with a
+   * thread-safe plugin, possibly concurrently with other calls. */
   void (*release_results)(void* ctx, smi_image_result* const* results, size_t count);
 } smi_plugin_interface;
 #define SMI_PLUGIN_INTERFACE_V1_0_SIZE SMI_SIZE_THROUGH(smi_plugin_interface, release_results)
