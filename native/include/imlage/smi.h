@@ -377,8 +377,9 @@ typedef struct smi_tensor {
  *   plugin_data: for the plugin's bookkeeping (e.g. the allocation to free
  *            in release_results); the host never reads it.
  *   regions / region_count (SMI 1.2; write them only when
- *            SMI_HAS_MEMBER(result, smi_image_result, region_count), since
- *            an older host hands a smaller struct): the boxes behind the
+ *            SMI_HAS_MEMBER(result, smi_image_result, region_count): an
+ *            older host hands a smaller struct, and writing past it
+ *            corrupts the host's memory): the boxes behind the
  *            tags, region_count <= SMI_MAX_REGIONS pointers to plugin-owned
  *            smi_region structs, none NULL; regions may be NULL only when
  *            region_count is 0. Any order (the host sorts). A bad pointer,
