@@ -22,7 +22,7 @@ function configWith(dir: string, extra = ''): string {
 }
 
 const REFUSED: [string, RegExp, string][] = [
-  ['major2', /built for SMI 2\.0, this host implements SMI 1\.1/, 'IMLAGE_ERR_PLUGIN_VERSION'],
+  ['major2', /built for SMI 2\.0, this host implements SMI 1\.2/, 'IMLAGE_ERR_PLUGIN_VERSION'],
   ['no_init', /does not export smi_plugin_init/, 'IMLAGE_ERR_PLUGIN_NO_INIT'],
   ['init_null', /smi_plugin_init\(\) returned NULL/, 'IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR'],
   ['small_struct', /struct_size is 24 bytes/, 'IMLAGE_ERR_PLUGIN_BAD_DESCRIPTOR'],

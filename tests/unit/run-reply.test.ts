@@ -27,7 +27,7 @@ describe('isolated run() replies', () => {
     ['a lone surrogate', { tags: [], regions: [{ ...region, label: 'ca\uD800t' }] }, 'a label that is not UTF-8'],
     ['a label too long', { tags: [{ label: 'é'.repeat(513), score: 0.5 }] }, 'a label that is not UTF-8 of at most 1024 bytes'],
     ['regions as an object', { tags: [], regions: { 0: region } }, 'regions that are not an array'],
-    ['no tags', { regions: [region] }, 'no tags array'],
+    ['no tags', { regions: [region] }, 'tags that are not an array'],
     ['a number', 7, 'not an object'],
   ])('%s fails that image only', (_what, bad, why) => {
     const out = checkRunReply(reply(good, bad, good), 3, 'boxes');

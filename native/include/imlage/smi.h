@@ -377,8 +377,9 @@ typedef struct smi_tensor {
  *   plugin_data: for the plugin's bookkeeping (e.g. the allocation to free
  *            in release_results); the host never reads it.
  *   regions / region_count (SMI 1.2; write them only when
- *            SMI_HAS_MEMBER(result, smi_image_result, region_count), since
- *            an older host hands a smaller struct): the boxes behind the
+ *            SMI_HAS_MEMBER(result, smi_image_result, region_count): an
+ *            older host hands a smaller struct, and writing past it
+ *            corrupts the host's memory): the boxes behind the
  *            tags, region_count <= SMI_MAX_REGIONS pointers to plugin-owned
  *            smi_region structs, none NULL; regions may be NULL only when
  *            region_count is 0. Any order (the host sorts). A bad pointer,
@@ -588,9 +589,9 @@ typedef struct smi_plugin_interface {
   const char* (*get_last_error)(void* ctx);
 
   /* REQUIRED. Frees what the plugin attached to results (tags, labels,
-   * error, outputs, regions). Called exactly once for each result array handed to
-   * inference/batch_inference, after the host copied it; with a thread-safe
-   * plugin, possibly concurrently with other calls. */
+   * error, outputs, regions). Called exactly once for each result array
+   * handed to inference/batch_inference, after the host copied it; with a
+   * thread-safe plugin, possibly concurrently with other calls. */
   void (*release_results)(void* ctx, smi_image_result* const* results, size_t count);
 } smi_plugin_interface;
 #define SMI_PLUGIN_INTERFACE_V1_0_SIZE SMI_SIZE_THROUGH(smi_plugin_interface, release_results)

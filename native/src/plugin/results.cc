@@ -35,6 +35,22 @@ std::string FormatScore(float v) {
   return buf;
 }
 
+// An array and its count from the plugin: at most `limit` entries, NULL
+// only when empty. noun names the entries, member and count_member the
+// smi_image_result members.
+std::string CheckArray(const void* array, uint64_t count, uint64_t limit, const char* noun, const char* member,
+                       const char* count_member) {
+  if (count > limit) {
+    return "plugin returned " + std::to_string(count) + " " + noun + " (at most " + std::to_string(limit) +
+           " are allowed)";
+  }
+  if (array == nullptr && count > 0) {
+    return std::string("plugin returned ") + count_member + " " + std::to_string(count) + " with a NULL " + member +
+           " array";
+  }
+  return "";
+}
+
 std::string FormatBox(const smi_region& g) {
   return "[" + FormatScore(g.x) + ", " + FormatScore(g.y) + ", " + FormatScore(g.width) + ", " +
          FormatScore(g.height) + "]";
@@ -82,7 +98,7 @@ std::string CheckRegion(const smi_region* g, uint64_t index, const smi_image& im
   const double w = image.width, h = image.height;
   const double x0 = std::clamp<double>(g->x, 0, w), x1 = std::clamp<double>(double{g->x} + g->width, 0, w);
   const double y0 = std::clamp<double>(g->y, 0, h), y1 = std::clamp<double>(double{g->y} + g->height, 0, h);
-  const bool scaled = image.struct_size >= SMI_SIZE_THROUGH(smi_image, original_height) && image.original_width > 0 &&
+  const bool scaled = image.struct_size >= SMI_IMAGE_V1_1_SIZE && image.original_width > 0 &&
                       image.original_height > 0;
   const double sx = scaled ? image.original_width / w : 1.0;
   const double sy = scaled ? image.original_height / h : 1.0;
@@ -135,17 +151,12 @@ std::string CheckTensor(const smi_tensor* t, uint64_t index, SmiTensorOut& out) 
 std::string CheckRegions(const smi_image_result& r, const smi_image& image, SmiImageOutcome& out) {
   // A plugin of an older minor may have rewritten struct_size to its own
   // size: then these members are not its to set.
-  if (r.struct_size < SMI_SIZE_THROUGH(smi_image_result, region_count)) return "";
-  if (r.region_count > SMI_MAX_REGIONS) {
-    return "plugin returned " + std::to_string(r.region_count) + " regions (at most " +
-           std::to_string(SMI_MAX_REGIONS) + " are allowed)";
-  }
-  if (r.regions == nullptr && r.region_count > 0) {
-    return "plugin returned region_count " + std::to_string(r.region_count) + " with a NULL regions array";
-  }
+  if (r.struct_size < SMI_IMAGE_RESULT_V1_2_SIZE) return "";
+  std::string err = CheckArray(r.regions, r.region_count, SMI_MAX_REGIONS, "regions", "regions", "region_count");
+  if (!err.empty()) return err;
   out.regions.resize(static_cast<size_t>(r.region_count));
   for (uint64_t i = 0; i < r.region_count; ++i) {
-    std::string err = CheckRegion(r.regions[i], i, image, out.regions[i]);
+    err = CheckRegion(r.regions[i], i, image, out.regions[i]);
     if (!err.empty()) return err;
   }
   std::stable_sort(out.regions.begin(), out.regions.end(),
@@ -154,18 +165,13 @@ std::string CheckRegions(const smi_image_result& r, const smi_image& image, SmiI
 }
 
 std::string Check(const smi_image_result& r, const smi_image& image, SmiImageOutcome& out) {
-  if (r.tag_count > SMI_MAX_TAGS) {
-    return "plugin returned " + std::to_string(r.tag_count) + " tags (at most " +
-           std::to_string(SMI_MAX_TAGS) + " are allowed)";
-  }
-  if (r.tags == nullptr && r.tag_count > 0) {
-    return "plugin returned tag_count " + std::to_string(r.tag_count) + " with a NULL tags array";
-  }
+  std::string err = CheckArray(r.tags, r.tag_count, SMI_MAX_TAGS, "tags", "tags", "tag_count");
+  if (!err.empty()) return err;
   out.tags.reserve(static_cast<size_t>(r.tag_count));
   for (uint64_t i = 0; i < r.tag_count; ++i) {
     const smi_tag& t = r.tags[i];
     size_t n = 0;
-    std::string err = CheckLabel(t.label, "tag " + std::to_string(i), &n);
+    err = CheckLabel(t.label, "tag " + std::to_string(i), &n);
     if (!err.empty()) return err;
     if (!std::isfinite(t.score) || t.score < 0.0f || t.score > 1.0f) {
       return "plugin returned score " + FormatScore(t.score) + " for label '" + Printable(t.label, n) +
@@ -173,16 +179,11 @@ std::string Check(const smi_image_result& r, const smi_image& image, SmiImageOut
     }
     out.tags.push_back(SmiTagOut{std::string(t.label, n), t.score});
   }
-  if (r.output_count > kMaxOutputs) {
-    return "plugin returned " + std::to_string(r.output_count) + " output tensors (at most " +
-           std::to_string(kMaxOutputs) + " are allowed)";
-  }
-  if (r.outputs == nullptr && r.output_count > 0) {
-    return "plugin returned output_count " + std::to_string(r.output_count) + " with a NULL outputs array";
-  }
+  err = CheckArray(r.outputs, r.output_count, kMaxOutputs, "output tensors", "outputs", "output_count");
+  if (!err.empty()) return err;
   out.outputs.resize(static_cast<size_t>(r.output_count));
   for (uint64_t i = 0; i < r.output_count; ++i) {
-    std::string err = CheckTensor(r.outputs[i], i, out.outputs[i]);
+    err = CheckTensor(r.outputs[i], i, out.outputs[i]);
     if (!err.empty()) return err;
   }
   return CheckRegions(r, image, out);

@@ -21,26 +21,32 @@ function labelProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+// A tag or region: an object with a label and a score-like member in [0, 1].
+function entryProblem(v: unknown, what: 'tag' | 'region', key: 'score' | 'confidence'): string | undefined {
+  if (!isObject(v)) return `a ${what} that is not an object`;
+  return labelProblem(v.label) ?? (inUnit(v[key]) ? undefined : `${what} ${key} ${String(v[key])} (must be within [0,1])`);
+}
+
+// Why list is not an array of at most limit entries, or undefined.
+function listProblem(list: unknown, what: string, limit: number): string | undefined {
+  if (!Array.isArray(list)) return `${what} that are not an array`;
+  return list.length > limit ? `${list.length} ${what} (at most ${limit})` : undefined;
+}
+
 // Why r is not an SmiImageResult the host could have made, or undefined.
 function imageProblem(r: unknown): string | undefined {
   if (!isObject(r)) return 'not an object';
   if (r.error !== undefined && typeof r.error !== 'string') return 'an error that is not a string';
-  if (!Array.isArray(r.tags)) return 'no tags array';
-  if (r.tags.length > SMI_MAX_TAGS) return `${r.tags.length} tags (at most ${SMI_MAX_TAGS})`;
-  for (const t of r.tags as unknown[]) {
-    if (!isObject(t)) return 'a tag that is not an object';
-    const bad = labelProblem(t.label) ?? (inUnit(t.score) ? undefined : `tag score ${String(t.score)} (must be within [0,1])`);
-    if (bad) return bad;
-  }
+  const tags = listProblem(r.tags, 'tags', SMI_MAX_TAGS) ?? (r.tags as unknown[]).map((t) => entryProblem(t, 'tag', 'score')).find(Boolean);
+  if (tags) return tags;
   if (r.outputs !== undefined && !Array.isArray(r.outputs)) return 'outputs that are not an array';
   if (r.regions === undefined) return undefined;
-  if (!Array.isArray(r.regions)) return 'regions that are not an array';
-  if (r.regions.length > SMI_MAX_REGIONS) return `${r.regions.length} regions (at most ${SMI_MAX_REGIONS})`;
+  const regions = listProblem(r.regions, 'regions', SMI_MAX_REGIONS);
+  if (regions) return regions;
   for (const g of r.regions as unknown[]) {
-    if (!isObject(g)) return 'a region that is not an object';
-    const bad = labelProblem(g.label) ?? (inUnit(g.confidence) ? undefined : `region confidence ${String(g.confidence)} (must be within [0,1])`);
+    const bad = entryProblem(g, 'region', 'confidence');
     if (bad) return bad;
-    const box = g.box;
+    const box = (g as Record<string, unknown>).box;
     if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => finite(v) && v >= 0)) {
       return 'a region box that is not [x, y, width, height] of finite, non-negative numbers';
     }
