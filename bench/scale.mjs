@@ -19,6 +19,7 @@ import sharp from 'sharp';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CORES, ROOT, importDist } from './lib.mjs';
+import { cpuMs, groupDelta, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -45,11 +46,13 @@ if (args[0] === '--child-inprocess') {
     await once(process.stdin, 'data');
   }
   const t0 = performance.now();
+  const c0 = threadGroups(process.pid);
   let n = 0;
   for await (const r of engine.tag(files, { order: 'completion' })) if (!r.error) n++;
+  const cpu = groupDelta(c0, threadGroups(process.pid));
   const s = (performance.now() - t0) / 1000;
   await engine.close();
-  process.stdout.write(JSON.stringify({ n, s }) + '\n');
+  process.stdout.write(JSON.stringify({ n, s, cpu }) + '\n');
   process.exit(0);
 }
 
@@ -115,11 +118,15 @@ async function queued(url, name, dir, workers) {
   const redis = new Redis(url);
   const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
   const c0 = await commands();
+  const stats0 = commandStats(await redis.info('commandstats'));
+  const cpu0 = cpuNow(children);
   const t1 = performance.now();
   await q.resume();
   await allDone;
   const s = (performance.now() - t1) / 1000;
+  const cpu = cpuPerImage(cpu0, cpuNow(children));
   const commandsPerImage = (await commands() - c0) / N;
+  const stats = statsPerImage(stats0, commandStats(await redis.info('commandstats')));
   const sample = await q.getJobs(['completed'], 0, 49);
   const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
   await events.close();
@@ -131,7 +138,37 @@ async function queued(url, name, dir, workers) {
   }
   await q.obliterate({ force: true });
   await q.close();
-  return { s, enqueueS, commandsPerImage, resultBytes };
+  return { s, enqueueS, commandsPerImage, resultBytes, cpu, stats };
+}
+
+// CPU of everything a queued run uses, from resume to the last job: each
+// worker (its JS thread and the rest), redis-server and this process (the
+// event stream reader).
+function cpuNow(children) {
+  return { workers: children.map((c) => threadGroups(c.pid)), redis: cpuMs(redisPid), bench: process.cpuUsage() };
+}
+
+function cpuPerImage(a, b) {
+  const w = b.workers.map((g, i) => groupDelta(a.workers[i], g));
+  const bench = (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1000;
+  return {
+    workerMain: w.reduce((x, g) => x + g.main, 0) / N,
+    workerOther: w.reduce((x, g) => x + g.other, 0) / N,
+    redis: (b.redis - a.redis) / N,
+    bench: bench / N,
+  };
+}
+
+/** INFO commandstats as { command: { calls, usec } }. */
+function commandStats(info) {
+  const out = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  return out;
+}
+
+function statsPerImage(a, b) {
+  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { calls: (v.calls - (a[k]?.calls ?? 0)) / N, usec: (v.usec - (a[k]?.usec ?? 0)) / N }])
+    .filter(([k, v]) => v.calls > 0 && k !== 'info'));
 }
 
 function inProcess(dir) {
@@ -160,6 +197,35 @@ async function inProcessHalves(dir) {
   return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)) };
 }
 
+// Where each image's CPU goes (ms per image, medians over rounds), and the
+// 2 / 1 workers ratio it predicts on an otherwise idle 2-core machine: one
+// worker has a core to itself while Redis and the event reader use the
+// other; two workers share both cores with them.
+function reportCpu(rows) {
+  const med = (list, k) => median(list.map((c) => c[k]));
+  const inproc = { main: med(rows.cpu.inproc, 'main'), other: med(rows.cpu.inproc, 'other') };
+  const q = (who) => Object.fromEntries(['workerMain', 'workerOther', 'redis', 'bench'].map((k) => [k, med(rows.cpu[who], k)]));
+  const one = q('one');
+  const two = q('two');
+  const f = (x) => x.toFixed(2);
+  const worker = (c) => c.workerMain + c.workerOther;
+  console.log(`  CPU per image, ms (medians; CPU time, so a loaded machine changes it little):`);
+  console.log(`    in-process:  JS thread ${f(inproc.main)}, other threads ${f(inproc.other)}; total ${f(inproc.main + inproc.other)}`);
+  for (const [name, c] of [['1 worker', one], ['2 workers', two]]) {
+    console.log(`    ${name}:${name === '1 worker' ? ' ' : ''}   worker JS thread ${f(c.workerMain)}, other threads ${f(c.workerOther)}; redis-server ${f(c.redis)}; ` +
+      `bench (event reader) ${f(c.bench)}; total ${f(worker(c) + c.redis + c.bench)}`);
+  }
+  console.log(`    queue cost in the worker: ${f(worker(one) - inproc.main - inproc.other)} ms per image over in-process (JS thread ${f(one.workerMain - inproc.main)})`);
+  const ceiling = 2 * worker(one) / (worker(two) + two.redis + two.bench);
+  console.log(`    predicted 2 / 1 workers on an idle 2-core machine: ${ceiling.toFixed(2)}x (2 x a worker's CPU over everything's); ` +
+    `with Redis and the reader on other cores: ${(2 * worker(one) / worker(two)).toFixed(2)}x`);
+  const calls = {};
+  for (const st of rows.stats) for (const [k, v] of Object.entries(st)) (calls[k] ??= []).push(v);
+  const top = Object.entries(calls).map(([k, v]) => [k, median(v.map((x) => x.calls)), median(v.map((x) => x.usec))]).sort((a, b) => b[2] - a[2]).slice(0, 12);
+  console.log(`  Redis commands per image (INFO commandstats, medians; Lua scripts' own commands counted inside them too):`);
+  console.log('    ' + top.map(([k, c, u]) => `${k} ${c.toFixed(2)} (${u.toFixed(0)} us)`).join(', '));
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -171,19 +237,25 @@ const redisDir = mkdtempSync(join(tmpdir(), 'imlage-scale-redis-'));
 const port = await freePort();
 const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
 const url = `redis://127.0.0.1:${port}`;
+const redisPid = redis.pid;
 try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
+  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], one: [], two: [] }, stats: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['two', 'one', 'halves', 'inproc'] : ['inproc', 'halves', 'one', 'two'];
     for (const who of order) {
-      if (who === 'inproc') rows.inproc.push(N / inProcess(dir).s);
-      else if (who === 'halves') rows.halves.push(N / (await inProcessHalves(dir)).s);
+      if (who === 'inproc') {
+        const r = inProcess(dir);
+        rows.inproc.push(N / r.s);
+        rows.cpu.inproc.push({ main: r.cpu.main / r.n, other: r.cpu.other / r.n });
+      } else if (who === 'halves') rows.halves.push(N / (await inProcessHalves(dir)).s);
       else {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
         rows[who].push(N / r.s);
+        rows.cpu[who].push(r.cpu);
+        rows.stats.push(r.stats);
         rows.enqueue.push(N / r.enqueueS);
         rows.commands.push(r.commandsPerImage);
         rows.bytes.push(r.resultBytes);
@@ -209,6 +281,7 @@ try {
   console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
   console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
   console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);
+  reportCpu(rows);
 } finally {
   redis.kill('SIGTERM');
   await once(redis, 'exit');
