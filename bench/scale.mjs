@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CORES, ROOT, importDist } from './lib.mjs';
-import { cpuMs, groupDelta, threadGroups } from './cpu.mjs';
+import { busiestThread, cpuMs, groupDelta, schedStats, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -47,12 +47,14 @@ if (args[0] === '--child-inprocess') {
   }
   const t0 = performance.now();
   const c0 = threadGroups(process.pid);
+  const sched0 = schedStats(process.pid);
   let n = 0;
   for await (const r of engine.tag(files, { order: 'completion' })) if (!r.error) n++;
   const cpu = groupDelta(c0, threadGroups(process.pid));
   const s = (performance.now() - t0) / 1000;
+  const busiest = busiestThread(sched0, schedStats(process.pid), s * 1000);
   await engine.close();
-  process.stdout.write(JSON.stringify({ n, s, cpu }) + '\n');
+  process.stdout.write(JSON.stringify({ n, s, cpu, busiest }) + '\n');
   process.exit(0);
 }
 
@@ -120,10 +122,12 @@ async function queued(url, name, dir, workers) {
   const c0 = await commands();
   const stats0 = commandStats(await redis.info('commandstats'));
   const cpu0 = cpuNow(children);
+  const sched0 = children.map((c) => schedStats(c.pid));
   const t1 = performance.now();
   await q.resume();
   await allDone;
   const s = (performance.now() - t1) / 1000;
+  const busiest = children.map((c, i) => busiestThread(sched0[i], schedStats(c.pid), s * 1000));
   const cpu = cpuPerImage(cpu0, cpuNow(children));
   const commandsPerImage = (await commands() - c0) / N;
   const stats = statsPerImage(stats0, commandStats(await redis.info('commandstats')));
@@ -138,7 +142,7 @@ async function queued(url, name, dir, workers) {
   }
   await q.obliterate({ force: true });
   await q.close();
-  return { s, enqueueS, commandsPerImage, resultBytes, cpu, stats };
+  return { s, enqueueS, commandsPerImage, resultBytes, cpu, stats, busiest };
 }
 
 // CPU of everything a queued run uses, from resume to the last job: each
@@ -194,7 +198,7 @@ async function inProcessHalves(dir) {
   const codes = await Promise.all(lines.map((l) => l.exit));
   if (codes.some(([code]) => code !== 0)) throw new Error(`in-process halves failed: exit ${codes.map(([c]) => c).join(', ')}`);
   const done = lines.map((l) => JSON.parse(l.get().trim().split('\n').pop()));
-  return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)) };
+  return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)), busiest: done.map((d) => d.busiest) };
 }
 
 // Where each image's CPU goes (ms per image, medians over rounds), and the
@@ -219,6 +223,11 @@ function reportCpu(rows) {
   const ceiling = 2 * worker(one) / (worker(two) + two.redis + two.bench);
   console.log(`    predicted 2 / 1 workers on an idle 2-core machine: ${ceiling.toFixed(2)}x (2 x a worker's CPU over everything's); ` +
     `with Redis and the reader on other cores: ${(2 * worker(one) / worker(two)).toFixed(2)}x`);
+  // The inference thread's time: asleep is time the pipeline gave it nothing to do (work the
+  // engine could have done); waiting is time other threads or processes held its core.
+  const pct = (list, k) => `${(100 * median(list.map((b) => b[k]))).toFixed(1)}%`;
+  console.log('  busiest (inference) thread of each process, medians: ' + [['in-process', 'inproc'], ['2 in-process', 'halves'], ['1 worker', 'one'], ['2 workers', 'two']]
+    .map(([name, k]) => `${name} running ${pct(rows.busiest[k], 'run')}, waiting ${pct(rows.busiest[k], 'wait')}, asleep ${pct(rows.busiest[k], 'asleep')}`).join('; '));
   const calls = {};
   for (const st of rows.stats) for (const [k, v] of Object.entries(st)) (calls[k] ??= []).push(v);
   const top = Object.entries(calls).map(([k, v]) => [k, median(v.map((x) => x.calls)), median(v.map((x) => x.usec))]).sort((a, b) => b[2] - a[2]).slice(0, 12);
@@ -242,7 +251,8 @@ try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], one: [], two: [] }, stats: [] };
+  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], one: [], two: [] }, stats: [],
+    busiest: { inproc: [], halves: [], one: [], two: [] } };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['two', 'one', 'halves', 'inproc'] : ['inproc', 'halves', 'one', 'two'];
     for (const who of order) {
@@ -250,12 +260,17 @@ try {
         const r = inProcess(dir);
         rows.inproc.push(N / r.s);
         rows.cpu.inproc.push({ main: r.cpu.main / r.n, other: r.cpu.other / r.n });
-      } else if (who === 'halves') rows.halves.push(N / (await inProcessHalves(dir)).s);
-      else {
+        rows.busiest.inproc.push(r.busiest);
+      } else if (who === 'halves') {
+        const r = await inProcessHalves(dir);
+        rows.halves.push(N / r.s);
+        rows.busiest.halves.push(...r.busiest);
+      } else {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
         rows[who].push(N / r.s);
         rows.cpu[who].push(r.cpu);
         rows.stats.push(r.stats);
+        rows.busiest[who].push(...r.busiest);
         rows.enqueue.push(N / r.enqueueS);
         rows.commands.push(r.commandsPerImage);
         rows.bytes.push(r.resultBytes);
