@@ -12,16 +12,16 @@
 // build's (e.g. the previous commit's, copied aside), for a before/after
 // measured in one run.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ROOT, importDist } from './lib.mjs';
+import { ROOT, importDist, median } from './lib.mjs';
+import { commandStats, startRedis, statsPerJob } from './redis.mjs';
 import { cpuMs, groupDelta, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
@@ -35,14 +35,6 @@ const AGAINST = opt('against');
 const WORKERS = Number(opt('workers', 1));
 const CONCURRENCY = Number(opt('concurrency', 32));
 
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 function startChild(url, queue, dist) {
   const child = spawn(process.execPath, [join(ROOT, 'bench', 'queue-cpu.mjs'), '--child-worker', url, queue, '--concurrency', String(CONCURRENCY), '--dist', dist],
     { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -53,18 +45,6 @@ function startChild(url, queue, dist) {
     child.on('exit', (code) => reject(new Error(`worker exited ${code}`)));
   });
 }
-
-function commandStats(info) {
-  const out = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
-  return out;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function round(url, redisPid, dir, name, dist) {
   const { enqueue } = await importDist('index.js');
@@ -95,8 +75,7 @@ async function round(url, redisPid, dir, name, dist) {
   const r1 = cpuMs(redisPid);
   const w = children.map((c, i) => groupDelta(w0[i], threadGroups(c.pid)));
   const s1 = commandStats(await redis.info('commandstats'));
-  const calls = Object.fromEntries(Object.entries(s1).map(([k, v]) => [k, { calls: (v.calls - (s0[k]?.calls ?? 0)) / N, usec: (v.usec - (s0[k]?.usec ?? 0)) / N }])
-    .filter(([k, v]) => v.calls > 0 && k !== 'info'));
+  const calls = statsPerJob(s0, s1, N);
   await events.close();
   redis.disconnect();
   for (const c of children) {
@@ -130,12 +109,9 @@ function report(dist, rows) {
 }
 
 async function main() {
-  if (spawnSync('redis-server', ['--version']).error) throw new Error('bench:queue needs redis-server: apt-get install redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'imlage-queue-cpu-'));
-  const redisDir = mkdtempSync(join(tmpdir(), 'imlage-queue-cpu-redis-'));
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
+  const server = await startRedis('bench:queue');
+  const url = server.url;
   try {
     // Files of their own content (each its own job id); nothing reads them but the producer's hash.
     for (let i = 0; i < N; i++) writeFileSync(join(dir, `img-${String(i).padStart(6, '0')}.jpg`), `not decoded ${i}`);
@@ -152,10 +128,8 @@ async function main() {
     console.log(`bench:queue: ${N} jobs, ${WORKERS} worker(s) at concurrency ${CONCURRENCY}, an engine that answers in batches of 16 at once, ${ROUNDS} rounds (medians)`);
     variants.forEach((v, i) => report(v, rows[i]));
   } finally {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(redisDir, { recursive: true, force: true });
   }
 }
 

@@ -12,13 +12,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { CORES, ROOT, importDist } from './lib.mjs';
+import { CORES, ROOT, importDist, median } from './lib.mjs';
+import { commandStats, startRedis, statsPerJob } from './redis.mjs';
 import { busiestThread, cpuMs, groupDelta, schedStats, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
@@ -59,16 +59,7 @@ if (args[0] === '--child-inprocess') {
 }
 
 if (spawnSync('taskset', ['--version']).error) throw new Error('bench:scale needs taskset (util-linux)');
-if (spawnSync('redis-server', ['--version']).error) throw new Error('bench:scale needs redis-server: apt-get install redis-server');
 if (CORES < 2) throw new Error('bench:scale needs 2 cores (one per worker)');
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function makeImages(dir) {
   const photos = join(ROOT, 'tests', 'fixtures', 'photos');
@@ -130,7 +121,7 @@ async function queued(url, name, dir, workers) {
   const busiest = children.map((c, i) => busiestThread(sched0[i], schedStats(c.pid), s * 1000));
   const cpu = cpuPerImage(cpu0, cpuNow(children));
   const commandsPerImage = (await commands() - c0) / N;
-  const stats = statsPerImage(stats0, commandStats(await redis.info('commandstats')));
+  const stats = statsPerJob(stats0, commandStats(await redis.info('commandstats')), N);
   const sample = await q.getJobs(['completed'], 0, 49);
   const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
   await events.close();
@@ -163,17 +154,6 @@ function cpuPerImage(a, b) {
   };
 }
 
-/** INFO commandstats as { command: { calls, usec } }. */
-function commandStats(info) {
-  const out = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
-  return out;
-}
-
-function statsPerImage(a, b) {
-  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { calls: (v.calls - (a[k]?.calls ?? 0)) / N, usec: (v.usec - (a[k]?.usec ?? 0)) / N }])
-    .filter(([k, v]) => v.calls > 0 && k !== 'info'));
-}
 
 function inProcess(dir) {
   const r = spawnSync('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench', 'scale.mjs'), '--child-inprocess', dir, '--plugin', PLUGIN, '--mode', MODE], { encoding: 'utf8' });
@@ -235,18 +215,10 @@ function reportCpu(rows) {
   console.log('    ' + top.map(([k, c, u]) => `${k} ${c.toFixed(2)} (${u.toFixed(0)} us)`).join(', '));
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const dir = mkdtempSync(join(tmpdir(), 'imlage-scale-'));
-const redisDir = mkdtempSync(join(tmpdir(), 'imlage-scale-redis-'));
-const port = await freePort();
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const url = `redis://127.0.0.1:${port}`;
-const redisPid = redis.pid;
+const server = await startRedis('bench:scale');
+const { url } = server;
+const redisPid = server.pid;
 try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
@@ -298,8 +270,6 @@ try {
   console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);
   reportCpu(rows);
 } finally {
-  redis.kill('SIGTERM');
-  await once(redis, 'exit');
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(redisDir, { recursive: true, force: true });
 }
