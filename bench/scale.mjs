@@ -178,7 +178,9 @@ async function inProcessHalves(dir) {
   const codes = await Promise.all(lines.map((l) => l.exit));
   if (codes.some(([code]) => code !== 0)) throw new Error(`in-process halves failed: exit ${codes.map(([c]) => c).join(', ')}`);
   const done = lines.map((l) => JSON.parse(l.get().trim().split('\n').pop()));
-  return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)), busiest: done.map((d) => d.busiest) };
+  const n = done.reduce((a, d) => a + d.n, 0);
+  const cpu = { main: done.reduce((a, d) => a + d.cpu.main, 0) / n, other: done.reduce((a, d) => a + d.cpu.other, 0) / n };
+  return { n, s: Math.max(...done.map((d) => d.s)), busiest: done.map((d) => d.busiest), cpu };
 }
 
 // Where each image's CPU goes (ms per image, medians over rounds), and the
@@ -188,13 +190,15 @@ async function inProcessHalves(dir) {
 function reportCpu(rows) {
   const med = (list, k) => median(list.map((c) => c[k]));
   const inproc = { main: med(rows.cpu.inproc, 'main'), other: med(rows.cpu.inproc, 'other') };
+  const halves = { main: med(rows.cpu.halves, 'main'), other: med(rows.cpu.halves, 'other') };
   const q = (who) => Object.fromEntries(['workerMain', 'workerOther', 'redis', 'bench'].map((k) => [k, med(rows.cpu[who], k)]));
   const one = q('one');
   const two = q('two');
   const f = (x) => x.toFixed(2);
   const worker = (c) => c.workerMain + c.workerOther;
-  console.log(`  CPU per image, ms (medians; CPU time, so a loaded machine changes it little):`);
+  console.log(`  CPU per image, ms (medians; CPU time: a loaded machine stretches it less than wall time, but two busy cores or other work still add some):`);
   console.log(`    in-process:  JS thread ${f(inproc.main)}, other threads ${f(inproc.other)}; total ${f(inproc.main + inproc.other)}`);
+  console.log(`    2 in-process: JS thread ${f(halves.main)}, other threads ${f(halves.other)}; total ${f(halves.main + halves.other)} (two engines on two cores: what sharing the machine costs each image)`);
   for (const [name, c] of [['1 worker', one], ['2 workers', two]]) {
     console.log(`    ${name}:${name === '1 worker' ? ' ' : ''}   worker JS thread ${f(c.workerMain)}, other threads ${f(c.workerOther)}; redis-server ${f(c.redis)}; ` +
       `bench (event reader) ${f(c.bench)}; total ${f(worker(c) + c.redis + c.bench)}`);
@@ -202,7 +206,8 @@ function reportCpu(rows) {
   console.log(`    queue cost in the worker: ${f(worker(one) - inproc.main - inproc.other)} ms per image over in-process (JS thread ${f(one.workerMain - inproc.main)})`);
   const ceiling = 2 * worker(one) / (worker(two) + two.redis + two.bench);
   console.log(`    predicted 2 / 1 workers on an idle 2-core machine: ${ceiling.toFixed(2)}x (2 x a worker's CPU over everything's); ` +
-    `with Redis and the reader on other cores: ${(2 * worker(one) / worker(two)).toFixed(2)}x`);
+    `with Redis and the reader on other cores: ${(2 * worker(one) / worker(two)).toFixed(2)}x; ` +
+    `the same for 2 / 1 in-process: ${(2 * (inproc.main + inproc.other) / (halves.main + halves.other)).toFixed(2)}x`);
   // The inference thread's time: asleep is time the pipeline gave it nothing to do (work the
   // engine could have done); waiting is time other threads or processes held its core.
   const pct = (list, k) => `${(100 * median(list.map((b) => b[k]))).toFixed(1)}%`;
@@ -223,7 +228,7 @@ try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], one: [], two: [] }, stats: [],
+  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], halves: [], one: [], two: [] }, stats: [],
     busiest: { inproc: [], halves: [], one: [], two: [] } };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['two', 'one', 'halves', 'inproc'] : ['inproc', 'halves', 'one', 'two'];
@@ -236,6 +241,7 @@ try {
       } else if (who === 'halves') {
         const r = await inProcessHalves(dir);
         rows.halves.push(N / r.s);
+        rows.cpu.halves.push(r.cpu);
         rows.busiest.halves.push(...r.busiest);
       } else {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
