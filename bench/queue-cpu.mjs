@@ -13,15 +13,14 @@
 // measured in one run.
 
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ROOT, importDist, median } from './lib.mjs';
-import { commandStats, startRedis, statsPerJob } from './redis.mjs';
+import { commandStats, endRound, finishedJobs, startRedis, statsPerJob } from './redis.mjs';
 import { cpuMs, groupDelta, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
@@ -52,16 +51,7 @@ async function round(url, redisPid, dir, name, dist) {
   await q.pause();
   await enqueue([dir], { redis: url, queue: name });
   const children = await Promise.all(Array.from({ length: WORKERS }, () => startChild(url, name, dist)));
-  const events = new QueueEvents(name, { connection: { url } });
-  await events.waitUntilReady();
-  let finished = 0;
-  const allDone = new Promise((resolve) => {
-    const one = () => {
-      if (++finished >= N) resolve();
-    };
-    events.on('completed', one);
-    events.on('failed', one);
-  });
+  const finished = await finishedJobs(url, name, N);
   const redis = new Redis(url);
   const s0 = commandStats(await redis.info('commandstats'));
   const w0 = children.map((c) => threadGroups(c.pid));
@@ -69,22 +59,16 @@ async function round(url, redisPid, dir, name, dist) {
   const b0 = process.cpuUsage();
   const t0 = performance.now();
   await q.resume();
-  await allDone;
+  await finished.done;
   const wall = performance.now() - t0;
   const b1 = process.cpuUsage();
   const r1 = cpuMs(redisPid);
   const w = children.map((c, i) => groupDelta(w0[i], threadGroups(c.pid)));
   const s1 = commandStats(await redis.info('commandstats'));
   const calls = statsPerJob(s0, s1, N);
-  await events.close();
+  await finished.close();
   redis.disconnect();
-  for (const c of children) {
-    c.removeAllListeners('exit');
-    c.kill('SIGTERM');
-    await once(c, 'exit');
-  }
-  await q.obliterate({ force: true });
-  await q.close();
+  await endRound(q, children);
   return {
     jobsPerS: N / (wall / 1000),
     workerMain: w.reduce((a, g) => a + g.main, 0) / N,

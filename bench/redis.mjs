@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueueEvents } from 'bullmq';
 
 async function freePort() {
   const s = createServer().listen(0, '127.0.0.1');
@@ -44,4 +45,34 @@ export function commandStats(info) {
 export function statsPerJob(a, b, n) {
   return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { calls: (v.calls - (a[k]?.calls ?? 0)) / n, usec: (v.usec - (a[k]?.usec ?? 0)) / n }])
     .filter(([k, v]) => v.calls > 0 && k !== 'info'));
+}
+
+/**
+ * Counts the queue's finished jobs (completed or failed) from its event
+ * stream, one blocking read per burst, so the Redis commands counted are the
+ * workers' own: { done: a promise for the n-th, close() }.
+ */
+export async function finishedJobs(url, name, n) {
+  const events = new QueueEvents(name, { connection: { url } });
+  await events.waitUntilReady();
+  let finished = 0;
+  const done = new Promise((resolve) => {
+    const one = () => {
+      if (++finished >= n) resolve();
+    };
+    events.on('completed', one);
+    events.on('failed', one);
+  });
+  return { done, close: () => events.close() };
+}
+
+/** Stops a round's worker processes (SIGTERM: they finish what they hold) and removes its queue. */
+export async function endRound(queue, children) {
+  for (const c of children) {
+    c.removeAllListeners('exit');
+    c.kill('SIGTERM');
+    await once(c, 'exit');
+  }
+  await queue.obliterate({ force: true });
+  await queue.close();
 }

@@ -15,10 +15,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CORES, ROOT, importDist, median } from './lib.mjs';
-import { commandStats, startRedis, statsPerJob } from './redis.mjs';
+import { commandStats, endRound, finishedJobs, startRedis, statsPerJob } from './redis.mjs';
 import { busiestThread, cpuMs, groupDelta, schedStats, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
@@ -96,18 +96,7 @@ async function queued(url, name, dir, workers) {
   await enqueue([dir], { redis: url, queue: name, mode: MODE });
   const enqueueS = (performance.now() - t0) / 1000;
   const children = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(url, name, i)));
-  // Completions counted from the event stream (one blocking read per burst), not by polling, so
-  // the Redis command count below is the workers' own.
-  const events = new QueueEvents(name, { connection: { url } });
-  await events.waitUntilReady();
-  let finished = 0;
-  const allDone = new Promise((resolve) => {
-    const one = () => {
-      if (++finished >= N) resolve();
-    };
-    events.on('completed', one);
-    events.on('failed', one);
-  });
+  const finished = await finishedJobs(url, name, N);
   const redis = new Redis(url);
   const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
   const c0 = await commands();
@@ -116,7 +105,7 @@ async function queued(url, name, dir, workers) {
   const sched0 = children.map((c) => schedStats(c.pid));
   const t1 = performance.now();
   await q.resume();
-  await allDone;
+  await finished.done;
   const s = (performance.now() - t1) / 1000;
   const busiest = children.map((c, i) => busiestThread(sched0[i], schedStats(c.pid), s * 1000));
   const cpu = cpuPerImage(cpu0, cpuNow(children));
@@ -124,15 +113,9 @@ async function queued(url, name, dir, workers) {
   const stats = statsPerJob(stats0, commandStats(await redis.info('commandstats')), N);
   const sample = await q.getJobs(['completed'], 0, 49);
   const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
-  await events.close();
+  await finished.close();
   redis.disconnect();
-  for (const c of children) {
-    c.removeAllListeners('exit');
-    c.kill('SIGTERM');
-    await once(c, 'exit');
-  }
-  await q.obliterate({ force: true });
-  await q.close();
+  await endRound(q, children);
   return { s, enqueueS, commandsPerImage, resultBytes, cpu, stats, busiest };
 }
 
