@@ -12,13 +12,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { CORES, ROOT, importDist } from './lib.mjs';
+import { CORES, ROOT, importDist, median } from './lib.mjs';
+import { commandStats, endRound, finishedJobs, startRedis, statsPerJob } from './redis.mjs';
+import { busiestThread, cpuMs, groupDelta, schedStats, threadGroups } from './cpu.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -45,25 +46,20 @@ if (args[0] === '--child-inprocess') {
     await once(process.stdin, 'data');
   }
   const t0 = performance.now();
+  const c0 = threadGroups(process.pid);
+  const sched0 = schedStats(process.pid);
   let n = 0;
   for await (const r of engine.tag(files, { order: 'completion' })) if (!r.error) n++;
+  const cpu = groupDelta(c0, threadGroups(process.pid));
   const s = (performance.now() - t0) / 1000;
+  const busiest = busiestThread(sched0, schedStats(process.pid), s * 1000);
   await engine.close();
-  process.stdout.write(JSON.stringify({ n, s }) + '\n');
+  process.stdout.write(JSON.stringify({ n, s, cpu, busiest }) + '\n');
   process.exit(0);
 }
 
 if (spawnSync('taskset', ['--version']).error) throw new Error('bench:scale needs taskset (util-linux)');
-if (spawnSync('redis-server', ['--version']).error) throw new Error('bench:scale needs redis-server: apt-get install redis-server');
 if (CORES < 2) throw new Error('bench:scale needs 2 cores (one per worker)');
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function makeImages(dir) {
   const photos = join(ROOT, 'tests', 'fixtures', 'photos');
@@ -100,39 +96,47 @@ async function queued(url, name, dir, workers) {
   await enqueue([dir], { redis: url, queue: name, mode: MODE });
   const enqueueS = (performance.now() - t0) / 1000;
   const children = await Promise.all(Array.from({ length: workers }, (_, i) => startWorker(url, name, i)));
-  // Completions counted from the event stream (one blocking read per burst), not by polling, so
-  // the Redis command count below is the workers' own.
-  const events = new QueueEvents(name, { connection: { url } });
-  await events.waitUntilReady();
-  let finished = 0;
-  const allDone = new Promise((resolve) => {
-    const one = () => {
-      if (++finished >= N) resolve();
-    };
-    events.on('completed', one);
-    events.on('failed', one);
-  });
+  const finished = await finishedJobs(url, name, N);
   const redis = new Redis(url);
   const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))[1]);
   const c0 = await commands();
+  const stats0 = commandStats(await redis.info('commandstats'));
+  const cpu0 = cpuNow(children);
+  const sched0 = children.map((c) => schedStats(c.pid));
   const t1 = performance.now();
   await q.resume();
-  await allDone;
+  await finished.done;
   const s = (performance.now() - t1) / 1000;
+  const busiest = children.map((c, i) => busiestThread(sched0[i], schedStats(c.pid), s * 1000));
+  const cpu = cpuPerImage(cpu0, cpuNow(children));
   const commandsPerImage = (await commands() - c0) / N;
+  const stats = statsPerJob(stats0, commandStats(await redis.info('commandstats')), N);
   const sample = await q.getJobs(['completed'], 0, 49);
   const resultBytes = sample.reduce((a, j) => a + JSON.stringify(j.returnvalue).length, 0) / Math.max(1, sample.length);
-  await events.close();
+  await finished.close();
   redis.disconnect();
-  for (const c of children) {
-    c.removeAllListeners('exit');
-    c.kill('SIGTERM');
-    await once(c, 'exit');
-  }
-  await q.obliterate({ force: true });
-  await q.close();
-  return { s, enqueueS, commandsPerImage, resultBytes };
+  await endRound(q, children);
+  return { s, enqueueS, commandsPerImage, resultBytes, cpu, stats, busiest };
 }
+
+// CPU of everything a queued run uses, from resume to the last job: each
+// worker (its JS thread and the rest), redis-server and this process (the
+// event stream reader).
+function cpuNow(children) {
+  return { workers: children.map((c) => threadGroups(c.pid)), redis: cpuMs(redisPid), bench: process.cpuUsage() };
+}
+
+function cpuPerImage(a, b) {
+  const w = b.workers.map((g, i) => groupDelta(a.workers[i], g));
+  const bench = (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1000;
+  return {
+    workerMain: w.reduce((x, g) => x + g.main, 0) / N,
+    workerOther: w.reduce((x, g) => x + g.other, 0) / N,
+    redis: (b.redis - a.redis) / N,
+    bench: bench / N,
+  };
+}
+
 
 function inProcess(dir) {
   const r = spawnSync('taskset', ['-c', '0', process.execPath, join(ROOT, 'bench', 'scale.mjs'), '--child-inprocess', dir, '--plugin', PLUGIN, '--mode', MODE], { encoding: 'utf8' });
@@ -157,33 +161,77 @@ async function inProcessHalves(dir) {
   const codes = await Promise.all(lines.map((l) => l.exit));
   if (codes.some(([code]) => code !== 0)) throw new Error(`in-process halves failed: exit ${codes.map(([c]) => c).join(', ')}`);
   const done = lines.map((l) => JSON.parse(l.get().trim().split('\n').pop()));
-  return { n: done.reduce((a, d) => a + d.n, 0), s: Math.max(...done.map((d) => d.s)) };
+  const n = done.reduce((a, d) => a + d.n, 0);
+  const cpu = { main: done.reduce((a, d) => a + d.cpu.main, 0) / n, other: done.reduce((a, d) => a + d.cpu.other, 0) / n };
+  return { n, s: Math.max(...done.map((d) => d.s)), busiest: done.map((d) => d.busiest), cpu };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+// Where each image's CPU goes (ms per image, medians over rounds), and the
+// 2 / 1 workers ratio it predicts on an otherwise idle 2-core machine: one
+// worker has a core to itself while Redis and the event reader use the
+// other; two workers share both cores with them.
+function reportCpu(rows) {
+  const med = (list, k) => median(list.map((c) => c[k]));
+  const inproc = { main: med(rows.cpu.inproc, 'main'), other: med(rows.cpu.inproc, 'other') };
+  const halves = { main: med(rows.cpu.halves, 'main'), other: med(rows.cpu.halves, 'other') };
+  const q = (who) => Object.fromEntries(['workerMain', 'workerOther', 'redis', 'bench'].map((k) => [k, med(rows.cpu[who], k)]));
+  const one = q('one');
+  const two = q('two');
+  const f = (x) => x.toFixed(2);
+  const worker = (c) => c.workerMain + c.workerOther;
+  console.log(`  CPU per image, ms (medians; CPU time: a loaded machine stretches it less than wall time, but two busy cores or other work still add some):`);
+  console.log(`    in-process:  JS thread ${f(inproc.main)}, other threads ${f(inproc.other)}; total ${f(inproc.main + inproc.other)}`);
+  console.log(`    2 in-process: JS thread ${f(halves.main)}, other threads ${f(halves.other)}; total ${f(halves.main + halves.other)} (two engines on two cores: what sharing the machine costs each image)`);
+  for (const [name, c] of [['1 worker', one], ['2 workers', two]]) {
+    console.log(`    ${name}:${name === '1 worker' ? ' ' : ''}   worker JS thread ${f(c.workerMain)}, other threads ${f(c.workerOther)}; redis-server ${f(c.redis)}; ` +
+      `bench (event reader) ${f(c.bench)}; total ${f(worker(c) + c.redis + c.bench)}`);
+  }
+  console.log(`    queue cost in the worker: ${f(worker(one) - inproc.main - inproc.other)} ms per image over in-process (JS thread ${f(one.workerMain - inproc.main)})`);
+  const ceiling = 2 * worker(one) / (worker(two) + two.redis + two.bench);
+  console.log(`    predicted 2 / 1 workers on an idle 2-core machine: ${ceiling.toFixed(2)}x (2 x a worker's CPU over everything's); ` +
+    `with Redis and the reader on other cores: ${(2 * worker(one) / worker(two)).toFixed(2)}x; ` +
+    `the same for 2 / 1 in-process: ${(2 * (inproc.main + inproc.other) / (halves.main + halves.other)).toFixed(2)}x`);
+  // The inference thread's time: asleep is time the pipeline gave it nothing to do (work the
+  // engine could have done); waiting is time other threads or processes held its core.
+  const pct = (list, k) => `${(100 * median(list.map((b) => b[k]))).toFixed(1)}%`;
+  console.log('  busiest (inference) thread of each process, medians: ' + [['in-process', 'inproc'], ['2 in-process', 'halves'], ['1 worker', 'one'], ['2 workers', 'two']]
+    .map(([name, k]) => `${name} running ${pct(rows.busiest[k], 'run')}, waiting ${pct(rows.busiest[k], 'wait')}, asleep ${pct(rows.busiest[k], 'asleep')}`).join('; '));
+  const calls = {};
+  for (const st of rows.stats) for (const [k, v] of Object.entries(st)) (calls[k] ??= []).push(v);
+  const top = Object.entries(calls).map(([k, v]) => [k, median(v.map((x) => x.calls)), median(v.map((x) => x.usec))]).sort((a, b) => b[2] - a[2]).slice(0, 12);
+  console.log(`  Redis commands per image (INFO commandstats, medians; Lua scripts' own commands counted inside them too):`);
+  console.log('    ' + top.map(([k, c, u]) => `${k} ${c.toFixed(2)} (${u.toFixed(0)} us)`).join(', '));
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'imlage-scale-'));
-const redisDir = mkdtempSync(join(tmpdir(), 'imlage-scale-redis-'));
-const port = await freePort();
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const url = `redis://127.0.0.1:${port}`;
+const server = await startRedis('bench:scale');
+const { url } = server;
+const redisPid = server.pid;
 try {
   process.stderr.write(`bench:scale: making ${N} distinct images...\n`);
   await makeImages(dir);
   await new Promise((r) => setTimeout(r, 300));
-  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [] };
+  const rows = { inproc: [], halves: [], one: [], two: [], enqueue: [], commands: [], bytes: [], cpu: { inproc: [], halves: [], one: [], two: [] }, stats: [],
+    busiest: { inproc: [], halves: [], one: [], two: [] } };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['two', 'one', 'halves', 'inproc'] : ['inproc', 'halves', 'one', 'two'];
     for (const who of order) {
-      if (who === 'inproc') rows.inproc.push(N / inProcess(dir).s);
-      else if (who === 'halves') rows.halves.push(N / (await inProcessHalves(dir)).s);
-      else {
+      if (who === 'inproc') {
+        const r = inProcess(dir);
+        rows.inproc.push(N / r.s);
+        rows.cpu.inproc.push({ main: r.cpu.main / r.n, other: r.cpu.other / r.n });
+        rows.busiest.inproc.push(r.busiest);
+      } else if (who === 'halves') {
+        const r = await inProcessHalves(dir);
+        rows.halves.push(N / r.s);
+        rows.cpu.halves.push(r.cpu);
+        rows.busiest.halves.push(...r.busiest);
+      } else {
         const r = await queued(url, `bench-${who}-${round}`, dir, who === 'one' ? 1 : 2);
         rows[who].push(N / r.s);
+        rows.cpu[who].push(r.cpu);
+        rows.stats.push(r.stats);
+        rows.busiest[who].push(...r.busiest);
         rows.enqueue.push(N / r.enqueueS);
         rows.commands.push(r.commandsPerImage);
         rows.bytes.push(r.resultBytes);
@@ -209,9 +257,8 @@ try {
   console.log(`  enqueue (hash + add):       ${fmt(median(rows.enqueue))} images/s, one producer`);
   console.log(`  Redis commands per image:   ${fmt(median(rows.commands))} (workers and events, from INFO total_commands_processed)`);
   console.log(`  result size:                ${Math.round(median(rows.bytes))} bytes of JSON per image`);
+  reportCpu(rows);
 } finally {
-  redis.kill('SIGTERM');
-  await once(redis, 'exit');
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(redisDir, { recursive: true, force: true });
 }

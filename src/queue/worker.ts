@@ -15,7 +15,8 @@ import { isFailure, type TagResult } from '../engine/types.js';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
 import { checkRedis, redisConnection } from './connection.js';
 import { pluginKey } from '../library/sink.js';
-import { DEFAULT_MAX_INLINE_BYTES, DEFAULT_QUEUE, jobInput, type ImageJob, type JobResult } from './job.js';
+import type { PluginKey } from '../library/store/store.js';
+import { DEFAULT_MAX_INLINE_BYTES, DEFAULT_QUEUE, jobInput, type ImageJob, type JobResult, type JobSettings } from './job.js';
 import { WorkerMetrics, serveMetrics, type MetricsServer } from './metrics.js';
 
 export interface WorkerOptions {
@@ -60,6 +61,34 @@ async function tagJob(engine: Engine, job: ImageJob): Promise<TagResult> {
   }
 }
 
+/** Most distinct job settings whose library keys are kept: jobs choose their settings, so the cache is bounded. */
+const KEY_CACHE_SIZE = 256;
+
+/**
+ * The library key of each plugin that answered a job, for the settings the
+ * worker ran it with. A key depends on the plugin (version, model) and the
+ * job's settings, never on its image, so each is made once, not per job.
+ */
+function libraryKeys(engine: Engine): (r: TagResult, job: JobSettings) => Record<string, PluginKey> {
+  const cache = new Map<string, PluginKey>();
+  return (r, job) => {
+    const given = { mode: job.mode ?? engine.mode, threshold: job.threshold, topK: job.topK };
+    const out: Record<string, PluginKey> = {};
+    for (const p of engine.plugins) {
+      if (!(p.name in r.results)) continue;
+      const id = JSON.stringify([p.name, p.version, p.model, given.mode, given.threshold ?? null, given.topK ?? null]);
+      let key = cache.get(id);
+      if (!key) {
+        if (cache.size >= KEY_CACHE_SIZE) cache.clear();
+        key = pluginKey(engine, p, given);
+        cache.set(id, key);
+      }
+      out[p.name] = key;
+    }
+    return out;
+  };
+}
+
 export async function startWorker(engine: Engine, o: WorkerOptions): Promise<ImlageWorker> {
   const log = o.onLog ?? (() => {});
   const concurrency = o.concurrency ?? 32;
@@ -69,6 +98,7 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
   const connection = redisConnection(o.redis);
   const metrics = o.metricsPort !== undefined ? new WorkerMetrics(engine, name, connection) : undefined;
 
+  const keys = libraryKeys(engine);
   const processor = async (job: Job<ImageJob, JobResult>): Promise<JobResult> => {
     // Anything that can write to Redis can add a job: its bytes are bounded before they are decoded.
     const max = o.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
@@ -84,9 +114,7 @@ export async function startWorker(engine: Engine, o: WorkerOptions): Promise<Iml
     if (outcomes.length && outcomes.every(([, v]) => isFailure(v))) {
       throw new Error(`every plugin failed: ${outcomes.map(([k, v]) => `${k}: ${isFailure(v) ? v.error : ''}`).join('; ')}`);
     }
-    const given = { mode: job.data.mode ?? engine.mode, threshold: job.data.threshold, topK: job.data.topK };
-    const keys = Object.fromEntries(engine.plugins.filter((p) => p.name in r.results).map((p) => [p.name, pluginKey(engine, p, given)]));
-    return { ...r, keys };
+    return { ...r, keys: keys(r, job.data) };
   };
   const worker = new Worker<ImageJob, JobResult>(name, processor, {
     connection,

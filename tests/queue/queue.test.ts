@@ -149,6 +149,13 @@ describe('two workers on one queue', () => {
       const nsfw = byId.get(id)!.result.results.nsfw;
       expect(nsfw && 'tags' in nsfw && nsfw.tags.length).toBe(1);
     }
+    // Each job's library key carries its own settings (a worker makes each key once and reuses it).
+    const settings = (id: string) => JSON.parse(byId.get(id)!.keys!.nsfw!.settings) as Record<string, unknown>;
+    for (const id of ids) expect(settings(id)).toMatchObject({ mode: 'fast', threshold: 0, topK: 1 });
+    for (const id of plain) {
+      expect(settings(id)).toMatchObject({ mode: 'fast' });
+      expect(settings(id)).not.toHaveProperty('topK');
+    }
     const m = byId.get(missing!)!;
     expect(m.state).toBe('failed');
     expect(m.attempts).toBe(1);
