@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { convertTfjs } from '../../src/convert/index.js';
 import {
   maxAbsDiff,
+  maxRelDiff,
   memoryHandler,
+  BLAZEFACE,
   NANODET,
   NSFW,
   ortSession,
@@ -82,7 +84,7 @@ describe('TF.js graph models → ONNX numerics', () => {
       });
     }
     console.log(
-      `[convert] human-models nanodet (tfjs-graph): max abs diff ${worst.toExponential(3)} (${PHOTO_SET.length} photos; per output ${Object.entries(perOutput)
+      `[convert] human-models nanodet (tfjs-graph): max abs diff ${worst.toExponential(3)} (${PHOTO_SET.length} photos, alone and batched; per output alone ${Object.entries(perOutput)
         .map(([k, v]) => `${k}=${v.toExponential(2)}`)
         .join(' ')})`,
     );
@@ -102,6 +104,59 @@ describe('TF.js graph models → ONNX numerics', () => {
     });
     console.log(`[convert] human-models nanodet batch ${inputs.length} ONNX run vs TF.js: max abs diff ${batchWorst.toExponential(3)}`);
     expect(batchWorst).toBeLessThan(TOL);
+    model.dispose();
+    await session.release();
+  });
+
+  it('human-models blazeface (the faces plugin) matches TF.js within 1e-4 of each value on every output, batched too', async () => {
+    await tfReady();
+    const conv = await convertTfjs({ modelFile: BLAZEFACE });
+    expect(conv.format).toBe('tfjs-graph');
+    expect(conv.inputs).toEqual([{ name: 'input', shape: ['batch', 256, 256, 3] }]);
+    const names = conv.outputs.map((o) => o.name);
+    // scores and box regressors of the 16x16x2 and the 8x8x6 anchor grids
+    expect(conv.outputs).toEqual([
+      { name: 'Identity', shape: ['batch', 512, 1] },
+      { name: 'Identity_1', shape: ['batch', 384, 1] },
+      { name: 'Identity_2', shape: ['batch', 512, 16] },
+      { name: 'Identity_3', shape: ['batch', 384, 16] },
+    ]);
+    const session = await ortSession(conv.onnx);
+    const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(BLAZEFACE)));
+    // The regressors are in input pixels (up to a few hundred), where float32
+    // rounding alone is 1e-5 per step: compare relative to the value's size.
+    let worst = 0;
+    const perOutput: Record<string, number> = {};
+    const inputs: Float32Array[] = [];
+    const tfAll: Float32Array[][] = [];
+    for (const photo of PHOTO_SET) {
+      // @vladmandic/human's input: pixels / 127.5 - 1
+      const x = (await photoTensor(photo, 256, 256)).map((v) => v * 2 - 1);
+      const dims: [number, number, number, number] = [1, 256, 256, 3];
+      const tfOuts = tf.tidy(() => (model.execute(tf.tensor4d(x, dims), names.map((n) => `${n}:0`)) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+      inputs.push(x);
+      tfAll.push(tfOuts);
+      const ortOut = await runOrt(session, 'input', x, dims);
+      names.forEach((n, i) => {
+        const d = maxRelDiff(tfOuts[i]!, ortOut[n]!);
+        perOutput[n] = Math.max(perOutput[n] ?? 0, d);
+        worst = Math.max(worst, d);
+      });
+    }
+    // the engine batches images: one ONNX run over all photos agrees per photo
+    const batch = new Float32Array(inputs.length * inputs[0]!.length);
+    inputs.forEach((x, i) => batch.set(x, i * x.length));
+    const batched = await runOrt(session, 'input', batch, [inputs.length, 256, 256, 3]);
+    names.forEach((n, j) => {
+      const per = tfAll[0]![j]!.length;
+      tfAll.forEach((outs, i) => {
+        worst = Math.max(worst, maxRelDiff(outs[j]!, batched[n]!.subarray(i * per, (i + 1) * per)));
+      });
+    });
+    console.log(`[convert] human-models blazeface (tfjs-graph): max diff relative to max(1, |value|) ${worst.toExponential(3)} (${PHOTO_SET.length} photos, alone and batched; per output alone ${Object.entries(perOutput)
+      .map(([k, v]) => `${k}=${v.toExponential(2)}`)
+      .join(' ')})`);
+    expect(worst).toBeLessThan(TOL);
     model.dispose();
     await session.release();
   });

