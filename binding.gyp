@@ -21,6 +21,7 @@
         "native/src/session_wrap.cc",
         "native/src/preprocess.cc",
         "native/src/postprocess.cc",
+        "native/src/detect/blazeface.cc",
         "native/src/detect/nms.cc",
         "native/src/detect/registry.cc",
         "native/src/ort/loader.cc",

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "detect/blazeface.h"
 #include "detect/detect.h"
 
 namespace imlage {
@@ -13,8 +14,9 @@ struct Entry {
   Decoder decode;
 };
 
-// Filled by the decoders' commits; empty until then.
-constexpr std::array<Entry, 0> kDecoders{};
+constexpr std::array<Entry, 1> kDecoders{{
+    {"blazeface", DecodeBlazeFace},
+}};
 
 }  // namespace
 
