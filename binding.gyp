@@ -22,6 +22,8 @@
         "native/src/preprocess.cc",
         "native/src/postprocess.cc",
         "native/src/detect/blazeface.cc",
+        "native/src/detect/detect_js.cc",
+        "native/src/detect/nanodet.cc",
         "native/src/detect/nms.cc",
         "native/src/detect/registry.cc",
         "native/src/ort/loader.cc",

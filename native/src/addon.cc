@@ -1,5 +1,6 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
 // loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning, trimMemory,
+// detectDecoders (the detection heads [output.regions] may name),
 // and the fast-path decoder (decodeToSize, decoderInfo, setDecodeThreads). All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/detect_js.h"
 #include "errors.h"
 #include "js_args.h"
 #include "malloc_tuning.h"
@@ -40,6 +42,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
   exports.Set("mallocTuning", Napi::Function::New(env, MallocTuning, "mallocTuning"));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemory, "trimMemory"));
+  exports.Set("detectDecoders", Napi::Function::New(env, DetectDecoders, "detectDecoders"));
 }
 
 Napi::Value Addon::LoadOrt(const Napi::CallbackInfo& info) {

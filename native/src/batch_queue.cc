@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "detect/detect_js.h"
 #include "errors.h"
 
 namespace imlage {
@@ -30,7 +31,7 @@ std::string SpecKey(const PreprocessSpec& pre, const PostprocessSpec& post) {
   AppendBits(key, post.threshold);
   key += std::to_string(post.topK) + ';';
   for (const std::string& o : post.outputs) key += std::to_string(o.size()) + ':' + o;
-  return key;
+  return key + ';' + DetectSpecKey(post.regions);
 }
 
 double ReadNumber(const Napi::Object& opts, const char* name, double min, double max) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detect/detect_js.h"
 #include "errors.h"
 
 namespace imlage {
@@ -187,6 +188,7 @@ PostprocessSpec ReadPostprocessSpec(const Napi::Value& value) {
   }
   spec.threshold = RequireNumber(obj, "threshold", "postprocess");
   spec.topK = static_cast<uint32_t>(RequireInt(obj, "topK", "postprocess", 0));
+  spec.regions = ReadDetectSpec(obj.Get("regions"));
   return spec;
 }
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "detect/detect.h"
 #include "ort/session.h"
 
 namespace imlage {
@@ -18,6 +20,8 @@ struct PostprocessSpec {
   Reduce reduce = Reduce::kNone;
   double threshold = 0;
   uint32_t topK = 0;  // 0 = no limit
+  // [output.regions] of a detector: its boxes too, from its own tensors (RunPlan.fetch).
+  std::optional<DetectSpec> regions;
 };
 
 struct ClassScore {
@@ -28,6 +32,7 @@ struct ClassScore {
 struct ImageScores {
   std::vector<float> scores;
   std::vector<ClassScore> top;
+  std::vector<Detection> regions;  // after NMS, best first; empty without spec.regions
   std::string error;
 };
 

@@ -8,6 +8,7 @@ import { ImlageError, errorMessage } from '../errors.js';
 import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, TensorInfo } from '../native/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
+import { regionsOf } from './regions.js';
 import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, PluginSuccess, Tag } from './types.js';
 
@@ -76,6 +77,20 @@ function checkOutputs(m: OnnxManifest, namesKey: string, names: string[], output
   }
 }
 
+function checkRegions(m: OnnxManifest, addon: NativeAddon, outputs: TensorInfo[]): void {
+  const { decoder, outputs: names } = m.output.regions!;
+  const known = addon.detectDecoders();
+  if (!known.includes(decoder)) {
+    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.regions.decoder': "${decoder}" is not a detection head ` +
+      `this build knows (it knows: ${known.join(', ') || 'none'})`);
+  }
+  const missing = names.find((n) => !outputs.some((o) => o.name === n));
+  if (missing !== undefined) {
+    throw new ImlageError('IMLAGE_ERR_MANIFEST', `${m.file}: key 'output.regions.outputs': the model has no output "${missing}" ` +
+      `(it has: ${outputs.map((o) => o.name).join(', ')})`);
+  }
+}
+
 async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: ModelSource, key: string, input: InputSpec, names: string[]): Promise<Member> {
   const src = resolveModelFiles(m, source, key);
   let modelPath = src.modelFile;
@@ -99,6 +114,7 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
     checkShape(m, inputKey, input, info);
     const namesKey = key === 'model' ? 'output.names' : `${key}.names`;
     checkOutputs(m, namesKey, names, session.outputs);
+    if (key === 'model' && m.output.regions) checkRegions(m, ctx.addon, session.outputs);
   } catch (err) {
     await session.close();
     throw err;
@@ -194,6 +210,7 @@ export class OnnxPlugin implements TaggerPlugin {
     const perLabel = o.threshold === undefined && Object.keys(out.thresholds).length > 0;
     const inJs = perLabel || Object.keys(out.aliases).length > 0 || this.isEnsemble;
     const threshold = this.isEnsemble ? 0 : perLabel ? Math.min(out.threshold, ...Object.values(out.thresholds)) : o.threshold ?? out.threshold;
+    const r = out.regions;
     return {
       outputs: names,
       activation: out.activation,
@@ -201,6 +218,8 @@ export class OnnxPlugin implements TaggerPlugin {
       threshold,
       // Room for the excluded labels, which are dropped after the native top-k.
       topK: topK === 0 || inJs ? 0 : topK + out.exclude.length,
+      // Boxes from the lowest threshold in use; regionsOf() keeps those whose tag is reported.
+      ...(r && { regions: { decoder: r.decoder, outputs: r.outputs, threshold: Math.max(r.threshold, threshold), iou: r.iou, maxDetections: r.max, perClass: r.perClass } }),
     };
   }
 
@@ -210,7 +229,7 @@ export class OnnxPlugin implements TaggerPlugin {
       const runs = await Promise.all(this.members.map((x) => x.session.run(images, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), BORROW)));
       const timing = runs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const each = share(timing.inferenceMs, images.length);
-      return { results: images.map((_, k) => this.toResult(runs.map((r) => r.results[k]!), each, o)), timing };
+      return { results: images.map((image, k) => this.toResult(runs.map((r) => r.results[k]!), each, o, image)), timing };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
       return { results: images.map(() => ({ error })) };
@@ -224,7 +243,7 @@ export class OnnxPlugin implements TaggerPlugin {
       const timing = subs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const inference = subs.reduce((a, r) => a + share(r.timing.inferenceMs, r.batchSize), 0);
       const first = subs[0]!;
-      return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o), queueMs: first.queueMs, batchSize: first.batchSize, timing };
+      return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o, image), queueMs: first.queueMs, batchSize: first.batchSize, timing };
     } catch (err) {
       return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
     }
@@ -235,7 +254,7 @@ export class OnnxPlugin implements TaggerPlugin {
   }
 
   /** One image's results, one per model. */
-  private toResult(rs: ImageResult[], inferenceMs: number, o: ScoreOverrides): PluginResult {
+  private toResult(rs: ImageResult[], inferenceMs: number, o: ScoreOverrides, image: ImageInput): PluginResult {
     const failed = rs.find((r) => r.error);
     if (failed) return { error: failed.error! };
     // Dynamic output shapes are checked here, per image: a score without a label is the manifest's mistake.
@@ -251,6 +270,7 @@ export class OnnxPlugin implements TaggerPlugin {
       inference_time_ms: inferenceMs,
     };
     if (this.isEnsemble) result.models = this.members.map((x) => x.model);
+    if (this.manifest.output.regions) result.regions = regionsOf(rs[0]!.regions, image, (i, score) => this.tagOf(i, score, o), result.tags);
     return result;
   }
 
@@ -269,15 +289,13 @@ export class OnnxPlugin implements TaggerPlugin {
 
   /** Classes (best first) to tags: exclude, per-label thresholds, aliases merged (best score), top_k, category. */
   private tagsOf(top: ClassScore[], o: ScoreOverrides): Tag[] {
-    const { labels, exclude, thresholds, threshold, aliases, category, categories } = this.manifest.output;
+    const { category, categories } = this.manifest.output;
     const topK = o.topK ?? this.manifest.output.topK;
     const tags: Tag[] = [];
     const seen = new Set<string>();
     for (const t of top) {
-      const label = labels[t.index]!;
-      if (exclude.includes(label)) continue;
-      if (t.score < (o.threshold ?? thresholds[label] ?? threshold)) continue;
-      const name = aliases[label] ?? label;
+      const name = this.tagOf(t.index, t.score, o);
+      if (name === undefined) continue;
       // top is sorted best first, so the first class behind a tag carries its best score.
       if (seen.has(name)) continue;
       seen.add(name);
@@ -286,6 +304,15 @@ export class OnnxPlugin implements TaggerPlugin {
       if (topK && tags.length === topK) break;
     }
     return tags;
+  }
+
+  /** The tag class `index` reports at `score`; undefined when excluded or under its threshold. Tags and regions both ask here. */
+  private tagOf(index: number, score: number, o: ScoreOverrides): string | undefined {
+    const { labels, exclude, thresholds, threshold, aliases } = this.manifest.output;
+    const label = labels[index];
+    if (label === undefined || exclude.includes(label)) return undefined;
+    if (score < (o.threshold ?? thresholds[label] ?? threshold)) return undefined;
+    return aliases[label] ?? label;
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,32 @@ export interface PostprocessSpec {
   threshold: number;
   /** At most this many classes in `top`, best first; 0 = no limit. */
   topK: number;
+  /** A detector's boxes too: decoded by a registered head, then non-maximum suppression. */
+  regions?: RegionsSpec;
+}
+
+/** What native/src/detect/detect.h's DetectSpec reads; see docs/plugin-manifest.md [output.regions]. */
+export interface RegionsSpec {
+  /** A name from addon.detectDecoders(). */
+  decoder: string;
+  /** The tensors the decoder reads, in its order. */
+  outputs: string[];
+  /** Candidates scoring under this are never boxed. */
+  threshold: number;
+  /** A box overlapping a better one (of its class, with perClass) by more IoU than this is dropped. */
+  iou: number;
+  /** At most this many boxes per image after NMS, best first. */
+  maxDetections: number;
+  perClass: boolean;
+}
+
+/** One box of a detector, as the addon returns it. */
+export interface Detection {
+  /** Class index, in label order. */
+  label: number;
+  score: number;
+  /** [x, y, width, height] as fractions (0..1) of the model input, which is the whole image stretched. */
+  box: [number, number, number, number];
 }
 
 export interface ImageInput {
@@ -93,6 +119,8 @@ export interface ImageResult {
   /** Every class's score after activation and reduction. Empty when `error` is set. */
   scores: Float32Array;
   top: ClassScore[];
+  /** With PostprocessSpec.regions: the boxes after NMS, best first (absent when none). */
+  regions?: Detection[];
   /** Set when this image alone failed (e.g. its buffer does not match its size). */
   error?: string;
 }
@@ -230,6 +258,8 @@ export interface NativeAddon {
   mallocTuning(): MallocTuning;
   /** malloc_trim(0) on a libuv thread: hands back what malloc holds free. */
   trimMemory(): Promise<TrimResult>;
+  /** The detection heads a PostprocessSpec's regions (a manifest's [output.regions] decoder) may name. */
+  detectDecoders(): string[];
 }
 
 export interface MallocTuning {

@@ -138,6 +138,8 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
     };
   });
   if (!ensemble.length && r.sub('output')!.has('combine')) r.fail('output.combine', 'needs [[ensemble]] models to combine');
+  // Scores average across models; boxes of different models do not.
+  if (ensemble.length && output.regions) r.fail('output.regions', 'is for a single detector model, not an [[ensemble]]');
 
   return { model, input, preprocess, output, ensemble };
 }

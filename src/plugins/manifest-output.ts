@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { quote, type TomlReader } from '../util/toml-reader.js';
+import { parseRegions, type RegionsOutput } from './manifest-regions.js';
 
 /** How output, XMP and reports group tags. */
 export const TAG_CATEGORIES = ['object', 'scene', 'face', 'color', 'text', 'quality', 'safety'] as const;
@@ -32,10 +33,12 @@ export interface OutputSpec {
   topK: number;
   /** How an ensemble's models' scores become one per class: their mean or their maximum. */
   combine: 'mean' | 'max';
+  /** [output.regions]: a detector's boxes behind its tags. */
+  regions?: RegionsOutput;
 }
 
 export const OUTPUT_KEYS = ['names', 'activation', 'reduce', 'labels', 'labels_file', 'exclude', 'threshold', 'thresholds',
-  'thresholds_file', 'aliases', 'category', 'categories', 'top_k', 'combine'];
+  'thresholds_file', 'aliases', 'category', 'categories', 'top_k', 'combine', 'regions'];
 
 /** Big enough for any tag list in use (RAM++ has 4585 tags); bounds what a manifest can make us read. */
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
@@ -122,6 +125,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
     categories,
     topK: o.number('top_k', 0, { min: 0, integer: true }),
     combine: o.oneOf('combine', ['mean', 'max'] as const, 'mean'),
+    regions: parseRegions(o.sub('regions')),
   };
   if (output.names.length === 0) o.fail('names', 'must name at least one model output');
   for (const l of output.exclude) if (!known.has(l)) o.fail('exclude', `"${l}" is not one of the labels`);

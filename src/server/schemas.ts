@@ -40,6 +40,19 @@ export const tagResultSchema = {
               },
             },
           },
+          regions: {
+            type: 'array',
+            description: 'a detector: the boxes behind its tags, best first; box is [x, y, width, height] in pixels of the image as displayed',
+            items: {
+              type: 'object',
+              required: ['label', 'confidence', 'box'],
+              properties: {
+                label: { type: 'string' },
+                confidence: { type: 'number' },
+                box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 },
+              },
+            },
+          },
           model: { type: 'string' },
           models: { type: 'array', items: { type: 'string' }, description: 'an ensemble: every model that voted' },
           version: { type: 'string' },

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <string>
 
-#include "detect/blazeface.h"
+#include "detect/heads.h"
 #include "errors.h"
 
 namespace imlage {

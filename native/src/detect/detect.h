@@ -4,6 +4,7 @@
 // contract's `regions` and the SMI's region table carry what comes out.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,6 +47,12 @@ using Decoder = std::vector<Detection> (*)(const std::vector<const FloatTensor*>
 Decoder FindDecoder(std::string_view name);
 // The registered names, for error messages.
 std::vector<std::string> DecoderNames();
+
+// Batch row `row` through spec.decoder, then Nms; the best kMaxCandidates
+// candidates at most go to Nms, which bounds its work whatever the threshold.
+// Throws NativeError(IMLAGE_ERR_UNSUPPORTED_MODEL) for an unknown decoder.
+inline constexpr size_t kMaxCandidates = 4096;
+std::vector<Detection> Detect(const std::vector<const FloatTensor*>& tensors, int64_t row, const DetectSpec& spec);
 
 // Intersection over union of two boxes; 0 when either is empty.
 float Iou(const Box& a, const Box& b);

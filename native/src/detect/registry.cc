@@ -1,10 +1,12 @@
 // The detection heads imlage knows, by the name a manifest gives in
 // [output.regions] decoder. A new head is a Decoder function and a line here.
+#include <algorithm>
 #include <array>
 #include <utility>
 
-#include "detect/blazeface.h"
 #include "detect/detect.h"
+#include "detect/heads.h"
+#include "errors.h"
 
 namespace imlage {
 namespace {
@@ -14,8 +16,9 @@ struct Entry {
   Decoder decode;
 };
 
-constexpr std::array<Entry, 1> kDecoders{{
+constexpr std::array<Entry, 2> kDecoders{{
     {"blazeface", DecodeBlazeFace},
+    {"nanodet", DecodeNanoDet},
 }};
 
 }  // namespace
@@ -31,6 +34,22 @@ std::vector<std::string> DecoderNames() {
   std::vector<std::string> names;
   for (const Entry& e : kDecoders) names.emplace_back(e.name);
   return names;
+}
+
+std::vector<Detection> Detect(const std::vector<const FloatTensor*>& tensors, int64_t row, const DetectSpec& spec) {
+  const Decoder decode = FindDecoder(spec.decoder);
+  if (decode == nullptr) {
+    throw NativeError(code::kUnsupportedModel, "no detection head is named '" + spec.decoder + "'");
+  }
+  std::vector<Detection> candidates = decode(tensors, row, spec);
+  if (candidates.size() > kMaxCandidates) {
+    // Stable, with Nms's order, so which candidates survive the cut is deterministic.
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Detection& a, const Detection& b) {
+      return a.score != b.score ? a.score > b.score : a.label < b.label;
+    });
+    candidates.resize(kMaxCandidates);
+  }
+  return Nms(std::move(candidates), spec.iou, spec.maxDetections, spec.perClass);
 }
 
 }  // namespace imlage

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "detect/detect_js.h"
 #include "errors.h"
 #include "js_args.h"
 #include "postprocess.h"
@@ -119,12 +120,15 @@ void RunImages(const Session& session, const std::vector<HeldImage*>& images,
         ? std::vector<int64_t>{static_cast<int64_t>(rows), 3, pre.height, pre.width}
         : std::vector<int64_t>{static_cast<int64_t>(rows), pre.height, pre.width, 3};
     ValuePtr input = session.WrapInput(batch, rows * perImage, shape);
-    std::vector<FloatTensor> outputs = session.Run({plan.inputName}, {input.get()}, post.outputs);
+    std::vector<FloatTensor> outputs = session.Run({plan.inputName}, {input.get()}, plan.fetch);
     auto t2 = Clock::now();
-    std::vector<const FloatTensor*> views;
-    for (const auto& t : outputs) views.push_back(&t);
+    std::vector<const FloatTensor*> views, boxViews;
+    for (size_t i = 0; i < post.outputs.size(); ++i) views.push_back(&outputs[i]);
+    for (size_t i : plan.regionTensors) boxViews.push_back(&outputs[i]);
     for (size_t k = 0; k < n; ++k) {
-      results[valid[start + k]] = Postprocess(views, static_cast<int64_t>(k), post);
+      ImageScores& r = results[valid[start + k]];
+      r = Postprocess(views, static_cast<int64_t>(k), post);
+      if (post.regions) r.regions = Detect(boxViews, static_cast<int64_t>(k), *post.regions);
     }
     auto t3 = Clock::now();
     timing.preprocessMs += Ms(t0, t1);
@@ -148,6 +152,7 @@ Napi::Object ScoresToJs(Napi::Env env, const ImageScores& r) {
     top.Set(static_cast<uint32_t>(k), entry);
   }
   o.Set("top", top);
+  if (!r.regions.empty()) o.Set("regions", DetectionsToJs(env, r.regions));
   if (!r.error.empty()) o.Set("error", r.error);
   return o;
 }
@@ -181,19 +186,31 @@ RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSp
     if (session.outputs().empty()) throw NativeError(code::kUnsupportedModel, "the model has no outputs");
     post.outputs.push_back(session.outputs()[0].name);
   }
-  for (const std::string& name : post.outputs) {
+  auto requireOutput = [&](const std::string& name, const char* key) {
     bool found = false;
     for (const auto& o : session.outputs()) found = found || o.name == name;
     if (!found) {
       std::string names;
       for (const auto& o : session.outputs()) names += (names.empty() ? "" : ", ") + o.name;
       throw NativeError(code::kInvalidArg,
-                        "postprocess.outputs names '" + name + "', but the model's outputs are: " + names);
+                        std::string(key) + " names '" + name + "', but the model's outputs are: " + names);
     }
-  }
+  };
+  for (const std::string& name : post.outputs) requireOutput(name, "postprocess.outputs");
   RunPlan plan;
   plan.inputName = input.name;
   plan.fixedBatch = s[0] > 0 ? s[0] : 0;
+  plan.fetch = post.outputs;
+  if (post.regions) {
+    post.regions->inputWidth = pre.width;
+    post.regions->inputHeight = pre.height;
+    for (const std::string& name : post.regions->outputs) {
+      requireOutput(name, "postprocess.regions.outputs");
+      const auto at = std::find(plan.fetch.begin(), plan.fetch.end(), name);
+      plan.regionTensors.push_back(static_cast<size_t>(at - plan.fetch.begin()));
+      if (at == plan.fetch.end()) plan.fetch.push_back(name);
+    }
+  }
   return plan;
 }
 

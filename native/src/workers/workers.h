@@ -25,10 +25,15 @@ Napi::Promise QueueRunTensors(SessionWrap* wrap, Napi::Object self,
                               std::shared_ptr<Session> session, const Napi::CallbackInfo& info);
 
 // What a run needs beyond its specs, checked against the model (JS thread;
-// throws NativeError). Fills post.outputs with the first output when empty.
+// throws NativeError). Fills post.outputs with the first output when empty,
+// and post.regions' input size from pre.
 struct RunPlan {
   std::string inputName;
   int64_t fixedBatch = 0;  // 0: the model's batch dimension is dynamic
+  // What Session::Run fetches: post.outputs first, then any tensor only
+  // post.regions reads; regionTensors indexes it in post.regions->outputs order.
+  std::vector<std::string> fetch;
+  std::vector<size_t> regionTensors;
 };
 RunPlan PlanRun(const Session& session, const PreprocessSpec& pre, PostprocessSpec& post);
 
