@@ -1,7 +1,7 @@
 // The public npm API. The CLI is built only from what is exported here.
 
 export { Engine, type EngineOptions, type ImageTiming, type PluginInfo, type PluginTiming, type TagOptions } from './engine/engine.js';
-export type { Tag, TagInput, TagResult, PluginResult, PluginSuccess, PluginFailure } from './engine/types.js';
+export type { Tag, Region, TagInput, TagResult, PluginResult, PluginSuccess, PluginFailure } from './engine/types.js';
 export { isFailure } from './engine/types.js';
 export { expandInputs, isImagePath, IMAGE_EXTENSIONS, type ExpandOptions, type InputPath } from './engine/inputs.js';
 export { ImlageError, type ErrorCode } from './errors.js';

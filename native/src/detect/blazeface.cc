@@ -126,8 +126,8 @@ std::vector<Detection> DecodeBlazeFace(const std::vector<const FloatTensor*>& te
   } else if (!tensors.empty() && tensors.size() % 2 == 0) {
     for (size_t i = 0; i < tensors.size(); i += 2) {
       const Rows s = RowsOf(*tensors[i], row, 1, scoresShape.c_str());
-      const Rows b = RowsOf(*tensors[i + 1], row, 4, boxesShape.c_str());
       if (s.width != 1) Unsupported(*tensors[i], scoresShape);
+      const Rows b = RowsOf(*tensors[i + 1], row, 4, boxesShape.c_str());
       if (b.anchors != s.anchors) {
         Unsupported(*tensors[i + 1], "[batch, " + std::to_string(s.anchors) + ", 4 or more], one box per score of '" +
                                          tensors[i]->name + "'");
