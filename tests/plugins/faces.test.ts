@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, isFailure, type PluginSuccess, type Region } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
 
 type Box = [number, number, number, number];
 
@@ -86,6 +87,15 @@ describe('faces plugin (BlazeFace, real model, real photos)', () => {
     expect(face!.confidence).toBeGreaterThanOrEqual(0.7);
     // a small face in a wide shot: neither a portrait nor a group
     expect(res.tags.map((t) => t.label)).toEqual(['face']);
+  });
+
+  it('shows the face count in the CLI\'s table and JSON', async () => {
+    const table = await runCli(['tag', '--plugin', 'faces', '-f', 'table', photo('messi5.jpg'), '--config', '/dev/null']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/messi5\.jpg\s+face ×1 0\.\d\d/);
+    const json = await runCli(['tag', '--plugin', 'faces', '-f', 'jsonl', photo('messi5.jpg'), '--config', '/dev/null']);
+    const res = JSON.parse(json.stdout).results.faces;
+    expect([res.tags[0].count, res.regions.length]).toEqual([1, 1]);
   });
 
   it('reports no face on photos without a person', async () => {
