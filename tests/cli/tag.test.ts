@@ -65,6 +65,10 @@ describe('imlage tag', () => {
     expect(Object.keys(x.results)).toEqual(['objects']);
     expect(x.results.objects.tags.length).toBeLessThanOrEqual(2);
     for (const t of x.results.objects.tags) expect(t.confidence).toBeGreaterThanOrEqual(0.2);
+    // The JSON carries the boxes behind the tags, in the photo's pixels, only for tags it reports.
+    const labels = x.results.objects.tags.map((t: { label: string }) => t.label);
+    expect(x.results.objects.regions[0]).toMatchObject({ label: 'person', box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+    for (const g of x.results.objects.regions) expect(labels).toContain(g.label);
   });
 
   it('an unknown plugin name is a clear error', async () => {

@@ -77,6 +77,23 @@ describe('the nanodet head and NMS', () => {
     expect(await regions({ threshold: 0.95 })).toEqual([]);
   });
 
+  it('sends only the best 4096 candidates to NMS, ties broken by label, then position', async () => {
+    // 64 positions x 100 classes, every score 0.5, every box the same: 6400 candidates, none suppressed at iou 1.
+    const many = await addon.createSession(detectorModel(32, 100, [4], Array.from({ length: 64 }, (_, p) => (
+      { stride: 4, col: p % 8, row: Math.floor(p / 8), scores: new Array(100).fill(0.5), sides: [1, 1, 1, 1] }))), {});
+    try {
+      const spec = post({ outputs: detectorOutputs([4]), iou: 1, maxDetections: 100000 });
+      const { results } = await many.run([IMAGE], PRE, { ...spec, outputs: ['cls4'] });
+      const labels = results[0]!.regions!.map((d) => d.label);
+      expect(labels).toHaveLength(4096);
+      // Labels 0..63, each at all 64 positions; 64..99 never reach NMS.
+      expect(new Set(labels)).toEqual(new Set(Array.from({ length: 64 }, (_, i) => i)));
+      expect(labels).toEqual([...labels].sort((a, b) => a - b));
+    } finally {
+      await many.close();
+    }
+  });
+
   it('carries regions through the batching queue too', async () => {
     const { result } = await session.submit(IMAGE, PRE, post({ iou: 0.3 }), { maxBatch: 1, maxDelayMs: 0 });
     expect(result.regions?.map((d) => d.score.toFixed(2))).toEqual(['0.90', '0.70', '0.60', '0.50']);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type ImageTiming, type TagResult } from '../../src/index.js';
+import { Engine, type ImageTiming, type PluginSuccess, type TagResult } from '../../src/index.js';
 import { photo } from '../helpers/paths.js';
 import { TOKEN, auth, bytes, multipart, postImage, sample, start, type Running } from './helpers.js';
 
@@ -52,6 +52,9 @@ describe('POST /v1/tag', () => {
     expect(results[0]!.file).toBe('messi5.jpg');
     expect(strip(results[0]!)).toEqual(strip(direct));
     expect((results[0]!.results.objects as { tags: { label: string }[] }).tags.map((t) => t.label)).toContain('person');
+    // The reply's schema keeps the boxes: the same as the engine's own.
+    expect((results[0]!.results.objects as PluginSuccess).regions).toEqual((direct.results.objects as PluginSuccess).regions);
+    expect((results[0]!.results.objects as PluginSuccess).regions!.length).toBeGreaterThan(0);
   });
 
   it('tags every image of a multipart body, in order; only the plugins asked for run', async () => {

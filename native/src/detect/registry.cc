@@ -43,11 +43,23 @@ std::vector<Detection> Detect(const std::vector<const FloatTensor*>& tensors, in
   }
   std::vector<Detection> candidates = decode(tensors, row, spec);
   if (candidates.size() > kMaxCandidates) {
-    // Stable, with Nms's order, so which candidates survive the cut is deterministic.
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Detection& a, const Detection& b) {
-      return a.score != b.score ? a.score > b.score : a.label < b.label;
+    // The best kMaxCandidates in linear time. Ties are broken as Nms breaks
+    // them (lower label, then earlier candidate), so the cut is deterministic,
+    // and the survivors keep their order for Nms's stable sort.
+    std::vector<uint32_t> order(candidates.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::nth_element(order.begin(), order.begin() + kMaxCandidates, order.end(), [&](uint32_t a, uint32_t b) {
+      const Detection& da = candidates[a];
+      const Detection& db = candidates[b];
+      if (da.score != db.score) return da.score > db.score;
+      return da.label != db.label ? da.label < db.label : a < b;
     });
-    candidates.resize(kMaxCandidates);
+    order.resize(kMaxCandidates);
+    std::sort(order.begin(), order.end());
+    std::vector<Detection> best;
+    best.reserve(kMaxCandidates);
+    for (uint32_t i : order) best.push_back(candidates[i]);
+    candidates = std::move(best);
   }
   return Nms(std::move(candidates), spec.iou, spec.maxDetections, spec.perClass);
 }
