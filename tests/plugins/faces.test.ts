@@ -30,6 +30,16 @@ const MESSI_HEAD: Box = [207, 62, 55, 72];
 const CROP = { left: 180, top: 50, width: 120, height: 100 };
 const CROP_FACE: Box = [MESSI_FACE[0] - CROP.left, MESSI_FACE[1] - CROP.top, MESSI_FACE[2], MESSI_FACE[3]];
 
+// A 2x2 print of that crop: four faces.
+const CELLS = [[0, 0], [CROP.width, 0], [0, CROP.height], [CROP.width, CROP.height]] as const;
+async function fourFaces(): Promise<Buffer> {
+  const tile = await sharp(photo('messi5.jpg')).extract(CROP).png().toBuffer();
+  return sharp({ create: { width: 2 * CROP.width, height: 2 * CROP.height, channels: 3, background: '#000' } })
+    .composite(CELLS.map(([left, top]) => ({ input: tile, left, top })))
+    .png()
+    .toBuffer();
+}
+
 let engine: Engine;
 let dir: string;
 
@@ -89,10 +99,13 @@ describe('faces plugin (BlazeFace, real model, real photos)', () => {
     expect(res.tags.map((t) => t.label)).toEqual(['face']);
   });
 
-  it('shows the face count in the CLI\'s table and JSON', async () => {
-    const table = await runCli(['tag', '--plugin', 'faces', '-f', 'table', photo('messi5.jpg'), '--config', '/dev/null']);
+  it('shows the face count in the CLI\'s table (when more than one) and JSON', async () => {
+    const sheet = join(dir, 'four.png');
+    await sharp(await fourFaces()).toFile(sheet);
+    const table = await runCli(['tag', '--plugin', 'faces', '-f', 'table', photo('messi5.jpg'), sheet, '--config', '/dev/null']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/messi5\.jpg\s+face ×1 0\.\d\d/);
+    expect(table.stdout).toMatch(/messi5\.jpg\s+face 0\.\d\d\n/);
+    expect(table.stdout).toMatch(/four\.png\s+face ×4 0\.\d\d, group ×4 0\.\d\d/);
     const json = await runCli(['tag', '--plugin', 'faces', '-f', 'jsonl', photo('messi5.jpg'), '--config', '/dev/null']);
     const res = JSON.parse(json.stdout).results.faces;
     expect([res.tags[0].count, res.regions.length]).toEqual([1, 1]);
@@ -116,16 +129,10 @@ describe('faces plugin (BlazeFace, real model, real photos)', () => {
   });
 
   it('counts four faces in a 2x2 print of that crop and calls it a group, each box over its own face', async () => {
-    const tile = await sharp(photo('messi5.jpg')).extract(CROP).png().toBuffer();
     const W = CROP.width, H = CROP.height;
-    const cells = [[0, 0], [W, 0], [0, H], [W, H]] as const;
-    const sheet = await sharp({ create: { width: 2 * W, height: 2 * H, channels: 3, background: '#000' } })
-      .composite(cells.map(([left, top]) => ({ input: tile, left, top })))
-      .png()
-      .toBuffer();
-    const res = await faces(sheet);
+    const res = await faces(await fourFaces());
     expect(res.regions).toHaveLength(4);
-    for (const [left, top] of cells) {
+    for (const [left, top] of CELLS) {
       const want: Box = [CROP_FACE[0] + left, CROP_FACE[1] + top, CROP_FACE[2], CROP_FACE[3]];
       expect(res.regions!.some((r) => iou(r.box, want) > 0.3), `a face box at ${want}`).toBe(true);
     }
