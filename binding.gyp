@@ -21,6 +21,7 @@
         "native/src/session_wrap.cc",
         "native/src/preprocess.cc",
         "native/src/postprocess.cc",
+        "native/src/detect/blazeface.cc",
         "native/src/detect/detect_js.cc",
         "native/src/detect/nanodet.cc",
         "native/src/detect/nms.cc",

@@ -116,6 +116,7 @@ const MEASUREMENTS = [
   { name: 'imlage-nsfw-fast', what: 'imlage API, nsfw, fast mode (sharp shrink-on-load to 224)', contender: 'imlage', plugins: ['nsfw'], mode: 'fast' },
   { name: 'imlage-nsfw-exact', what: 'imlage API, nsfw, exact mode (full decode, TF.js-exact resize)', contender: 'imlage', plugins: ['nsfw'], mode: 'exact' },
   { name: 'imlage-objects', what: 'imlage API, objects, fast mode', contender: 'imlage', plugins: ['objects'], mode: 'fast' },
+  { name: 'imlage-faces', what: 'imlage API, faces (BlazeFace 256, regions), fast mode', contender: 'imlage', plugins: ['faces'], mode: 'fast' },
   ...(hasColors ? [{ name: 'imlage-colors', what: 'imlage API, colors alone, fast mode', contender: 'imlage', plugins: ['colors'], mode: 'fast' }] : []),
   { name: 'imlage-multi', what: `imlage API, ${multiLabel} in one engine, fast mode`, contender: 'imlage', plugins: multi, mode: 'fast' },
   { name: 'ort-naive-nsfw', what: 'onnxruntime-node naive: sharp→224 raw, Float32 /255 in JS, batch 1, sequential', contender: 'ortNaive', model: 'nsfw' },

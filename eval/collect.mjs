@@ -4,10 +4,11 @@
 
 import { Engine, isFailure } from '../dist/index.js';
 
-/** Returns { info, scores: Map file -> { label: score }, errors: [] }. */
+/** Returns { info, scores: Map file -> { label: score }, regions: Map file -> [box confidence, ...], errors: [] }. */
 export async function collectScores(plugin, paths, { pluginDirs = [], mode = 'exact', cacheDir } = {}) {
   const engine = await Engine.create({ plugins: [plugin], pluginDirs, threshold: 0, topK: 0, config: false, mode, cacheDir });
   const scores = new Map();
+  const regions = new Map();
   const errors = [];
   const files = [...paths.keys()];
   const t0 = Date.now();
@@ -24,8 +25,9 @@ export async function collectScores(plugin, paths, { pluginDirs = [], mode = 'ex
       const s = {};
       for (const t of res.tags) s[t.label] = Math.max(s[t.label] ?? 0, t.confidence);
       scores.set(file, s);
+      if (res.regions) regions.set(file, res.regions.map((r) => r.confidence));
     }
-    return { info, scores, errors, seconds: (Date.now() - t0) / 1000 };
+    return { info, scores, regions, errors, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await engine.close();
   }

@@ -1,5 +1,6 @@
 // Which labels a plugin is scored on, and every figure of its section.
 
+import { bestFaceThreshold, scoreFaces } from './faces.mjs';
 import { bestF1Threshold, leaveOneOut, policyOf, safetyThreshold, scoreSafety, scoreTags, tuneThresholds } from './score.mjs';
 
 /** The nsfw classes that mean "not safe"; the others (Drawing, Neutral) are ordinary. */
@@ -7,10 +8,11 @@ export const UNSAFE = ['Porn', 'Sexy', 'Hentai'];
 /** Target of docs/accuracy.md: false alarms on ordinary photos. */
 export const MAX_FALSE_ALARMS = 0.02;
 
-/** 'objects' (COCO labels of eval/labels.toml), 'nsfw' (ordinary photos), or undefined: not scored. */
+/** 'objects' (COCO labels of eval/labels.toml), 'faces' (face counts), 'nsfw' (ordinary photos), or undefined: not scored. */
 export function taskOf(m) {
   if (m.kind !== 'onnx') return undefined;
   if (m.capabilities.includes('objects')) return 'objects';
+  if (m.capabilities.includes('faces')) return 'faces';
   if (m.capabilities.includes('nsfw')) return 'nsfw';
   return undefined;
 }
@@ -32,6 +34,11 @@ export function evaluatePlugin(m, run, photos) {
     const atTuned = scoreTags(photos, run.scores, { ...policy, thresholds: tuned });
     const loo = leaveOneOut(photos, run.scores, policy);
     return { ...head, atDefault, best, tuned, atTuned, loo };
+  }
+  if (task === 'faces') {
+    const atDefault = scoreFaces(photos, run.regions, policy.threshold);
+    const best = bestFaceThreshold(photos, run.regions);
+    return { ...head, atDefault, best };
   }
   const safety = scoreSafety(photos, run.scores, policy, UNSAFE);
   const topOnly = scoreSafety(photos, run.scores, { ...policy, threshold: 0, thresholds: {} }, UNSAFE);

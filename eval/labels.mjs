@@ -18,6 +18,8 @@ export function loadLabels(file) {
     const must = o.must ?? [], may = o.may ?? [];
     for (const l of must) if (may.includes(l)) throw new Error(`${where}: "${l}" is both must and may`);
     if (p.nsfw !== undefined && !SAFETY.includes(p.nsfw)) throw new Error(`${where}: nsfw must be one of ${SAFETY.join(', ')}`);
-    return { file: p.file, sha256: p.sha256, note: p.note ?? '', must, may, nsfw: p.nsfw };
+    const faces = { must: p.faces?.must ?? 0, may: p.faces?.may ?? 0 };
+    for (const k of ['must', 'may']) if (!Number.isInteger(faces[k]) || faces[k] < 0) throw new Error(`${where}: faces.${k} must be a whole number >= 0`);
+    return { file: p.file, sha256: p.sha256, note: p.note ?? '', must, may, nsfw: p.nsfw, faces };
   });
 }

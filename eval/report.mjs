@@ -23,6 +23,18 @@ function rowsOf(s) {
   ];
 }
 
+function facesRows(s) {
+  const row = (what, r) => `| ${what} | ${r.found}/${r.withFace} (${f2(r.recall)}) | ${f2(r.precision)} | ${f2(r.f1)} | ${r.falseAlarms}/${r.empty} | ${r.countRight}/${r.scored} |`;
+  return [
+    '| reporting rule | photos with a face found (recall) | precision | F1 | false alarms on photos without a face | face count right |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row(`shipped default: threshold ${s.policy.threshold}`, s.atDefault),
+    row(`best threshold: ${s.best.threshold}`, s.best),
+  ];
+}
+
+const faceList = (w) => `${w.file}: ${w.found} found (must ${w.must}, may ${w.may}; ${w.found ? 'scores' : 'best'} ${w.scores.map((c) => c.toFixed(2)).join(', ') || 'none'})`;
+
 function thresholdsToml(t) {
   return ['[output.thresholds]', ...Object.keys(t).sort().map((l) => `${JSON.stringify(l)} = ${t[l]}`)].join('\n');
 }
@@ -34,6 +46,9 @@ export function renderText(s) {
     lines.push(`photos with a wrong label at the default (${s.atDefault.wrong.length}):`);
     for (const w of s.atDefault.wrong) lines.push(`  ${w.file}: ${tagList(w.labels)}`);
     lines.push(`per-label thresholds tuned around threshold ${s.policy.threshold} (for the manifest):`, thresholdsToml(s.tuned));
+  } else if (s.task === 'faces') {
+    lines.push(...facesRows(s), `photos with a wrong face count at the default (${s.atDefault.wrong.length}):`);
+    for (const w of s.atDefault.wrong) lines.push(`  ${faceList(w)}`);
   } else {
     lines.push(safetyText(s));
     for (const a of s.safety.alarms) lines.push(`  ${a.file}: ${a.label} ${a.score.toFixed(2)}`);
@@ -65,6 +80,10 @@ export function renderMarkdown(meta, sections) {
       out.push('', `Must labels missed at the shipped default (${s.atDefault.missed.length} photos):`, '');
       for (const w of s.atDefault.missed) out.push(`- ${w.file}: ${tagList(w.labels)}`);
       if (!s.atDefault.missed.length) out.push('- none');
+    } else if (s.task === 'faces') {
+      out.push(...facesRows(s), '', `Photos with a wrong face count at the shipped default (${s.atDefault.wrong.length}):`, '');
+      for (const w of s.atDefault.wrong) out.push(`- ${faceList(w)}`);
+      if (!s.atDefault.wrong.length) out.push('- none');
     } else {
       out.push(safetyText(s) + '.', '');
       for (const a of s.safety.alarms) out.push(`- ${a.file}: ${a.label} ${a.score.toFixed(2)}`);

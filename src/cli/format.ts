@@ -66,7 +66,7 @@ function tableFormatter(plugins: string[], columns: number): Formatter {
         const res = r.results[p];
         if (!res) return '-';
         if (isFailure(res)) return `error: ${res.error.split('\n')[0]}`;
-        return res.tags.slice(0, TABLE_TOP_TAGS).map((t) => `${t.label} ${t.confidence.toFixed(2)}`).join(', ') || '-';
+        return res.tags.slice(0, TABLE_TOP_TAGS).map((t) => `${t.label}${t.count !== undefined && t.count > 1 ? ` ×${t.count}` : ''} ${t.confidence.toFixed(2)}`).join(', ') || '-';
       }));
     },
     end: (interrupted) => (interrupted ? `(interrupted by ${interrupted})\n` : ''),

@@ -8,7 +8,8 @@ import { ImlageError, errorMessage } from '../errors.js';
 import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, TensorInfo } from '../native/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
-import { regionsOf } from './regions.js';
+import { withRegionTags } from './region-tags.js';
+import { displayedSize, regionsOf } from './regions.js';
 import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, PluginSuccess, Tag } from './types.js';
 
@@ -270,7 +271,11 @@ export class OnnxPlugin implements TaggerPlugin {
       inference_time_ms: inferenceMs,
     };
     if (this.isEnsemble) result.models = this.members.map((x) => x.model);
-    if (this.manifest.output.regions) result.regions = regionsOf(rs[0]!.regions, image, (i, score) => this.tagOf(i, score, o), result.tags);
+    if (this.manifest.output.regions) {
+      result.regions = regionsOf(rs[0]!.regions, image, (i, score) => this.tagOf(i, score, o), result.tags);
+      const { regionTags, categories, category } = this.manifest.output;
+      result.tags = withRegionTags(result.tags, result.regions, displayedSize(image), regionTags, (t) => categories[t] ?? category);
+    }
     return result;
   }
 

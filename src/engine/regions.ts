@@ -10,7 +10,7 @@ import type { Region, Tag } from './types.js';
  * orientation applied) on every image it hands a plugin; a caller that passes
  * its own pixels without them gets boxes in those pixels.
  */
-function displayedSize(image: ImageInput): [number, number] {
+export function displayedSize(image: ImageInput): [number, number] {
   return [image.originalWidth || image.width, image.originalHeight || image.height];
 }
 

@@ -8,6 +8,8 @@ export interface Tag {
   confidence: number;
   /** How output, XMP and reports group it (object, scene, face, color, text, quality, safety), when the plugin says. */
   category?: TagCategory;
+  /** A detector plugin's tag: how many of its boxes are in the result's `regions` (e.g. how many faces). */
+  count?: number;
 }
 
 /** What a detector's tag points at. */

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { quote, type TomlReader } from '../util/toml-reader.js';
+import { parseRegionTags, type RegionTagRule } from './manifest-region-tags.js';
 import { parseRegions, type RegionsOutput } from './manifest-regions.js';
 
 /** How output, XMP and reports group tags. */
@@ -35,10 +36,12 @@ export interface OutputSpec {
   combine: 'mean' | 'max';
   /** [output.regions]: a detector's boxes behind its tags. */
   regions?: RegionsOutput;
+  /** [[output.region_tags]]: tags from the regions' number and size. */
+  regionTags: RegionTagRule[];
 }
 
 export const OUTPUT_KEYS = ['names', 'activation', 'reduce', 'labels', 'labels_file', 'exclude', 'threshold', 'thresholds',
-  'thresholds_file', 'aliases', 'category', 'categories', 'top_k', 'combine', 'regions'];
+  'thresholds_file', 'aliases', 'category', 'categories', 'top_k', 'combine', 'regions', 'region_tags'];
 
 /** Big enough for any tag list in use (RAM++ has 4585 tags); bounds what a manifest can make us read. */
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
@@ -105,10 +108,12 @@ export function parseOutput(o: TomlReader): OutputSpec {
     }
   }
 
+  const regionTags = parseRegionTags(o, tags);
+
   const categories = table<TagCategory>();
   const cats = o.sub('categories');
   for (const k of cats?.keys() ?? []) {
-    if (!tags.has(k)) cats!.fail(k, `"${k}" is not one of the tags`);
+    if (!tags.has(k) && !regionTags.some((r) => r.tag === k)) cats!.fail(k, `"${k}" is not one of the tags`);
     categories[k] = cats!.oneOf(k, TAG_CATEGORIES);
   }
 
@@ -126,6 +131,7 @@ export function parseOutput(o: TomlReader): OutputSpec {
     topK: o.number('top_k', 0, { min: 0, integer: true }),
     combine: o.oneOf('combine', ['mean', 'max'] as const, 'mean'),
     regions: parseRegions(o.sub('regions')),
+    regionTags,
   };
   if (output.names.length === 0) o.fail('names', 'must name at least one model output');
   for (const l of output.exclude) if (!known.has(l)) o.fail('exclude', `"${l}" is not one of the labels`);

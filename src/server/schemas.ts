@@ -37,6 +37,7 @@ export const tagResultSchema = {
                 label: { type: 'string' },
                 confidence: { type: 'number' },
                 category: { type: 'string', enum: [...TAG_CATEGORIES] },
+                count: { type: 'integer', description: 'a detector: how many of its regions carry this tag (e.g. how many faces)' },
               },
             },
           },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLabels } from '../../eval/labels.mjs';
 import { locatePhotos } from '../../eval/corpus.mjs';
+import { bestFaceThreshold, scoreFaces } from '../../eval/faces.mjs';
 import { bestF1Threshold, reported, scoreSafety, scoreTags } from '../../eval/score.mjs';
 import { photo, root } from '../helpers/paths.js';
 
@@ -50,12 +51,41 @@ describe('eval scoring rules', () => {
   });
 });
 
+describe('eval face scoring', () => {
+  const photos = [
+    { file: 'one', faces: { must: 1, may: 0 } },
+    { file: 'crowd', faces: { must: 1, may: 5 } },
+    { file: 'none', faces: { must: 0, may: 0 } },
+    { file: 'hidden', faces: { must: 0, may: 1 } },
+  ];
+  const regions = new Map([
+    ['one', [0.9, 0.4]],
+    ['crowd', [0.8, 0.75, 0.3]],
+    ['none', [0.72]],
+    ['hidden', []],
+  ]);
+
+  it('scores found faces, false alarms and counts at a threshold', () => {
+    const r = scoreFaces(photos, regions, 0.7);
+    expect(r).toMatchObject({ withFace: 2, found: 2, recall: 1, reported: 3, precision: 2 / 3, empty: 1, falseAlarms: 1, countRight: 3, scored: 4 });
+    expect(r.wrong).toEqual([{ file: 'none', must: 0, may: 0, found: 1, scores: [0.72] }]);
+    // lower: 'one' finds a second face it does not have
+    expect(scoreFaces(photos, regions, 0.35).wrong.map((w: { file: string }) => w.file)).toEqual(['one', 'none']);
+  });
+
+  it('finds the threshold that keeps every face and drops the false one', () => {
+    expect(bestFaceThreshold(photos, regions)).toMatchObject({ threshold: 0.73, recall: 1, precision: 1, countRight: 4 });
+  });
+});
+
 describe('eval labels', () => {
   it('label at least 60 corpus photos, each with a sha256', () => {
     const labels = loadLabels(LABELS);
     expect(labels.length).toBeGreaterThanOrEqual(60);
     expect(labels.filter((p: { must: string[] }) => p.must.length).length).toBeGreaterThan(20);
-    expect(labels.find((p: { file: string }) => p.file === 'opencv-doc__messi5.jpg')).toMatchObject({ must: ['person', 'sports ball'] });
+    expect(labels.find((p: { file: string }) => p.file === 'opencv-doc__messi5.jpg')).toMatchObject({ must: ['person', 'sports ball'], faces: { must: 1, may: 30 } });
+    expect(labels.find((p: { file: string }) => p.file === 'opencv-doc__apple.jpg')).toMatchObject({ faces: { must: 0, may: 0 } });
+    expect(labels.filter((p: { faces: { must: number } }) => p.faces.must > 0).length).toBeGreaterThanOrEqual(7);
   });
 
   it('skips a photo whose bytes differ from the labelled ones', () => {
@@ -87,5 +117,20 @@ describe('npm run eval', () => {
     expect(Object.keys(scores.scores.objects).sort()).toEqual(FIXTURES.map((f) => `opencv-doc__${f}`).sort());
     const messi = scores.scores.objects['opencv-doc__messi5.jpg'];
     expect(Object.entries(messi).sort((a: any, b: any) => b[1] - a[1])[0]![0]).toBe('person');
+  });
+
+  it('scores the faces plugin on the same small corpus: messi5 has the one face', () => {
+    const corpus = mkdtempSync(join(tmpdir(), 'imlage-eval-corpus-'));
+    mkdirSync(join(corpus, 'real'));
+    for (const f of FIXTURES) copyFileSync(photo(f), join(corpus, 'real', `opencv-doc__${f}`));
+    writeFileSync(join(corpus, 'manifest.tsv'), 'name\n');
+    const out = execFileSync(process.execPath, [join(root, 'eval', 'run.mjs'), '--corpus', corpus, '--only', 'faces', '--no-write'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toContain('== faces');
+    // one of the three photos has a face (messi5); two have none
+    expect(out).toMatch(/\| shipped default: threshold [0-9.]+ \| 1\/1 \(1\.00\) \|/);
+    expect(out).toMatch(/\| \d\/2 \| \d\/3 \|/);
   });
 });

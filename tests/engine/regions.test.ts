@@ -128,7 +128,7 @@ describe('[output.regions] errors', () => {
   }
 
   it('names a decoder this build does not know, and the ones it does', async () => {
-    expect(await load('decoder = "yolo"\noutputs = ["cls8", "reg8"]')).toMatch(/plugin\.toml: key 'output\.regions\.decoder': "yolo" is not a detection head this build knows \(it knows: nanodet\)/);
+    expect(await load('decoder = "yolo"\noutputs = ["cls8", "reg8"]')).toMatch(/plugin\.toml: key 'output\.regions\.decoder': "yolo" is not a detection head this build knows \(it knows: blazeface, nanodet\)/);
   });
 
   it('names an output the model lacks, and a missing or unknown key', async () => {

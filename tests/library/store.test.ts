@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { TagResult } from '../../src/engine/types.js';
 import { ResultStore } from '../../src/library/store/store.js';
-import { SCHEMA_VERSION } from '../../src/library/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/library/store/schema.js';
 import { toCsvRows } from '../../src/library/store/export.js';
 import { root } from '../helpers/paths.js';
 
@@ -36,6 +36,38 @@ describe('ResultStore', () => {
     s.record([{ path: '/b.jpg', file: { ...file, hash: 'h3' }, result: res('/b.jpg', ['=1+1']), plugins: [key] }]);
     expect(toCsvRows([...s.images({ path: '/b.jpg' })][0]!)).toContain(`"'=1+1"`);
     s.close();
+  });
+
+  it('keeps a detector tag\'s count (how many faces), and no count on other tags', () => {
+    const s = ResultStore.open(join(tmp(), 'r.db'));
+    const faces = { name: 'faces', version: '1.0.0', settings: '{}' };
+    const result: TagResult = {
+      file: '/c.jpg',
+      results: { faces: { tags: [{ label: 'face', confidence: 0.9, category: 'face', count: 4 }, { label: 'group', confidence: 0.7, category: 'face', count: 4 }], model: 'm', version: '1.0.0', inference_time_ms: 1 } },
+    };
+    s.record([{ path: '/c.jpg', file: { size: 1, mtimeMs: 1, hash: 'hc' }, result, plugins: [faces] }]);
+    s.record([{ path: '/d.jpg', file: { size: 1, mtimeMs: 1, hash: 'hd' }, result: res('/d.jpg', ['dog']), plugins: [key] }]);
+    expect([...s.images({ path: '/c.jpg' })][0]!.plugins.faces!.tags).toEqual([
+      { label: 'face', confidence: 0.9, category: 'face', count: 4 },
+      { label: 'group', confidence: 0.7, category: 'face', count: 4 },
+    ]);
+    expect([...s.images({ path: '/d.jpg' })][0]!.plugins.objects!.tags).toEqual([{ label: 'dog', confidence: 0.9 }]);
+    s.close();
+  });
+
+  it('opens a database of schema 1 and adds the tag count column', () => {
+    const file = join(tmp(), 'old.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.close();
+    const s = ResultStore.open(file);
+    s.record([{ path: '/e.jpg', file: { size: 1, mtimeMs: 1, hash: 'he' }, result: res('/e.jpg', ['cat']), plugins: [key] }]);
+    expect([...s.images({ path: '/e.jpg' })][0]!.plugins.objects!.tags).toEqual([{ label: 'cat', confidence: 0.9 }]);
+    s.close();
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    after.close();
   });
 
   it('refuses a file that is not SQLite, naming it and the fix', () => {

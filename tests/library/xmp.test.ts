@@ -46,6 +46,19 @@ describe('XMP sidecars', () => {
     expect(String(tags[0]!.Date)).toMatch(/^\d{4}:\d\d:\d\d /);
   });
 
+  it('carries a detector tag\'s count (how many faces) and reads it back on the next merge', () => {
+    const faces: TagResult = {
+      file: img,
+      results: { faces: { tags: [{ label: 'face', confidence: 0.9, category: 'face', count: 3 }, { label: 'group', confidence: 0.8, category: 'face', count: 3 }], model: 'faces-model', version: '1.0.0', inference_time_ms: 1 } },
+    };
+    const o = writeSidecar(img, faces);
+    expect(o.status).toBe('written');
+    const tags = exif(o.sidecar, '-XMP:all').Tags as Record<string, unknown>[];
+    expect(tags.map((t) => [t.Label, t.Count])).toEqual([['face', 3], ['group', 3]]);
+    // the count read back equals the one written: nothing to change
+    expect(writeSidecar(img, faces).status).toBe('unchanged');
+  });
+
   it('keeps the keywords a user wrote with exiftool and retracts only its own stale tags', () => {
     const side = `${img}.xmp`;
     execFileSync('exiftool', ['-q', '-o', side, '-XMP-dc:Subject=holiday', '-XMP-dc:Subject=dog', '-XMP-digiKam:TagsList=Places/Rome', '-XMP-dc:Title=Rome 2019', img]);

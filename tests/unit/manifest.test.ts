@@ -148,6 +148,26 @@ describe('manifest vocabularies and thresholds', () => {
     expect(m.kind === 'onnx' && [m.output.thresholds.constructor, m.output.aliases.constructor, m.output.categories.constructor]).toEqual([undefined, undefined, undefined]);
   });
 
+  it('reads the faces manifest\'s regions and region tags, and checks region tags against the labels', () => {
+    const facesFile = join(root, 'plugins', 'faces', 'plugin.toml');
+    const faces = readManifest(facesFile);
+    expect(faces.kind === 'onnx' && [faces.defaultEnabled, faces.output.regions?.decoder, faces.output.regionTags]).toEqual([false, 'blazeface', [
+      { tag: 'portrait', of: 'face', minCount: 1, maxCount: 2, minShare: 0.03 },
+      { tag: 'group', of: 'face', minCount: 3, maxCount: Infinity, minShare: 0 },
+    ]]);
+    const text = readFileSync(facesFile, 'utf8');
+    const rule = (body: string) => text + `\n[[output.region_tags]]\n${body}\n`;
+    expectManifestError(text.replace(/\[output\.regions\][\s\S]*?(?=\[\[output\.region_tags\]\])/, ''), "'output.region_tags'", 'needs [output.regions]');
+    expectManifestError(rule('tag = "face"'), "'output.region_tags[2].tag'", '"face" is already a tag of the labels');
+    expectManifestError(rule('tag = "group"'), "'output.region_tags[2].tag'", 'given by another');
+    expectManifestError(rule('tag = "crowd"\nof = "person"'), "'output.region_tags[2].of'", '"person" is not one of the tags');
+    expectManifestError(rule('tag = "pair"\nmin_count = 2\nmax_count = 1'), "'output.region_tags[2].max_count'", 'must be >= 2');
+    expectManifestError(rule('tag = "big"\nmin_share = 2'), "'output.region_tags[2].min_share'", 'must be <= 1');
+    expectManifestError(rule('tag = "big"\nshare = 0.5'), "'output.region_tags[2].share'", 'unknown key');
+    const withCategory = parseManifest('/x/plugin.toml', text + '\n[output.categories]\ngroup = "scene"\n');
+    expect(withCategory.kind === 'onnx' && withCategory.output.categories.group).toBe('scene');
+  });
+
   it('refuses combine without ensemble models, and unknown ensemble keys', () => {
     expectManifestError(withOutput('combine = "mean"'), "'output.combine'", 'needs [[ensemble]]');
     expectManifestError(nsfwText + '\n[[ensemble]]\nfile = "x.onnx"\nformat = "onnx"\nsize = 3\n', "'ensemble[0].size'", 'unknown key');

@@ -9,4 +9,11 @@ namespace imlage {
 std::vector<Detection> DecodeNanoDet(const std::vector<const FloatTensor*>& tensors, int64_t row,
                                      const DetectSpec& spec);
 
+// BlazeFace (blazeface.cc). outputs: one [batch, 896, 5+] tensor (score logit,
+// then x, y, w, h, then keypoints), or (scores [batch, n, 1], regressors
+// [batch, n, 4+]) pairs, one per anchor grid, whose n add up to 896. Every
+// face is label 0.
+std::vector<Detection> DecodeBlazeFace(const std::vector<const FloatTensor*>& tensors, int64_t row,
+                                       const DetectSpec& spec);
+
 }  // namespace imlage

@@ -16,7 +16,8 @@ struct Entry {
   Decoder decode;
 };
 
-constexpr std::array<Entry, 1> kDecoders{{
+constexpr std::array<Entry, 2> kDecoders{{
+    {"blazeface", DecodeBlazeFace},
     {"nanodet", DecodeNanoDet},
 }};
 

@@ -80,7 +80,7 @@ export function renderReport(images: ReportImage[], title = 'imlage report'): st
     const cols = Object.entries(img.plugins).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => `
       <div class="plugin" data-plugin="${esc(name)}"><h3 title="${esc(`${name} ${p.version} · ${p.model}`)}">${esc(name)} <small>${esc(p.version)}</small></h3>
       ${p.error ? `<div class="err">${esc(p.error)}</div>` : p.tags.length === 0 ? '<div class="err" style="color:var(--mute)">no tags</div>' : p.tags.map((t) => `
-        <div class="tag${shared.has(t.label) ? ' shared' : ''}" data-label="${esc(t.label)}"><span class="l" title="${esc(t.label)}${t.category ? ` (${esc(t.category)})` : ''}">${esc(t.label)}</span><span class="bar"><i style="width:${(Math.max(0, Math.min(1, t.confidence)) * 100).toFixed(1)}%"></i></span><span class="c">${(t.confidence * 100).toFixed(0)}%</span></div>`).join('')}
+        <div class="tag${shared.has(t.label) ? ' shared' : ''}" data-label="${esc(t.label)}"><span class="l" title="${esc(t.label)}${t.category ? ` (${esc(t.category)})` : ''}">${esc(t.label)}${t.count !== undefined ? ` ×${t.count}` : ''}</span><span class="bar"><i style="width:${(Math.max(0, Math.min(1, t.confidence)) * 100).toFixed(1)}%"></i></span><span class="c">${(t.confidence * 100).toFixed(0)}%</span></div>`).join('')}
       </div>`).join('');
     return `<article class="card" data-shared="${shared.size ? 1 : 0}">
       <div class="top">${img.thumb ? `<img src="${img.thumb}" alt="${esc(img.path)}" loading="lazy">` : '<div class="noimg">no preview</div>'}

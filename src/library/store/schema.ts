@@ -39,6 +39,8 @@ export const MIGRATIONS: string[] = [
      result_id INTEGER NOT NULL REFERENCES results(id),
      PRIMARY KEY (path, plugin)
    );`,
+  // 2: a detector's tag says how many of its boxes stand behind it (how many faces).
+  'ALTER TABLE tags ADD COLUMN count INTEGER;',
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -224,8 +224,8 @@ export class ResultStore {
         if (before.length === 0) this.setCurrent(path, key.name, id);
         continue;
       }
-      const ins = this.q('INSERT INTO tags (result_id, label, confidence, category) VALUES (?, ?, ?, ?)');
-      for (const t of res.tags) ins.run(id, t.label, t.confidence, t.category ?? null);
+      const ins = this.q('INSERT INTO tags (result_id, label, confidence, category, count) VALUES (?, ?, ?, ?, ?)');
+      for (const t of res.tags) ins.run(id, t.label, t.confidence, t.category ?? null, t.count ?? null);
       const now2 = new Set(res.tags.map((t) => t.label));
       retracted += before.filter((b) => !now2.has(b.label)).length;
       this.setCurrent(path, key.name, id);
@@ -254,7 +254,7 @@ export class ResultStore {
       args.push(filter.plugin);
     }
     const rows = this.guard(() => this.q(`SELECT f.path, f.hash, f.size, f.error AS fileError, c.plugin, r.model, r.version, r.tagged_at AS taggedAt,
-        r.error, t.label, t.confidence, t.category
+        r.error, t.label, t.confidence, t.category, t.count
       FROM files f LEFT JOIN current c ON c.path = f.path LEFT JOIN results r ON r.id = c.result_id LEFT JOIN tags t ON t.result_id = r.id
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY f.path, c.plugin, t.confidence DESC`).iterate(...args)) as IterableIterator<Row>;
@@ -266,7 +266,7 @@ export class ResultStore {
       }
       if (r.plugin === null) continue;
       const p = (cur.plugins[r.plugin] ??= { model: r.model ?? '', version: r.version ?? '', taggedAt: r.taggedAt ?? 0, tags: [], ...(r.error ? { error: r.error } : {}) });
-      if (r.label !== null) p.tags.push({ label: r.label, confidence: r.confidence!, ...(r.category ? { category: r.category as Tag['category'] } : {}) });
+      if (r.label !== null) p.tags.push({ label: r.label, confidence: r.confidence!, ...(r.category ? { category: r.category as Tag['category'] } : {}), ...(r.count !== null ? { count: r.count } : {}) });
     }
     if (cur) yield cur;
   }
@@ -289,4 +289,5 @@ interface Row {
   label: string | null;
   confidence: number | null;
   category: string | null;
+  count: number | null;
 }

@@ -138,7 +138,7 @@ export function editList(doc: Document, prefix: Prefix, local: string, container
   if (have.size === 0) c.parentNode!.parentNode!.removeChild(c.parentNode!);
 }
 
-const FIELDS = ['Plugin', 'Model', 'Version', 'Label', 'Confidence', 'Category', 'Date'] as const;
+const FIELDS = ['Plugin', 'Model', 'Version', 'Label', 'Confidence', 'Category', 'Count', 'Date'] as const;
 
 /** imlage:Tags, a bag of structures: what imlage wrote and why. */
 export function readRecords(doc: Document): TagRecord[] {
@@ -148,9 +148,11 @@ export function readRecords(doc: Document): TagRecord[] {
   return children(bag, NS.rdf, 'li').map((li) => {
     const get = (f: string) => children(li, NS.imlage, f)[0]?.textContent ?? undefined;
     const category = get('Category');
+    const count = Number(get('Count') ?? NaN);
     return {
       plugin: get('Plugin') ?? '', model: get('Model') ?? '', version: get('Version') ?? '', label: get('Label') ?? '',
       confidence: Number(get('Confidence') ?? 0), date: get('Date') ?? '', ...(category ? { category } : {}),
+      ...(Number.isInteger(count) && count >= 0 ? { count } : {}),
     };
   });
 }
@@ -167,7 +169,7 @@ export function writeRecords(doc: Document, records: TagRecord[]): void {
     li.setAttributeNS(NS.rdf, `${rdf}:parseType`, 'Resource');
     const values: Record<(typeof FIELDS)[number], string | undefined> = {
       Plugin: r.plugin, Model: r.model, Version: r.version, Label: r.label,
-      Confidence: r.confidence.toFixed(4), Category: r.category, Date: r.date,
+      Confidence: r.confidence.toFixed(4), Category: r.category, Count: r.count?.toString(), Date: r.date,
     };
     for (const f of FIELDS) {
       const v = values[f];

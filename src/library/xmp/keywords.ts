@@ -13,6 +13,8 @@ export interface TagRecord {
   label: string;
   confidence: number;
   category?: string;
+  /** A detector's tag: how many boxes carry it (faces in the picture). */
+  count?: number;
   date: string;
 }
 
@@ -39,5 +41,5 @@ export function keywordsOf(records: TagRecord[], hierarchy: Hierarchy): Keywords
 }
 
 export function recordsOf(plugin: string, model: string, version: string, tags: Tag[], date: string): TagRecord[] {
-  return tags.map((t) => ({ plugin, model, version, label: t.label, confidence: t.confidence, date, ...(t.category ? { category: t.category } : {}) }));
+  return tags.map((t) => ({ plugin, model, version, label: t.label, confidence: t.confidence, date, ...(t.category ? { category: t.category } : {}), ...(t.count !== undefined ? { count: t.count } : {}) }));
 }
