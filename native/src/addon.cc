@@ -1,10 +1,14 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
 // loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning, trimMemory,
-// and the fast-path decoder (decodeToSize, decoderInfo, setDecodeThreads). All
+// and the fast-path decoder (decodeToSize, submitEncoded, decoderInfo,
+// setDecodeThreads). All
 // JS handles live in the per-environment Addon instance (Napi::Addon), so the
 // addon works in several worker_threads at once; the only process-wide state
 // is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
 #include "addon.h"
+
+#include "compiled_spec.h"
+#include "submit_encoded.h"
 
 #include <cstring>
 #include <string>
@@ -24,6 +28,7 @@ namespace imlage {
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   sessionConstructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  specConstructor = Napi::Persistent(SpecWrap::DefineClass(env));
   pluginConstructor = Napi::Persistent(PluginWrap::DefineClass(env));
   DefineAddon(exports, {
                            InstanceMethod<&Addon::LoadOrt>("loadOrt"),
@@ -34,6 +39,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::DivertStdout>("divertStdout"),
                            InstanceMethod<&Addon::BuildInfo>("buildInfo"),
                            InstanceMethod<&Addon::DecodeToSize>("decodeToSize"),
+                           InstanceMethod<&Addon::SubmitEncoded>("submitEncoded"),
                            InstanceMethod<&Addon::DecoderInfo>("decoderInfo"),
                            InstanceMethod<&Addon::SetDecodeThreads>("setDecodeThreads"),
                        });
@@ -111,6 +117,15 @@ Napi::Value Addon::BuildInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value Addon::DecodeToSize(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&] { return decodePool.Submit(info); });
+}
+
+Napi::Value Addon::SubmitEncoded(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return imlage::SubmitEncoded(*this, info);
+  } catch (const NativeError& e) {
+    throw MakeError(env, e);
+  }
 }
 
 Napi::Value Addon::DecoderInfo(const Napi::CallbackInfo& info) {

@@ -5,10 +5,10 @@
 import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, TensorInfo } from '../native/types.js';
+import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, NativeSpec, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, Submitted, TensorInfo } from '../native/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
-import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type BatchOptions, type DecodeNeed, type EncodedUse, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, PluginSuccess, Tag } from './types.js';
 
 export interface PluginLoadContext {
@@ -106,6 +106,9 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
   return { session, input, names, model: src.label };
 }
 
+/** Compiled specs kept per plugin (mode × overrides); a server's per-request thresholds cannot grow it without bound. */
+const MAX_COMPILED = 64;
+
 const share = (ms: number, n: number): number => Math.round((ms / Math.max(1, n)) * 100) / 100;
 
 function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
@@ -114,6 +117,9 @@ function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
 }
 
 export class OnnxPlugin implements TaggerPlugin {
+  /** Per mode and overrides, one compiled spec per member (native/src/compiled_spec.h). */
+  private readonly compiled = new Map<string, NativeSpec[]>();
+
   private constructor(
     readonly manifest: OnnxManifest,
     /** The [model] first, then the [[ensemble]] models. */
@@ -217,15 +223,54 @@ export class OnnxPlugin implements TaggerPlugin {
     }
   }
 
+  /** The members' specs for this mode and overrides, parsed natively once and then reused. */
+  private specs(mode: PreprocessMode, o: ScoreOverrides): NativeSpec[] {
+    const key = `${mode}/${o.threshold}/${o.topK}`;
+    let specs = this.compiled.get(key);
+    if (!specs) {
+      specs = this.members.map((x) => x.session.compileSpec(this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names)));
+      if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(key, specs);
+    }
+    return specs;
+  }
+
   /** One image through each model's native batching queue; a failure fails this image only. */
   async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
+    let subs: Promise<Submitted>[];
     try {
-      const subs = await Promise.all(this.members.map((x) => x.session.submit(image, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), { ...opts, ...BORROW })));
+      const specs = this.specs(mode, o);
+      subs = this.members.map((x, k) => x.session.submit(image, specs[k]!, { ...opts, ...BORROW }));
+    } catch (err) {
+      subs = [Promise.reject(err)];
+    }
+    return this.collect(subs, o);
+  }
+
+  /** Fast mode: the addon decodes the file into every member's queue at the plugin's decode size. */
+  encoded(mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined {
+    if (mode !== 'fast') return undefined;
+    let specs: NativeSpec[];
+    try {
+      specs = this.specs(mode, o);
+    } catch {
+      return undefined; // submit() reports the spec's error with the pixels
+    }
+    const { width, height } = this.largest();
+    return { targets: specs.map((spec) => ({ spec, width, height })), collect: (results) => this.collect(results, o) };
+  }
+
+  /** The members' submissions of one image as this plugin's result; never rejects. */
+  private async collect(pending: Promise<Submitted>[], o: ScoreOverrides): Promise<PluginSubmitted> {
+    try {
+      const subs = await Promise.all(pending);
       const timing = subs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const inference = subs.reduce((a, r) => a + share(r.timing.inferenceMs, r.batchSize), 0);
       const first = subs[0]!;
       return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o), queueMs: first.queueMs, batchSize: first.batchSize, timing };
     } catch (err) {
+      // Every member settles before the next image's results are read: none is left rejected unheard.
+      await Promise.allSettled(pending);
       return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
     }
   }
