@@ -25,15 +25,11 @@ namespace {
 
 using decode::Image;
 using decode::Result;
+using decode::Size;
 using decode::Status;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kWhat = "submitEncoded";
-
-struct Size {
-  int width = 0;
-  int height = 0;
-};
 
 struct Target {
   Size size;
@@ -47,38 +43,37 @@ class EncodedTask final : public decode::DecodeTask {
 
   void Work() override {
     const auto t0 = Clock::now();
-    // Decoded once, at the largest size asked for; the others are cut from it.
-    Size big;
-    for (const Target& t : targets) big = Larger(big, t.size);
-    for (const Size& s : pixelSizes) big = Larger(big, s);
-    auto base = std::make_shared<Image>();
-    try {
-      result = decode::DecodeToSize(bytes.data(), bytes.size(), big.width, big.height, orientation, limits, base.get());
-      bytes = {};
-      if (result.status != Status::kOk) return;
-      std::vector<std::shared_ptr<const Image>> made{base};
-      auto at = [&](Size s) -> std::shared_ptr<const Image> {
-        for (const auto& m : made) {
-          if (m->width == s.width && m->height == s.height) return m;
-        }
-        auto img = std::make_shared<Image>();
-        decode::ResizeArea(*base, s.width, s.height, img.get());
-        made.push_back(img);
-        return img;
-      };
-      for (const Size& s : pixelSizes) pixels.push_back(at(s));
-      std::vector<std::shared_ptr<const Image>> inputs;
-      for (const Target& t : targets) inputs.push_back(at(t.size));
-      decodeMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      for (size_t i = 0; i < targets.size(); ++i) {
-        BatchQueue::Request& r = *targets[i].request;
-        r.image.view = ImageView{inputs[i]->pixels.data(), inputs[i]->pixels.size(), inputs[i]->width,
-                                 inputs[i]->height, 3};
-        r.pixelOwner = inputs[i];
-        targets[i].queue->Enqueue(std::move(targets[i].request));
+    // One decode, every size cut from it; each distinct size once.
+    std::vector<Size> sizes;
+    auto index = [&](Size s) {
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        if (sizes[i].width == s.width && sizes[i].height == s.height) return i;
       }
+      sizes.push_back(s);
+      return sizes.size() - 1;
+    };
+    std::vector<size_t> ofTarget;
+    std::vector<size_t> ofPixels;
+    for (const Target& t : targets) ofTarget.push_back(index(t.size));
+    for (const Size& s : pixelSizes) ofPixels.push_back(index(s));
+    std::vector<Image> images;
+    try {
+      result = decode::DecodeToSizes(bytes.data(), bytes.size(), sizes, orientation, limits, &images);
     } catch (const std::bad_alloc&) {
       result = {Status::kTooLarge, "not enough memory to decode it"};
+    }
+    bytes = {};
+    if (result.status != Status::kOk) return;
+    std::vector<std::shared_ptr<const Image>> shared;
+    for (Image& img : images) shared.push_back(std::make_shared<const Image>(std::move(img)));
+    for (size_t i : ofPixels) pixels.push_back(shared[i]);
+    decodeMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const std::shared_ptr<const Image>& img = shared[ofTarget[i]];
+      BatchQueue::Request& r = *targets[i].request;
+      r.image.view = ImageView{img->pixels.data(), img->pixels.size(), img->width, img->height, 3};
+      r.pixelOwner = img;
+      targets[i].queue->Enqueue(std::move(targets[i].request));
     }
   }
 
@@ -120,18 +115,15 @@ class EncodedTask final : public decode::DecodeTask {
   std::vector<std::shared_ptr<const Image>> pixels;
   double decodeMs = 0;
 
- private:
-  static Size Larger(Size a, Size b) {
-    return static_cast<int64_t>(b.width) * b.height > static_cast<int64_t>(a.width) * a.height ? b : a;
-  }
 };
 
 Size ReadSize(Napi::Env env, const Napi::Value& v, const std::string& what) {
   if (!v.IsObject()) ThrowTypeError(env, std::string(kWhat) + ": " + what + " must be an object {width, height}");
   Napi::Object o = v.As<Napi::Object>();
   Size s;
-  s.width = static_cast<int>(decode::ReadIntOption(env, o, kWhat, "width", 1, 65535, NAN));
-  s.height = static_cast<int>(decode::ReadIntOption(env, o, kWhat, "height", 1, 65535, NAN));
+  const std::string prefix = std::string(kWhat) + ": " + what + ".";
+  s.width = static_cast<int>(decode::ReadIntOption(env, o, prefix, "width", 1, 65535, NAN));
+  s.height = static_cast<int>(decode::ReadIntOption(env, o, prefix, "height", 1, 65535, NAN));
   return s;
 }
 
@@ -177,7 +169,7 @@ Napi::Value SubmitEncoded(Addon& addon, const Napi::CallbackInfo& info) {
   double maxDelayMs = 0;
   if (!read.empty()) ReadBatchOptions(opts, &maxBatch, &maxDelayMs);
   auto task = std::make_unique<EncodedTask>(Napi::Promise::Deferred::New(env));
-  task->orientation = static_cast<int>(decode::ReadIntOption(env, opts, kWhat, "orientation", 1, 8, 1));
+  task->orientation = static_cast<int>(decode::ReadIntOption(env, opts, std::string(kWhat) + ": opts.", "orientation", 1, 8, 1));
   task->pixelSizes = std::move(pixelSizes);
   const uint8_t* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
   if (arr.ByteLength() > 0 && data == nullptr) throw NativeError(code::kDetached, "submitEncoded: the bytes' buffer is detached");

@@ -9,16 +9,16 @@
 
 namespace imlage::decode {
 
-double ReadIntOption(Napi::Env env, const Napi::Object& opts, const char* what, const char* name, double min,
+double ReadIntOption(Napi::Env env, const Napi::Object& opts, const std::string& prefix, const char* name, double min,
                      double max, double fallback) {
   Napi::Value v = opts.Get(name);
   if (v.IsUndefined()) {
-    if (std::isnan(fallback)) ThrowTypeError(env, std::string(what) + ": opts." + name + " is required");
+    if (std::isnan(fallback)) ThrowTypeError(env, prefix + name + " is required");
     return fallback;
   }
   const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
   if (!(d >= min && d <= max) || std::floor(d) != d) {
-    ThrowTypeError(env, std::string(what) + ": opts." + name + " must be an integer from " +
+    ThrowTypeError(env, prefix + name + " must be an integer from " +
                             std::to_string(static_cast<long long>(min)) + " to " +
                             std::to_string(static_cast<long long>(max)));
   }
@@ -43,9 +43,10 @@ Napi::Error DecodeError(Napi::Env env, const Result& r) {
 }
 
 void DecodeTask::ReadLimits(Napi::Env env, const Napi::Object& opts, const char* what) {
-  limits.max_pixels = static_cast<uint64_t>(ReadIntOption(env, opts, what, "maxPixels", 1, 9007199254740991.0, 100'000'000));
-  limits.max_scans = static_cast<int>(ReadIntOption(env, opts, what, "maxScans", 1, 1'000'000, 100));
-  const double timeoutMs = ReadIntOption(env, opts, what, "timeoutMs", 1, 24.0 * 3600 * 1000, 30'000);
+  const std::string prefix = std::string(what) + ": opts.";
+  limits.max_pixels = static_cast<uint64_t>(ReadIntOption(env, opts, prefix, "maxPixels", 1, 9007199254740991.0, 100'000'000));
+  limits.max_scans = static_cast<int>(ReadIntOption(env, opts, prefix, "maxScans", 1, 1'000'000, 100));
+  const double timeoutMs = ReadIntOption(env, opts, prefix, "timeoutMs", 1, 24.0 * 3600 * 1000, 30'000);
   limits.deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                            std::chrono::duration<double, std::milli>(timeoutMs));
   Napi::Value signal = opts.Get("signal");
@@ -195,9 +196,9 @@ Napi::Value DecodePool::Submit(const Napi::CallbackInfo& info) {
   }
   Napi::Object opts = info[1].As<Napi::Object>();
   auto task = std::make_unique<ToSizeTask>(Napi::Promise::Deferred::New(env));
-  task->width = static_cast<int>(ReadIntOption(env, opts, "decodeToSize", "width", 1, 65535, NAN));
-  task->height = static_cast<int>(ReadIntOption(env, opts, "decodeToSize", "height", 1, 65535, NAN));
-  task->orientation = static_cast<int>(ReadIntOption(env, opts, "decodeToSize", "orientation", 1, 8, 1));
+  task->width = static_cast<int>(ReadIntOption(env, opts, "decodeToSize: opts.", "width", 1, 65535, NAN));
+  task->height = static_cast<int>(ReadIntOption(env, opts, "decodeToSize: opts.", "height", 1, 65535, NAN));
+  task->orientation = static_cast<int>(ReadIntOption(env, opts, "decodeToSize: opts.", "orientation", 1, 8, 1));
   Napi::Value shrink = opts.Get("shrinkOnly");
   task->shrinkOnly = shrink.IsBoolean() && shrink.As<Napi::Boolean>().Value();
   task->ReadLimits(env, opts, "decodeToSize");

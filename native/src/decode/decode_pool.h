@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,8 +55,8 @@ class DecodeTask {
 };
 
 // JS thread: opts[name] as an integer in [min, max]; `fallback` when
-// undefined (NaN: required). TypeError naming `what` otherwise.
-double ReadIntOption(Napi::Env env, const Napi::Object& opts, const char* what, const char* name, double min,
+// undefined (NaN: required). A TypeError "<prefix><name> must be ..." otherwise.
+double ReadIntOption(Napi::Env env, const Napi::Object& opts, const std::string& prefix, const char* name, double min,
                      double max, double fallback);
 
 // The reason a rejection carries (`err.reason`), for the caller's fallback and messages.
