@@ -1,10 +1,10 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
 // loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning, trimMemory,
-// and the fast-path decoder (decodeToSize, submitEncoded, decoderInfo,
-// setDecodeThreads). All
-// JS handles live in the per-environment Addon instance (Napi::Addon), so the
-// addon works in several worker_threads at once; the only process-wide state
-// is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
+// and the fast path's decoding (decodeToSize, submitEncoded, decoderInfo,
+// setDecodeThreads). All JS handles live in the per-environment Addon
+// instance (Napi::Addon), so the addon works in several worker_threads at
+// once; the only process-wide state is the dlopen'ed ONNX Runtime itself
+// (ort/loader.cc).
 #include "addon.h"
 
 #include "compiled_spec.h"

@@ -4,9 +4,12 @@
 // submitting, a corrupt file failing alone, the limits and an abort still
 // stopping a decode, and close() waiting for an image still being decoded.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { defaultOrtLibrary, packageRoot } from '../../src/native/binding.js';
 import type { NativeAddon, NativeSession, NativeSpec, Submitted } from '../../src/native/types.js';
 import { jpegCutWithEnd, manyScansJpeg } from '../hardening/hostile-files.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, photo } from './helpers.js';
@@ -160,4 +163,48 @@ describe('addon.submitEncoded', () => {
     expect(() => addon.submitEncoded(bytes['fruits.jpg']!, ok, { maxBatch: 0, maxDelayMs: 0 })).toThrow(expect.objectContaining({ code: 'IMLAGE_ERR_INVALID_ARG' }));
     expect(() => addon.submitEncoded(bytes['fruits.jpg']!, [], { maxBatch: 1, maxDelayMs: 0 })).toThrow(/nothing to do/);
   });
+
+  // The worker's environment goes away with its session's batcher thread
+  // started, a decode for that session running and another queued: the
+  // cleanup hooks stop the decode pool and the queue, and nothing settles
+  // into an environment that is gone.
+  for (const how of ['exits', 'is terminated'] as const) {
+    it(`a worker thread that ${how} with encoded images being decoded for its session tears down cleanly`, { timeout: 60_000 }, async () => {
+      const addonFile = process.env.IMLAGE_ADDON_PATH ?? (createRequire(import.meta.url)('node-gyp-build') as { resolve(dir: string): string }).resolve(packageRoot);
+      const code = `
+        const { parentPort, workerData: w } = require('node:worker_threads');
+        const addon = require(w.addonFile);
+        addon.loadOrt(w.ort);
+        addon.setDecodeThreads(1);
+        (async () => {
+          const s = await addon.createSession(w.model, { intraOpThreads: 1 });
+          const spec = s.compileSpec(w.pre, w.post);
+          const hold = { maxBatch: 64, maxDelayMs: 3600000 };
+          const r = await addon.submitEncoded(w.small, [{ spec, width: 224, height: 224 }], { maxBatch: 1, maxDelayMs: 0 }).results[0];
+          for (const bytes of [w.slow, w.small]) {
+            const sub = addon.submitEncoded(bytes, [{ spec, width: 4000, height: 4000 }], { ...hold, maxScans: 10000, timeoutMs: 600000 });
+            sub.decoded.catch(() => {});
+            sub.results[0].catch(() => {});
+          }
+          parentPort.postMessage(r.batchSize);
+          if (w.exit) setTimeout(() => process.exit(0), 50);
+        })().catch((e) => parentPort.postMessage(String(e)));
+      `;
+      const worker = new Worker(code, {
+        eval: true,
+        workerData: { addonFile, ort: defaultOrtLibrary(), model: CLS_MODEL, pre: CLS_PRE, post: CLS_POST, slow: manyScansJpeg(4000, 4000, 3000), small: bytes['fruits.jpg'], exit: how === 'exits' },
+      });
+      const first = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(first).toBe(1);
+      const exitCode = how === 'exits'
+        ? await new Promise<number>((resolve) => worker.on('exit', resolve))
+        : await worker.terminate();
+      expect(exitCode).toBe(how === 'exits' ? 0 : 1);
+      const after = addon.submitEncoded(bytes['baboon.jpg']!, [{ spec, width: 224, height: 224 }], { maxBatch: 1, maxDelayMs: 0 });
+      expect((await after.results[0]!).result.error).toBeUndefined();
+    });
+  }
 });
