@@ -113,7 +113,7 @@ const multi = hasColors ? ['nsfw', 'objects', 'colors'] : ['nsfw', 'objects'];
 const multiLabel = multi.join('+');
 
 const MEASUREMENTS = [
-  { name: 'imlage-nsfw-fast', what: 'imlage API, nsfw, fast mode (sharp shrink-on-load to 224)', contender: 'imlage', plugins: ['nsfw'], mode: 'fast' },
+  { name: 'imlage-nsfw-fast', what: 'imlage API, nsfw, fast mode (JPEG and PNG decoded in the addon straight into its batch queue, other formats sharp shrink-on-load to 224)', contender: 'imlage', plugins: ['nsfw'], mode: 'fast' },
   { name: 'imlage-nsfw-exact', what: 'imlage API, nsfw, exact mode (full decode, TF.js-exact resize)', contender: 'imlage', plugins: ['nsfw'], mode: 'exact' },
   { name: 'imlage-objects', what: 'imlage API, objects, fast mode', contender: 'imlage', plugins: ['objects'], mode: 'fast' },
   { name: 'imlage-faces', what: 'imlage API, faces (BlazeFace 256, regions), fast mode', contender: 'imlage', plugins: ['faces'], mode: 'fast' },

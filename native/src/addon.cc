@@ -1,11 +1,15 @@
 // Module initialisation: exports loadOrt, createSession, preprocess,
 // loadPlugin, smiVersion, divertStdout, buildInfo, mallocTuning, trimMemory,
-// detectDecoders (the detection heads [output.regions] may name),
-// and the fast-path decoder (decodeToSize, decoderInfo, setDecodeThreads). All
-// JS handles live in the per-environment Addon instance (Napi::Addon), so the
-// addon works in several worker_threads at once; the only process-wide state
-// is the dlopen'ed ONNX Runtime itself (ort/loader.cc).
+// detectDecoders (the detection heads [output.regions] may name), and the
+// fast path's decoding (decodeToSize, submitEncoded, decoderInfo,
+// setDecodeThreads). All JS handles live in the per-environment Addon
+// instance (Napi::Addon), so the addon works in several worker_threads at
+// once; the only process-wide state is the dlopen'ed ONNX Runtime itself
+// (ort/loader.cc).
 #include "addon.h"
+
+#include "compiled_spec.h"
+#include "submit_encoded.h"
 
 #include <cstring>
 #include <string>
@@ -26,6 +30,7 @@ namespace imlage {
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   sessionConstructor = Napi::Persistent(SessionWrap::DefineClass(env));
+  specConstructor = Napi::Persistent(SpecWrap::DefineClass(env));
   pluginConstructor = Napi::Persistent(PluginWrap::DefineClass(env));
   DefineAddon(exports, {
                            InstanceMethod<&Addon::LoadOrt>("loadOrt"),
@@ -36,6 +41,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::DivertStdout>("divertStdout"),
                            InstanceMethod<&Addon::BuildInfo>("buildInfo"),
                            InstanceMethod<&Addon::DecodeToSize>("decodeToSize"),
+                           InstanceMethod<&Addon::SubmitEncoded>("submitEncoded"),
                            InstanceMethod<&Addon::DecoderInfo>("decoderInfo"),
                            InstanceMethod<&Addon::SetDecodeThreads>("setDecodeThreads"),
                        });
@@ -114,6 +120,15 @@ Napi::Value Addon::BuildInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value Addon::DecodeToSize(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&] { return decodePool.Submit(info); });
+}
+
+Napi::Value Addon::SubmitEncoded(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return imlage::SubmitEncoded(*this, info);
+  } catch (const NativeError& e) {
+    throw MakeError(env, e);
+  }
 }
 
 Napi::Value Addon::DecoderInfo(const Napi::CallbackInfo& info) {

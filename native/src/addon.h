@@ -15,6 +15,8 @@ class Addon : public Napi::Addon<Addon> {
 
   // Constructor of the JS session class (SessionWrap) for this environment.
   Napi::FunctionReference sessionConstructor;
+  // Constructor of the JS compiled-spec class (SpecWrap) for this environment.
+  Napi::FunctionReference specConstructor;
   // Constructor of the JS plugin class (PluginWrap) for this environment.
   Napi::FunctionReference pluginConstructor;
   // Closes plugins collected without close(); joined when the environment ends.
@@ -31,6 +33,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value DivertStdout(const Napi::CallbackInfo& info);
   Napi::Value BuildInfo(const Napi::CallbackInfo& info);
   Napi::Value DecodeToSize(const Napi::CallbackInfo& info);
+  Napi::Value SubmitEncoded(const Napi::CallbackInfo& info);
   Napi::Value DecoderInfo(const Napi::CallbackInfo& info);
   Napi::Value SetDecodeThreads(const Napi::CallbackInfo& info);
 };

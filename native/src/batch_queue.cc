@@ -1,8 +1,5 @@
 #include "batch_queue.h"
 
-#include <cstring>
-
-#include "detect/detect_js.h"
 #include "errors.h"
 
 namespace imlage {
@@ -10,28 +7,6 @@ namespace {
 
 double Ms(BatchQueue::Clock::time_point a, BatchQueue::Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-void AppendBits(std::string& key, double v) {
-  uint64_t bits = 0;
-  std::memcpy(&bits, &v, sizeof bits);
-  key += std::to_string(bits);
-  key += ',';
-}
-
-// Requests batch together only when every field of both specs is equal.
-std::string SpecKey(const PreprocessSpec& pre, const PostprocessSpec& post) {
-  std::string key;
-  key += std::to_string(pre.width) + ',' + std::to_string(pre.height) + ',' + (pre.nchw ? 'c' : 'h') +
-         (pre.bgr ? 'b' : 'r') + std::to_string(static_cast<int>(pre.resize)) + (pre.normalizeFirst ? 'n' : 'r') + ',';
-  AppendBits(key, pre.scale);
-  for (int c = 0; c < 3; ++c) AppendBits(key, pre.mean[c]);
-  for (int c = 0; c < 3; ++c) AppendBits(key, pre.std[c]);
-  key += std::to_string(static_cast<int>(post.activation)) + ',' + std::to_string(static_cast<int>(post.reduce)) + ',';
-  AppendBits(key, post.threshold);
-  key += std::to_string(post.topK) + ';';
-  for (const std::string& o : post.outputs) key += std::to_string(o.size()) + ':' + o;
-  return key + ';' + DetectSpecKey(post.regions);
 }
 
 double ReadNumber(const Napi::Object& opts, const char* name, double min, double max) {
@@ -51,6 +26,11 @@ double ReadNumber(const Napi::Object& opts, const char* name, double min, double
 void Forget(BatchQueue::Request& r) { r.image.data.SuppressDestruct(); }
 
 }  // namespace
+
+void ReadBatchOptions(const Napi::Object& opts, size_t* maxBatch, double* maxDelayMs) {
+  *maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
+  *maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
+}
 
 BatchQueue::BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std::function<void()> onSettled)
     : session_(std::move(session)), onSettled_(std::move(onSettled)), self_(Napi::Weak(self)) {}
@@ -75,21 +55,21 @@ void BatchQueue::Abort() {
   if (thread_.joinable()) thread_.join();
 }
 
-Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
+Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info, std::shared_ptr<const CompiledSpec> spec) {
   Napi::Env env = info.Env();
-  if (!info[3].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
-  Napi::Object opts = info[3].As<Napi::Object>();
+  if (!info[2].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
+  Napi::Object opts = info[2].As<Napi::Object>();
   // Copied unless the caller promises the pixels stay put (see the header).
   const PixelCopy copy = ReadBorrow(opts) ? PixelCopy::kBorrow : PixelCopy::kCopy;
   auto r = std::make_unique<Request>(ReadImage(info[0], copy), Napi::Promise::Deferred::New(env));
-  r->pre = ReadPreprocessSpec(info[1]);
-  r->post = ReadPostprocessSpec(info[2]);
-  r->plan = PlanRun(*session_, r->pre, r->post);
-  r->maxBatch = static_cast<size_t>(ReadNumber(opts, "maxBatch", 1, 1 << 20));
-  r->maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
-  r->key = SpecKey(r->pre, r->post);
-  r->at = Clock::now();
+  r->spec = std::move(spec);
+  ReadBatchOptions(opts, &r->maxBatch, &r->maxDelayMs);
+  Napi::Promise promise = Expect(env, *r);
+  Enqueue(std::move(r));
+  return promise;
+}
 
+Napi::Promise BatchQueue::Expect(Napi::Env env, Request& r) {
   if (!thread_.joinable()) {
     if (!tsfn_.created()) {
       tsfn_.Create([&](auto finalizer, auto* data) {
@@ -104,19 +84,36 @@ Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info) {
     }
     thread_ = std::thread([this] { Loop(); });
   }
-
-  Napi::Promise promise = r->deferred.Promise();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    r->seq = nextSeq_++;
-    queue_.push_back(std::move(r));
+    ++expected_;
   }
-  cv_.notify_one();
   if (pending_++ == 0) {
     tsfn_.Use([&](Tsfn& t) { t.Ref(env); });
     self_.Ref();
   }
-  return promise;
+  return r.deferred.Promise();
+}
+
+void BatchQueue::Enqueue(std::unique_ptr<Request> r) {
+  r->at = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --expected_;
+    r->seq = nextSeq_++;
+    queue_.push_back(std::move(r));
+  }
+  cv_.notify_one();
+}
+
+void BatchQueue::Fail(Napi::Env env, std::unique_ptr<Request> r, const Napi::Error& error) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --expected_;
+  }
+  cv_.notify_one();  // a stopping thread may have waited only for this one
+  r->deferred.Reject(error.Value());
+  Settled(env, r);
 }
 
 void BatchQueue::Flush() {
@@ -148,14 +145,14 @@ void BatchQueue::Loop() {
   for (;;) {
     if (aborting_) return;
     if (queue_.empty()) {
-      if (stopping_) return;
+      if (stopping_ && expected_ == 0) return;
       cv_.wait(lock);
       continue;
     }
     const Request& head = *queue_.front();
     size_t same = 0;
     for (const auto& q : queue_) {
-      if (q->key == head.key && ++same >= head.maxBatch) break;
+      if (q->spec->key == head.spec->key && ++same >= head.maxBatch) break;
     }
     const bool ready = same >= head.maxBatch || head.seq < flushSeq_ || stopping_;
     const Clock::time_point deadline =
@@ -165,10 +162,10 @@ void BatchQueue::Loop() {
       continue;
     }
     auto* batch = new Batch();
-    const std::string key = head.key;
+    const std::shared_ptr<const CompiledSpec> spec = head.spec;
     const size_t maxBatch = head.maxBatch;
     for (auto it = queue_.begin(); it != queue_.end() && batch->size() < maxBatch;) {
-      if ((*it)->key == key) {
+      if ((*it)->spec->key == spec->key) {
         batch->push_back(std::move(*it));
         it = queue_.erase(it);
       } else {
@@ -184,13 +181,12 @@ void BatchQueue::Loop() {
       r->batchSize = batch->size();
       images.push_back(&r->image);
     }
-    const Request& first = *batch->front();
     std::string errorCode;
     std::string errorMessage;
     try {
       std::vector<ImageScores> results;
       BatchTiming timing;
-      RunImages(*session_, images, first.pre, first.post, first.plan, results, timing);
+      RunImages(*session_, images, spec->pre, spec->post, spec->plan, results, timing);
       for (size_t k = 0; k < batch->size(); ++k) {
         (*batch)[k]->result = std::move(results[k]);
         (*batch)[k]->timing = timing;
@@ -249,13 +245,17 @@ void BatchQueue::Deliver(Napi::Env env, Batch& batch) {
     } catch (const Napi::Error& e) {
       r->deferred.Reject(e.Value());
     }
-    r.reset();  // deletes the image reference, on the JS thread
-    if (--pending_ == 0) {
-      tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
-      self_.Unref();
-    }
-    onSettled_();
+    Settled(env, r);
   }
+}
+
+void BatchQueue::Settled(Napi::Env env, std::unique_ptr<Request>& r) {
+  r.reset();  // deletes the image reference, on the JS thread
+  if (--pending_ == 0) {
+    tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
+    self_.Unref();
+  }
+  onSettled_();
 }
 
 }  // namespace imlage

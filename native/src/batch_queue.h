@@ -1,10 +1,18 @@
 // session.submit(): a native dynamic-batching queue per session, with
 // Triton's dynamic_batching semantics. One batcher thread (started on the
-// first submit) waits until maxBatch requests with the same pre/post specs
-// are queued, or the oldest has waited maxDelayMs, or flush() was called;
-// then runs them as one batch (preprocess into a pooled buffer, ORT,
-// postprocess) and hands the results to the JS thread through a
-// ThreadSafeFunction, which settles each request's promise.
+// first submit) waits until maxBatch requests with the same compiled spec
+// (compiled_spec.h; equal keys) are queued, or the oldest has waited
+// maxDelayMs, or flush() was called; then runs them as one batch
+// (preprocess into a pooled buffer, ORT, postprocess) and hands the results
+// to the JS thread through a ThreadSafeFunction, which settles each
+// request's promise.
+//
+// Requests come two ways: submit() (pixels from JS) and submitEncoded()
+// (submit_encoded.cc: the decode pool decodes the file and Enqueue()s the
+// pixels from its own thread). The second is Expect()ed on the JS thread
+// first, so its promise exists and the queue counts it as pending (its
+// thread does not end while one is still coming); a decode that fails
+// settles it with Fail() instead.
 //
 // Pixels are copied at submit unless the options say borrowPixels: true (the
 // engine does: its buffers never leave it); a borrowed request holds a
@@ -33,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "compiled_spec.h"
 #include "js_args.h"
 #include "lifecycle.h"
 #include "ort/session.h"
@@ -48,10 +57,8 @@ class BatchQueue {
     Request(HeldImage held, Napi::Promise::Deferred d) : image(std::move(held)), deferred(std::move(d)) {}
     HeldImage image;                   // reference deleted on the JS thread only
     Napi::Promise::Deferred deferred;  // settled on the JS thread only
-    std::string key;                   // requests batch together only with the same key
-    PreprocessSpec pre;
-    PostprocessSpec post;
-    RunPlan plan;
+    std::shared_ptr<const CompiledSpec> spec;  // requests batch together only with equal keys
+    std::shared_ptr<const void> pixelOwner;    // holds image.view's pixels when neither borrowed nor owned
     size_t maxBatch = 1;
     double maxDelayMs = 0;
     uint64_t seq = 0;
@@ -72,8 +79,16 @@ class BatchQueue {
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
 
-  // JS thread. info: (image, pre, post, opts). Throws NativeError / Napi::Error.
-  Napi::Promise Submit(const Napi::CallbackInfo& info);
+  // JS thread. info: (image, spec, opts), spec being info[1]'s, compiled
+  // by this queue's session. Throws NativeError / Napi::Error.
+  Napi::Promise Submit(const Napi::CallbackInfo& info, std::shared_ptr<const CompiledSpec> spec);
+  // JS thread: r's promise; r counts as pending from now on and its image is
+  // to come through Enqueue (or Fail). Throws NativeError.
+  Napi::Promise Expect(Napi::Env env, Request& r);
+  // Any thread: an Expect()ed request with its image, into the queue.
+  void Enqueue(std::unique_ptr<Request> r);
+  // JS thread: an Expect()ed request whose image will not come, rejected with error.
+  void Fail(Napi::Env env, std::unique_ptr<Request> r, const Napi::Error& error);
   // JS thread: whatever is queued now runs without waiting for company.
   void Flush();
   // JS thread: no more submits; queued work runs at once.
@@ -89,6 +104,8 @@ class BatchQueue {
 
   void Loop();
   void Deliver(Napi::Env env, Batch& batch);
+  // JS thread: r's promise is settled; the pending count follows.
+  void Settled(Napi::Env env, std::unique_ptr<Request>& r);
   // JS thread: the thread stops after its current batch and is joined.
   void Abort();
 
@@ -105,9 +122,13 @@ class BatchQueue {
   std::deque<std::unique_ptr<Request>> queue_;
   uint64_t nextSeq_ = 0;
   uint64_t flushSeq_ = 0;  // requests with seq < flushSeq_ go without waiting
-  bool stopping_ = false;  // drain what is queued, then exit
+  size_t expected_ = 0;    // Expect()ed requests not yet enqueued or failed
+  bool stopping_ = false;  // drain what is queued (and expected), then exit
   bool aborting_ = false;  // exit after the current batch (teardown)
   std::vector<Batch*> undelivered_;  // batches the TSFN refused (teardown)
 };
+
+// JS thread: submit options maxBatch (1..2^20) and maxDelayMs (0..24 h).
+void ReadBatchOptions(const Napi::Object& opts, size_t* maxBatch, double* maxDelayMs);
 
 }  // namespace imlage

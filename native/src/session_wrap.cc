@@ -1,5 +1,7 @@
 #include "session_wrap.h"
 
+#include "addon.h"
+#include "compiled_spec.h"
 #include "errors.h"
 #include "workers/workers.h"
 
@@ -30,6 +32,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
       {
           InstanceMethod<&SessionWrap::Run>("run"),
           InstanceMethod<&SessionWrap::RunTensors>("runTensors"),
+          InstanceMethod<&SessionWrap::CompileSpec>("compileSpec"),
           InstanceMethod<&SessionWrap::Submit>("submit"),
           InstanceMethod<&SessionWrap::Flush>("flush"),
           InstanceMethod<&SessionWrap::Close>("close"),
@@ -87,13 +90,38 @@ Napi::Value SessionWrap::RunTensors(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SessionWrap::CompileSpec(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    life_.ThrowIfClosed("session");
+    SpecWrap::Made made{imlage::CompileSpec(*session_, info[0], info[1]), this, info.This().As<Napi::Object>()};
+    return env.GetInstanceData<Addon>()->specConstructor.New({Napi::External<SpecWrap::Made>::New(env, &made)});
+  } catch (const NativeError& e) {
+    throw MakeError(env, e);
+  }
+}
+
+BatchQueue& SessionWrap::QueueFor(const Napi::Object& self) {
+  life_.ThrowIfClosed("session");
+  if (!queue_) queue_ = std::make_unique<BatchQueue>(session_, self, [this] { RunSettled(); });
+  return *queue_;
+}
+
+Napi::Promise SessionWrap::Expect(const Napi::Object& self, BatchQueue::Request& r, BatchQueue** queue) {
+  BatchQueue& q = QueueFor(self);
+  Napi::Promise p = q.Expect(self.Env(), r);
+  life_.Begin();
+  *queue = &q;
+  return p;
+}
+
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
-    life_.ThrowIfClosed("session");
-    if (!queue_) {
-      queue_ = std::make_unique<BatchQueue>(session_, info.This().As<Napi::Object>(), [this] { RunSettled(); });
+    SpecWrap* spec = SpecWrap::From(info[1], "submit's spec");
+    if (spec->session() != this) {
+      throw NativeError(code::kInvalidArg, "submit's spec was compiled by another session; compile it with this one");
     }
-    Napi::Promise p = queue_->Submit(info);
+    Napi::Promise p = QueueFor(info.This().As<Napi::Object>()).Submit(info, spec->spec());
     life_.Begin();
     return p;
   });

@@ -22,13 +22,23 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   // JS thread: a run started by this session finished (resolved or rejected).
   void RunSettled();
 
+  // JS thread: IMLAGE_ERR_CLOSED once close() was called.
+  void ThrowIfClosed() const { life_.ThrowIfClosed("session"); }
+  // JS thread, for submitEncoded: r's promise, r Expect()ed in this
+  // session's batch queue (*queue; its image comes from a decode thread) and
+  // counted in flight until it settles. Throws as ThrowIfClosed.
+  Napi::Promise Expect(const Napi::Object& self, BatchQueue::Request& r, BatchQueue** queue);
+
  private:
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunTensors(const Napi::CallbackInfo& info);
+  Napi::Value CompileSpec(const Napi::CallbackInfo& info);
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
+  // The batch queue, created on first use. Throws as ThrowIfClosed.
+  BatchQueue& QueueFor(const Napi::Object& self);
   // Once closed and idle: joins the queue, frees the session, resolves close().
   void ReleaseIfIdle();
 

@@ -17,7 +17,6 @@ import { ImlageError, errorMessage } from '../errors.js';
 import type { ImageInput } from '../native/types.js';
 import type { FastKernel } from '../plugins/manifest.js';
 import type { DecodeLimits } from './limits.js';
-import { decodeNative } from './native-decode.js';
 import { decodeBytes, type ImageHeader } from './probe.js';
 import { FORMAT_NAMES } from './sniff.js';
 import { vipsCall } from './vips-lock.js';
@@ -92,14 +91,11 @@ export function decodeFull(req: DecodeRequest): Promise<ImageInput> {
 }
 
 /**
- * Straight to the model size (fast mode): the addon's own decoders where
- * they cover the file (native-decode.ts: DCT scaling, area resize; `kernel`
- * is not used there), else libvips, which shrinks JPEG and WebP while
- * decoding, then resizes with an antialiasing kernel.
+ * Straight to the model size (fast mode) for what the addon's own decoders
+ * do not cover (native-decode.ts takes the rest): libvips shrinks JPEG and
+ * WebP while decoding, then resizes with an antialiasing kernel.
  */
 export async function decodeResized(req: DecodeRequest, width: number, height: number, kernel: FastKernel): Promise<ImageInput> {
-  const native = await decodeNative(req, width, height);
-  if (native) return native;
   return run(req, (failOn) => pipeline(req, failOn).resize(width, height, { fit: 'fill', kernel }));
 }
 

@@ -26,7 +26,8 @@ import { decodeBytes, probeImage } from './probe.js';
 import { formatMiB, readImageFile } from './read-file.js';
 import { FORMAT_NAMES } from './sniff.js';
 import { timeoutMessage } from './vips-message.js';
-import { needKey, type DecodeNeed, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { coversNatively, submitNative, type NativeSubmission } from './native-decode.js';
+import { needKey, type BatchOptions, type DecodeNeed, type EncodedUse, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import { StatsCollector, type EngineStats, type Stage } from './stats.js';
 import { applyThreads, describeThreads, planThreads, recommendBatchSize, type ThreadBudget, type ThreadOptions } from './threads.js';
 import type { PluginResult, TagInput, TagResult } from './types.js';
@@ -141,6 +142,15 @@ interface CallPlan {
 }
 
 type Timed = { res: PluginResult; t: Partial<Record<Stage, number>> };
+/** A plugin's answer for one image, as the engine records it. */
+type Submission = Promise<{ result: Timed; queueMs: number; batchSize: number }>;
+/** One image decoded: pixels per decode need, and the plugins the addon fed directly. */
+interface Decoded {
+  images: Map<string, ImageInput>;
+  native: Map<TaggerPlugin, Submission>;
+  /** What the native submissions' pixels hold (3 bytes a pixel per target). */
+  nativeBytes: number;
+}
 
 export class Engine {
   private closed = false;
@@ -467,14 +477,14 @@ export class Engine {
       const results: Record<string, PluginResult> = { ...absent };
       if (plugins.length > 0) {
         const t0 = performance.now();
-        const decoded = await this.decodeStage(described, plugins, plan.mode);
+        const decoded = await this.decodeStage(described, plugins, plan);
         const images = decoded.images;
         held = decoded.held;
         // Waiting for memory is the pipeline's back-pressure, not decoding.
         timing.decodeMs = performance.now() - t0 - decoded.waitMs;
         this.coming--;
         arrived = true;
-        const submitted = plugins.map((p) => this.submit(p, images.get(needKey(p.decodeNeed(plan.mode)))!, plan));
+        const submitted = plugins.map((p) => decoded.native.get(p) ?? this.submit(p, images.get(needKey(p.decodeNeed(plan.mode)))!, plan));
         if (this.coming === 0) this.nothingComing();
         await Promise.all(submitted.map(async (sub, k) => {
           const { result, queueMs, batchSize } = await sub;
@@ -504,7 +514,8 @@ export class Engine {
    * the time limit fails now, but its slot and reservation are freed only
    * when libvips returns, so what is in use stays bounded.
    */
-  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[], mode: PreprocessMode): Promise<{ images: Map<string, ImageInput>; held: number; waitMs: number }> {
+  private async decodeStage(src: ReturnType<Engine['describe']>, plugins: TaggerPlugin[], plan: CallPlan): Promise<Decoded & { held: number; waitMs: number }> {
+    const mode = plan.mode;
     const limits = this.limits.decode;
     await this.decodeSlots.acquire();
     let reserved = 0;
@@ -533,13 +544,13 @@ export class Engine {
       await this.decodedBytes.acquire(need);
       const waitMs = performance.now() - t0;
       reserved = need;
-      const images = await inTime(this.decode({ bytes, header, file: src.shown, limits, signal: control.signal }, needs), 'decoding');
-      const held = [...images.values()].reduce((n, i) => n + i.data.byteLength, 0);
+      const { images, native, nativeBytes } = await inTime(this.decode({ bytes, header, file: src.shown, limits, signal: control.signal }, needs, plugins, plan), 'decoding');
+      const held = [...images.values()].reduce((n, i) => n + i.data.byteLength, nativeBytes);
       // The estimate bounds what is held (3 bytes a pixel for each size); keep only that.
       const keep = Math.min(held, reserved);
       this.decodedBytes.release(reserved - keep);
       reserved = 0;
-      return { images, held: keep, waitMs };
+      return { images, native, nativeBytes, held: keep, waitMs };
     } finally {
       const free = () => {
         if (reserved) this.decodedBytes.release(reserved);
@@ -559,37 +570,73 @@ export class Engine {
 
   /**
    * One decode per image. The full picture when a plugin needs it (exact
-   * mode), every other size cut from those pixels; otherwise libvips decodes
-   * straight to the largest size needed (shrink-on-load) and the smaller ones
-   * are cut from that.
+   * mode), every other size cut from those pixels. Otherwise (fast mode) a
+   * file the addon's decoders cover goes to them and straight into the
+   * plugins' native queues (`native`: their submissions; pixels come back
+   * only for plugins without one); anything else libvips decodes straight
+   * to the largest size needed (shrink-on-load) and the smaller ones are cut
+   * from that.
    */
-  private async decode(req: DecodeRequest, needs: Map<string, DecodeNeed>): Promise<Map<string, ImageInput>> {
-    const images = new Map<string, ImageInput>();
-    const resized = [...needs].filter(([, n]) => n.kind === 'resized') as [string, Extract<DecodeNeed, { kind: 'resized' }>][];
-    resized.sort(([, a], [, b]) => b.width * b.height - a.width * a.height);
-    let base: ImageInput;
-    if (needs.has('full')) {
-      base = await decodeFull(req);
-      images.set('full', base);
-    } else {
-      const [key, n] = resized.shift()!;
-      base = await decodeResized(req, n.width, n.height, n.kernel);
-      images.set(key, base);
-    }
-    await Promise.all(resized.map(async ([key, n]) => {
-      try {
-        images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
-      } catch (err) {
-        throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${req.file}: resizing to ${n.width}×${n.height} failed: ${errorMessage(err)}`, { cause: err });
+  private async decode(req: DecodeRequest, needs: Map<string, DecodeNeed>, plugins: TaggerPlugin[], plan: CallPlan): Promise<Decoded> {
+    const viaAddon = !needs.has('full') && coversNatively(req.header.format) ? await this.decodeInAddon(req, needs, plugins, plan) : undefined;
+    const { images, native, nativeBytes } = viaAddon ?? { images: new Map<string, ImageInput>(), native: new Map<TaggerPlugin, Submission>(), nativeBytes: 0 };
+    if (!viaAddon) {
+      const resized = [...needs].filter(([, n]) => n.kind === 'resized') as [string, Extract<DecodeNeed, { kind: 'resized' }>][];
+      resized.sort(([, a], [, b]) => b.width * b.height - a.width * a.height);
+      let base: ImageInput;
+      if (needs.has('full')) {
+        base = await decodeFull(req);
+        images.set('full', base);
+      } else {
+        const [key, n] = resized.shift()!;
+        base = await decodeResized(req, n.width, n.height, n.kernel);
+        images.set(key, base);
       }
-    }));
-    // Native plugins are told the picture's size before resizing (SMI 1.1): the
-    // header's, turned as EXIF orientation turns the pixels.
-    const turned = req.header.orientation >= 5;
-    const originalWidth = turned ? req.header.height : req.header.width;
-    const originalHeight = turned ? req.header.width : req.header.height;
-    for (const img of images.values()) Object.assign(img, { originalWidth, originalHeight });
-    return images;
+      await Promise.all(resized.map(async ([key, n]) => {
+        try {
+          images.set(key, await resizeDecoded(base, n.width, n.height, n.kernel));
+        } catch (err) {
+          throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${req.file}: resizing to ${n.width}×${n.height} failed: ${errorMessage(err)}`, { cause: err });
+        }
+      }));
+    }
+    return { images: shownAs(images, req), native, nativeBytes };
+  }
+
+  /**
+   * The addon decodes the file once into every plugin that takes encoded
+   * images (native-decode.ts); undefined when its decoders do not cover
+   * this file after all (nothing was queued).
+   */
+  private async decodeInAddon(req: DecodeRequest, needs: Map<string, DecodeNeed>, plugins: TaggerPlugin[], plan: CallPlan): Promise<Decoded | undefined> {
+    const uses = new Map<TaggerPlugin, EncodedUse>();
+    for (const p of plugins) {
+      const use = p.encoded?.(plan.mode, plan.overrides.get(p.name)!);
+      if (use) uses.set(p, use);
+    }
+    const pixelKeys = [...new Set(plugins.filter((p) => !uses.has(p)).map((p) => needKey(p.decodeNeed(plan.mode))))];
+    const pixels = pixelKeys.map((k) => needs.get(k) as Extract<DecodeNeed, { kind: 'resized' }>).map(({ width, height }) => ({ width, height }));
+    const targets = [...uses.values()].flatMap((u) => u.targets);
+    let sub: NativeSubmission;
+    try {
+      sub = submitNative(req, targets, pixels, this.batchOptions());
+    } catch (err) {
+      for (const u of uses.values()) void u.collect(u.targets.map(() => Promise.reject(err)), shownSize(req));
+      throw err;
+    }
+    const native = new Map<TaggerPlugin, Submission>();
+    let k = 0;
+    for (const [p, u] of uses) {
+      native.set(p, this.timed(u.collect(sub.results.slice(k, (k += u.targets.length)), shownSize(req))));
+      this.submitters.add(p);
+    }
+    const images = await sub.decoded;
+    if (!images) return undefined; // each submission has failed with 'unsupported'; the pixel path takes over
+    return {
+      images: shownAs(new Map(pixelKeys.map((key, i) => [key, images[i]!])), req),
+      native,
+      nativeBytes: targets.reduce((n, t) => n + t.width * t.height * 3, 0),
+    };
   }
 
   /** No image is on its way: partial batches go now instead of waiting for company. */
@@ -598,13 +645,21 @@ export class Engine {
     for (const p of this.submitters) p.flush?.();
   }
 
+  private batchOptions(): BatchOptions {
+    return { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs };
+  }
+
   /** One image to a plugin's batching: its own native queue when it has one, else a JS Batcher. */
-  private async submit(p: TaggerPlugin, image: ImageInput, plan: CallPlan): Promise<{ result: Timed; queueMs: number; batchSize: number }> {
+  private submit(p: TaggerPlugin, image: ImageInput, plan: CallPlan): Submission {
     const o = plan.overrides.get(p.name)!;
     // Images of other calls share a batch when their mode and overrides are the same.
     if (!p.submit) return this.batcher(p).submit({ image, mode: plan.mode, o }, `${plan.mode}/${o.threshold}/${o.topK}`);
     this.submitters.add(p);
-    const sub = p.submit(image, plan.mode, o, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs });
+    return this.timed(p.submit(image, plan.mode, o, this.batchOptions()));
+  }
+
+  /** A native queue's answer, with its batch's stages shared out per image. */
+  private async timed(sub: Promise<PluginSubmitted>): Submission {
     const { result, queueMs, batchSize, timing } = await sub;
     const n = batchSize;
     const t: Partial<Record<Stage, number>> = timing
@@ -696,4 +751,16 @@ function selectPlugins(manager: PluginManager, wanted: string[] | undefined, con
   const names = [...new Set(wanted)];
   for (const n of names) if (!manager.get(n)) throw manager.unknown(n);
   return names;
+}
+
+/** The picture's size as displayed: the header's, turned as EXIF orientation turns the pixels. */
+function shownSize(req: DecodeRequest): [number, number] {
+  return req.header.orientation >= 5 ? [req.header.height, req.header.width] : [req.header.width, req.header.height];
+}
+
+/** Native plugins and detectors are told the picture's size before resizing (SMI 1.1): the size as displayed. */
+function shownAs<T extends Map<string, ImageInput>>(images: T, req: DecodeRequest): T {
+  const [originalWidth, originalHeight] = shownSize(req);
+  for (const img of images.values()) Object.assign(img, { originalWidth, originalHeight });
+  return images;
 }

@@ -1,16 +1,21 @@
-// fast mode's decode through the addon's own decoders (native/src/decode/):
-// libjpeg-turbo at the smallest DCT scale that keeps the model's size, a
-// progressive JPEG stopped once that scale has its data, then an area
-// resize, on the addon's decode threads (no libvips lock, no libuv thread).
-// What they do not cover (CMYK, 12-bit, and every other format) answers
-// 'unsupported' and is decoded by sharp as before. Embedded ICC profiles are
-// not applied on this path (docs/performance.md).
+// fast mode's path for the files the addon's own decoders cover
+// (native/src/decode/: libjpeg-turbo at the smallest DCT scale that keeps
+// the model's size, a progressive JPEG stopped once that scale has its
+// data, PNG through libdeflate; then an area resize): addon.submitEncoded
+// decodes the bytes once on the addon's decode threads and queues the
+// pixels straight into each ONNX plugin's native batch queue, so they never
+// come back to JS; only plugins without a native queue (SMI) get pixels
+// back. What the decoders do not cover (CMYK, 12-bit, 16-bit or interlaced
+// PNG, every other format) answers 'unsupported' and is decoded by sharp as
+// before. Embedded ICC profiles are not applied on this path
+// (docs/performance.md).
 
 import { ImlageError } from '../errors.js';
 import { loadAddon } from '../native/binding.js';
-import type { DecoderInfo, ImageInput, NativeDecodeFailure } from '../native/types.js';
+import type { DecoderInfo, EncodedTarget, ImageInput, NativeDecodeFailure, Submitted } from '../native/types.js';
 import type { DecodeRequest } from './decode.js';
 import { RAISE } from './limits.js';
+import type { BatchOptions } from './plugin.js';
 import { decodeBytes } from './probe.js';
 import { FORMAT_NAMES } from './sniff.js';
 import { describeVipsFailure, timeoutMessage, type MessageContext } from './vips-message.js';
@@ -25,7 +30,8 @@ export function nativeDecoders(): DecoderInfo {
   return info;
 }
 
-function covers(format: DecodeRequest['header']['format']): boolean {
+/** Whether the native decoders may take this format (a file can still answer 'unsupported'). */
+export function coversNatively(format: DecodeRequest['header']['format']): boolean {
   const d = nativeDecoders();
   return (format === 'jpeg' && d.jpeg) || (format === 'png' && d.png);
 }
@@ -46,26 +52,33 @@ function describe(reason: NativeDecodeFailure, message: string, req: DecodeReque
   }
 }
 
-/**
- * The picture at width x height through the native decoders, or undefined
- * when they do not cover it (the caller decodes it with sharp).
- */
-export async function decodeNative(req: DecodeRequest, width: number, height: number): Promise<ImageInput | undefined> {
-  if (!covers(req.header.format)) return undefined;
-  try {
-    return await loadAddon().decodeToSize(req.bytes, {
-      width,
-      height,
-      orientation: req.header.orientation,
-      maxPixels: req.limits.maxPixels,
-      maxScans: req.limits.maxJpegScans,
-      timeoutMs: req.limits.timeoutSeconds * 1000,
-      signal: req.signal,
-    });
-  } catch (err) {
+export interface NativeSubmission {
+  /**
+   * The pixels asked for (in `pixels` order) once every target is queued;
+   * undefined when the decoders do not cover this file (nothing was queued:
+   * decode it with sharp). Rejects with the file's IMLAGE_ERR_DECODE.
+   */
+  decoded: Promise<ImageInput[] | undefined>;
+  /** One per target; each rejects when the decode failed (the decoded promise says why). */
+  results: Promise<Submitted>[];
+}
+
+/** The file's bytes decoded once in the addon and queued into every target's batch queue. */
+export function submitNative(req: DecodeRequest, targets: EncodedTarget[], pixels: { width: number; height: number }[], batch: BatchOptions): NativeSubmission {
+  const sub = loadAddon().submitEncoded(req.bytes, targets, {
+    ...batch,
+    pixels,
+    orientation: req.header.orientation,
+    maxPixels: req.limits.maxPixels,
+    maxScans: req.limits.maxJpegScans,
+    timeoutMs: req.limits.timeoutSeconds * 1000,
+    signal: req.signal,
+  });
+  const decoded = sub.decoded.then(({ images }) => images as ImageInput[], (err: unknown) => {
     const reason = (err as { reason?: NativeDecodeFailure }).reason;
     if (reason === 'unsupported') return undefined;
     if (!reason) throw err;
     throw new ImlageError('IMLAGE_ERR_DECODE', `cannot decode ${req.file}: ${describe(reason, (err as Error).message, req)}`, { cause: err });
-  }
+  });
+  return { decoded, results: sub.results };
 }

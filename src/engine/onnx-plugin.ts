@@ -5,12 +5,12 @@
 import { basename } from 'node:path';
 import { convertCached } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, TensorInfo } from '../native/types.js';
+import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, NativeSpec, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, Submitted, TensorInfo } from '../native/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
 import { withRegionTags } from './region-tags.js';
 import { displayedSize, regionsOf } from './regions.js';
-import { round6, type BatchOptions, type DecodeNeed, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type BatchOptions, type DecodeNeed, type EncodedUse, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, PluginSuccess, Tag } from './types.js';
 
 export interface PluginLoadContext {
@@ -123,6 +123,9 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
   return { session, input, names, model: src.label };
 }
 
+/** Compiled specs kept per plugin (mode × overrides); a server's per-request thresholds cannot grow it without bound. */
+const MAX_COMPILED = 64;
+
 const share = (ms: number, n: number): number => Math.round((ms / Math.max(1, n)) * 100) / 100;
 
 function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
@@ -131,6 +134,9 @@ function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
 }
 
 export class OnnxPlugin implements TaggerPlugin {
+  /** Per mode and overrides, one compiled spec per member (native/src/compiled_spec.h). */
+  private readonly compiled = new Map<string, NativeSpec[]>();
+
   private constructor(
     readonly manifest: OnnxManifest,
     /** The [model] first, then the [[ensemble]] models. */
@@ -230,22 +236,61 @@ export class OnnxPlugin implements TaggerPlugin {
       const runs = await Promise.all(this.members.map((x) => x.session.run(images, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), BORROW)));
       const timing = runs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const each = share(timing.inferenceMs, images.length);
-      return { results: images.map((image, k) => this.toResult(runs.map((r) => r.results[k]!), each, o, image)), timing };
+      return { results: images.map((image, k) => this.toResult(runs.map((r) => r.results[k]!), each, o, displayedSize(image))), timing };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
       return { results: images.map(() => ({ error })) };
     }
   }
 
+  /** The members' specs for this mode and overrides, parsed natively once and then reused. */
+  private specs(mode: PreprocessMode, o: ScoreOverrides): NativeSpec[] {
+    const key = `${mode}/${o.threshold}/${o.topK}`;
+    let specs = this.compiled.get(key);
+    if (!specs) {
+      specs = this.members.map((x) => x.session.compileSpec(this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names)));
+      if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(key, specs);
+    }
+    return specs;
+  }
+
   /** One image through each model's native batching queue; a failure fails this image only. */
   async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
+    let subs: Promise<Submitted>[];
     try {
-      const subs = await Promise.all(this.members.map((x) => x.session.submit(image, this.preprocessSpec(mode, x.input), this.postprocessSpec(o, x.names), { ...opts, ...BORROW })));
+      const specs = this.specs(mode, o);
+      subs = this.members.map((x, k) => x.session.submit(image, specs[k]!, { ...opts, ...BORROW }));
+    } catch (err) {
+      subs = [Promise.reject(err)];
+    }
+    return this.collect(subs, o, displayedSize(image));
+  }
+
+  /** Fast mode: the addon decodes the file into every member's queue at the plugin's decode size. */
+  encoded(mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined {
+    if (mode !== 'fast') return undefined;
+    let specs: NativeSpec[];
+    try {
+      specs = this.specs(mode, o);
+    } catch {
+      return undefined; // submit() reports the spec's error with the pixels
+    }
+    const { width, height } = this.largest();
+    return { targets: specs.map((spec) => ({ spec, width, height })), collect: (results, shown) => this.collect(results, o, shown) };
+  }
+
+  /** The members' submissions of one image as this plugin's result; never rejects. */
+  private async collect(pending: Promise<Submitted>[], o: ScoreOverrides, shown: [number, number]): Promise<PluginSubmitted> {
+    try {
+      const subs = await Promise.all(pending);
       const timing = subs.map((r) => r.timing).reduce<RunTiming | undefined>(addTiming, undefined)!;
       const inference = subs.reduce((a, r) => a + share(r.timing.inferenceMs, r.batchSize), 0);
       const first = subs[0]!;
-      return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o, image), queueMs: first.queueMs, batchSize: first.batchSize, timing };
+      return { result: this.toResult(subs.map((r) => r.result), Math.round(inference * 100) / 100, o, shown), queueMs: first.queueMs, batchSize: first.batchSize, timing };
     } catch (err) {
+      // Every member settles before the next image's results are read: none is left rejected unheard.
+      await Promise.allSettled(pending);
       return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
     }
   }
@@ -255,7 +300,8 @@ export class OnnxPlugin implements TaggerPlugin {
   }
 
   /** One image's results, one per model. */
-  private toResult(rs: ImageResult[], inferenceMs: number, o: ScoreOverrides, image: ImageInput): PluginResult {
+  /** `shown`: the picture's size as displayed (EXIF orientation applied), which boxes are given in. */
+  private toResult(rs: ImageResult[], inferenceMs: number, o: ScoreOverrides, shown: [number, number]): PluginResult {
     const failed = rs.find((r) => r.error);
     if (failed) return { error: failed.error! };
     // Dynamic output shapes are checked here, per image: a score without a label is the manifest's mistake.
@@ -272,9 +318,9 @@ export class OnnxPlugin implements TaggerPlugin {
     };
     if (this.isEnsemble) result.models = this.members.map((x) => x.model);
     if (this.manifest.output.regions) {
-      result.regions = regionsOf(rs[0]!.regions, image, (i, score) => this.tagOf(i, score, o), result.tags);
+      result.regions = regionsOf(rs[0]!.regions, shown, (i, score) => this.tagOf(i, score, o), result.tags);
       const { regionTags, categories, category } = this.manifest.output;
-      result.tags = withRegionTags(result.tags, result.regions, displayedSize(image), regionTags, (t) => categories[t] ?? category);
+      result.tags = withRegionTags(result.tags, result.regions, shown, regionTags, (t) => categories[t] ?? category);
     }
     return result;
   }

@@ -1,6 +1,6 @@
 // What the engine needs from a loaded plugin, whatever its kind.
 
-import type { ImageInput, RunTiming } from '../native/types.js';
+import type { EncodedTarget, ImageInput, RunTiming, Submitted } from '../native/types.js';
 import type { FastKernel, PluginManifest, PreprocessMode } from '../plugins/manifest.js';
 import type { PluginResult } from './types.js';
 
@@ -36,6 +36,21 @@ export interface BatchOptions {
   maxDelayMs: number;
 }
 
+/**
+ * A plugin's part in one encoded image decoded by the addon (fast mode,
+ * native-decode.ts): its sessions' compiled specs with the size each is
+ * fed, and how their results become the plugin's. Whoever takes one calls
+ * collect() exactly once.
+ */
+export interface EncodedUse {
+  targets: EncodedTarget[];
+  /**
+   * Never rejects, like submit(): one per target, in targets order. `shown` is
+   * the picture's width and height as displayed (EXIF orientation applied).
+   */
+  collect(results: Promise<Submitted>[], shown: [number, number]): Promise<PluginSubmitted>;
+}
+
 export interface TaggerPlugin {
   readonly name: string;
   readonly manifest: PluginManifest;
@@ -53,6 +68,12 @@ export interface TaggerPlugin {
    * Batcher. Never rejects, like run().
    */
   submit?(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted>;
+  /**
+   * Optional, with submit: the targets through which the addon decodes an
+   * encoded image straight into this plugin's queues (undefined: not now,
+   * give it pixels through submit).
+   */
+  encoded?(mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined;
   /** With submit: run whatever is queued now (no more images are coming). */
   flush?(): void;
   /** Waits for runs in flight, then frees everything. */

@@ -10,7 +10,7 @@ import type { Region, Tag } from './types.js';
  * orientation applied) on every image it hands a plugin; a caller that passes
  * its own pixels without them gets boxes in those pixels.
  */
-export function displayedSize(image: ImageInput): [number, number] {
+export function displayedSize(image: Pick<ImageInput, 'width' | 'height' | 'originalWidth' | 'originalHeight'>): [number, number] {
   return [image.originalWidth || image.width, image.originalHeight || image.height];
 }
 
@@ -26,9 +26,8 @@ function span(a: number, len: number, size: number): [number, number] {
  * the tags themselves: excluded, under its threshold). A box is kept only
  * when its tag is among `tags`, so every region points at a reported tag.
  */
-export function regionsOf(dets: Detection[] | undefined, image: ImageInput, tagOf: (index: number, score: number) => string | undefined, tags: Tag[]): Region[] {
+export function regionsOf(dets: Detection[] | undefined, [width, height]: [number, number], tagOf: (index: number, score: number) => string | undefined, tags: Tag[]): Region[] {
   const reported = new Set(tags.map((t) => t.label));
-  const [width, height] = displayedSize(image);
   const regions: Region[] = [];
   for (const d of dets ?? []) {
     const label = tagOf(d.label, d.score);

@@ -165,6 +165,15 @@ export interface Submitted {
   timing: RunTiming;
 }
 
+/**
+ * A preprocessing + postprocessing spec parsed and checked against its
+ * session once (session.compileSpec); submit() and submitEncoded() take it
+ * instead of the plain objects, so nothing is parsed per image.
+ */
+export interface NativeSpec {
+  readonly __nativeSpec: unique symbol;
+}
+
 export interface RawTensor {
   data: Float32Array;
   shape: number[];
@@ -179,13 +188,16 @@ export interface NativeSession {
   readonly warnings: string[];
   /** Preprocess, infer and postprocess a batch on native threads. */
   run(images: ImageInput[], pre: PreprocessSpec, post: PostprocessSpec, opts?: RunOptions): Promise<RunResult>;
+  /** Parses and checks (pre, post) against this model once; throws as run() rejects for a bad spec. */
+  compileSpec(pre: PreprocessSpec, post: PostprocessSpec): NativeSpec;
   /**
    * Queues one image for native dynamic batching: a batcher thread per
    * session runs requests with equal specs together once maxBatch are
    * queued, the oldest has waited maxDelayMs, or flush() was called.
-   * The pixels are copied at the call unless opts.borrowPixels.
+   * The pixels are copied at the call unless opts.borrowPixels. `spec`
+   * must come from this session's compileSpec().
    */
-  submit(image: ImageInput, pre: PreprocessSpec, post: PostprocessSpec, opts: SubmitOptions): Promise<Submitted>;
+  submit(image: ImageInput, spec: NativeSpec, opts: SubmitOptions): Promise<Submitted>;
   /** Runs whatever is queued now without waiting for company (no more images are coming). */
   flush(): void;
   /** Plain float32 inference, for numerics checks. */
@@ -226,6 +238,30 @@ export interface DecodedImage extends ImageInput {
   channels: 3;
 }
 
+/** One consumer of submitEncoded: a session's compiled spec, fed the picture at width x height. */
+export interface EncodedTarget {
+  spec: NativeSpec;
+  width: number;
+  height: number;
+}
+
+export interface SubmitEncodedOptions extends Omit<DecodeToSizeOptions, 'width' | 'height' | 'shrinkOnly'>, SubmitOptions {
+  /** Sizes whose pixels come back to JS too (for consumers without a native queue), in this order. */
+  pixels?: { width: number; height: number }[];
+}
+
+export interface EncodedSubmission {
+  /**
+   * Resolves once the picture is decoded and every target has its pixels
+   * queued (with the pixels asked for in opts.pixels, and the decode's time
+   * on its thread); rejects as decodeToSize does ('unsupported': nothing
+   * was queued, decode it another way).
+   */
+  decoded: Promise<{ images: DecodedImage[]; decodeMs: number }>;
+  /** One per target, as session.submit()'s; a failed decode rejects each with decoded's error. */
+  results: Promise<Submitted>[];
+}
+
 export interface DecoderInfo {
   /** The JPEG decoder was compiled in (libjpeg-turbo found at build time). */
   jpeg: boolean;
@@ -250,6 +286,15 @@ export interface NativeAddon {
    * (IMLAGE_ERR_BUSY past 1024 waiting).
    */
   decodeToSize(bytes: Uint8Array, opts: DecodeToSizeOptions): Promise<DecodedImage>;
+  /**
+   * An encoded JPEG or PNG (the bytes are copied) decoded once on the decode
+   * threads at the largest size a target (or opts.pixels) needs, each
+   * smaller size cut from it (area), and queued straight into each target's
+   * session batch queue: the pixels do not cross into JS. Throws for bad
+   * arguments, IMLAGE_ERR_CLOSED for a closed session, IMLAGE_ERR_BUSY past
+   * 1024 images waiting; after that every promise settles.
+   */
+  submitEncoded(bytes: Uint8Array, targets: EncodedTarget[], opts: SubmitEncodedOptions): EncodedSubmission;
   /** What decodeToSize covers in this binary, and its pool's size. */
   decoderInfo(): DecoderInfo;
   /** Threads of the decode pool taking work from now on (1-256); returns the count. */

@@ -5,7 +5,7 @@
 // library can be loaded only once per process.)
 
 import type { ImageInput } from '../native/types.js';
-import type { BatchOptions, DecodeNeed, PluginRun, PluginSubmitted, ScoreOverrides, TaggerPlugin } from '../engine/plugin.js';
+import type { BatchOptions, DecodeNeed, EncodedUse, PluginRun, PluginSubmitted, ScoreOverrides, TaggerPlugin } from '../engine/plugin.js';
 import type { PluginManifest, PreprocessMode } from './manifest.js';
 
 export class PluginHandle implements TaggerPlugin {
@@ -70,6 +70,28 @@ export class PluginHandle implements TaggerPlugin {
       } finally {
         if (--this.inFlight === 0) this.idle?.();
       }
+    };
+  }
+
+  /** Present when the current instance takes encoded images; none while a reload waits (the image gets pixels, which wait at the gate). */
+  get encoded(): TaggerPlugin['encoded'] {
+    if (!this.current.encoded) return undefined;
+    return (mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined => {
+      if (this.gate) return undefined;
+      const use = this.current.encoded?.(mode, o);
+      if (!use) return undefined;
+      // In flight until collected, so a reload waits for the queued requests.
+      this.inFlight++;
+      return {
+        targets: use.targets,
+        collect: async (results, shown) => {
+          try {
+            return await use.collect(results, shown);
+          } finally {
+            if (--this.inFlight === 0) this.idle?.();
+          }
+        },
+      };
     };
   }
 

@@ -46,6 +46,28 @@ describe('Engine', () => {
     expect(Object.keys(out[3]!.results)).toEqual(['nsfw', 'objects']);
   });
 
+  // fast mode decodes a JPEG or PNG once in the addon: nsfw's queue gets its
+  // pixels there, colors (an SMI plugin, no native queue) gets them back in
+  // JS from the same decode; a file cut short fails alone, with the native
+  // decoder's message.
+  it('fast mode feeds an ONNX and an SMI plugin from one native decode, and a cut JPEG fails alone', async () => {
+    const fast = await Engine.create({ config: false, plugins: ['nsfw', 'colors'], mode: 'fast' });
+    try {
+      const inputs = [photo('fruits.jpg'), photo('butterfly.png'), join(photos, 'bad', 'truncated.jpg'), photo('home-exif6.jpg')];
+      const out: TagResult[] = [];
+      for await (const r of fast.tag(inputs)) out.push(r);
+      expect(out.map((r) => Boolean(r.error))).toEqual([false, false, true, false]);
+      expect(out[2]!.error).toMatch(/cannot decode .*truncated\.jpg: the JPEG data ends early \(libjpeg: /);
+      for (const r of [out[0]!, out[1]!, out[3]!]) {
+        expect(Object.keys(r.results)).toEqual(['nsfw', 'colors']);
+        for (const res of Object.values(r.results)) expect(isFailure(res), JSON.stringify(res)).toBe(false);
+      }
+      expect(fast.stats().failed).toBe(1);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('fast mode decodes straight to model size and still classifies', async () => {
     const fast = await Engine.create({ config: false, plugins: ['nsfw'], mode: 'fast' });
     try {

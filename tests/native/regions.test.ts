@@ -95,7 +95,7 @@ describe('the nanodet head and NMS', () => {
   });
 
   it('carries regions through the batching queue too', async () => {
-    const { result } = await session.submit(IMAGE, PRE, post({ iou: 0.3 }), { maxBatch: 1, maxDelayMs: 0 });
+    const { result } = await session.submit(IMAGE, session.compileSpec(PRE, post({ iou: 0.3 })), { maxBatch: 1, maxDelayMs: 0 });
     expect(result.regions?.map((d) => d.score.toFixed(2))).toEqual(['0.90', '0.70', '0.60', '0.50']);
   });
 

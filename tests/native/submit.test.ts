@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
+import type { NativeSpec } from '../../src/native/types.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, allPhotos, decode } from './helpers.js';
 
 describe('session.submit (native dynamic batching)', () => {
   it('forms batches from concurrent submits; results equal run()', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const images = await Promise.all(allPhotos().slice(0, 6).map(decode));
     const inputs = Array.from({ length: 24 }, (_, i) => images[i % images.length]!);
-    const subs = await Promise.all(inputs.map((img) => session.submit(img, CLS_PRE, CLS_POST, { maxBatch: 8, maxDelayMs: 1000 })));
+    const subs = await Promise.all(inputs.map((img) => session.submit(img, spec, { maxBatch: 8, maxDelayMs: 1000 })));
     expect(Math.max(...subs.map((s) => s.batchSize))).toBeGreaterThan(1);
     for (const s of subs) {
       expect(s.batchSize).toBeLessThanOrEqual(8);
@@ -29,19 +31,20 @@ describe('session.submit (native dynamic batching)', () => {
   it('holds a lone submit for company until maxDelayMs, unless flush() releases it', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
     const hold = { maxBatch: 2, maxDelayMs: 3_600_000 }; // far beyond this test's timeout
     // Held: the first waits for the second and they run as one batch.
-    const pair = await Promise.all([session.submit(image!, CLS_PRE, CLS_POST, hold), session.submit(image!, CLS_PRE, CLS_POST, hold)]);
+    const pair = await Promise.all([session.submit(image!, spec, hold), session.submit(image!, spec, hold)]);
     expect(pair.map((r) => r.batchSize)).toEqual([2, 2]);
     // Released by flush(): without it this one would wait an hour and the test time out.
-    const lone = session.submit(image!, CLS_PRE, CLS_POST, hold);
+    const lone = session.submit(image!, spec, hold);
     session.flush();
     const r = await lone;
     expect(r.batchSize).toBe(1);
     expect(r.result.error).toBeUndefined();
     // Released by its own short delay, with no flush().
-    const q = await session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 16, maxDelayMs: 5 });
+    const q = await session.submit(image!, spec, { maxBatch: 16, maxDelayMs: 5 });
     expect(q.batchSize).toBe(1);
     await session.close();
   }, 60_000);
@@ -49,13 +52,14 @@ describe('session.submit (native dynamic batching)', () => {
   it('copies the pixels by default: a buffer transferred after submit() or run() is not read, and the result is the untouched image\'s', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
     const { results: [want] } = await session.run([image!], CLS_PRE, CLS_POST);
     const fresh = () => ({ ...image!, data: new Uint8Array(image!.data) });
     const give = (img: { data: Uint8Array }) => structuredClone(img.data.buffer, { transfer: [img.data.buffer as ArrayBuffer] });
 
     const queued = fresh();
-    const sub = session.submit(queued, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 3_600_000 });
+    const sub = session.submit(queued, spec, { maxBatch: 2, maxDelayMs: 3_600_000 });
     give(queued); // transferred while queued: its pixels now belong to the receiver
     expect(queued.data.byteLength).toBe(0);
     session.flush();
@@ -70,7 +74,7 @@ describe('session.submit (native dynamic batching)', () => {
 
     // Borrowed (what the engine asks for its own buffers): read in place; one detached meanwhile is refused.
     const lent = fresh();
-    const borrowed = session.submit(lent, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 3_600_000, borrowPixels: true });
+    const borrowed = session.submit(lent, spec, { maxBatch: 2, maxDelayMs: 3_600_000, borrowPixels: true });
     give(lent);
     session.flush();
     await expect(borrowed).rejects.toMatchObject({ code: 'IMLAGE_ERR_DETACHED' });
@@ -83,10 +87,12 @@ describe('session.submit (native dynamic batching)', () => {
   it('batches only requests with equal specs', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const images = await Promise.all(allPhotos().slice(0, 4).map(decode));
     const opts = { maxBatch: 4, maxDelayMs: 60_000 };
-    const a = images.map((img) => session.submit(img, CLS_PRE, CLS_POST, opts));
-    const b = images.map((img) => session.submit(img, CLS_PRE, { ...CLS_POST, topK: 1 }, opts));
+    const top1 = session.compileSpec(CLS_PRE, { ...CLS_POST, topK: 1 });
+    const a = images.map((img) => session.submit(img, spec, opts));
+    const b = images.map((img) => session.submit(img, top1, opts));
     const [ra, rb] = await Promise.all([Promise.all(a), Promise.all(b)]);
     for (const r of ra) expect(r.batchSize).toBe(4);
     for (const r of rb) {
@@ -99,8 +105,9 @@ describe('session.submit (native dynamic batching)', () => {
   it('close() runs queued submits at once, then refuses new ones', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const images = await Promise.all(allPhotos().slice(0, 3).map(decode));
-    const subs = images.map((img) => session.submit(img, CLS_PRE, CLS_POST, { maxBatch: 16, maxDelayMs: 60_000 }));
+    const subs = images.map((img) => session.submit(img, spec, { maxBatch: 16, maxDelayMs: 60_000 }));
     const t0 = performance.now();
     await session.close();
     expect(performance.now() - t0).toBeLessThan(5_000);
@@ -109,20 +116,26 @@ describe('session.submit (native dynamic batching)', () => {
       expect(r.result.error).toBeUndefined();
       expect(r.batchSize).toBe(3);
     }
-    await expect(session.submit(images[0]!, CLS_PRE, CLS_POST, { maxBatch: 1, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_CLOSED' });
+    await expect(session.submit(images[0]!, spec, { maxBatch: 1, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_CLOSED' });
     session.flush(); // harmless after close
   });
 
   it('rejects bad arguments and fails a malformed image alone', async () => {
     const addon = addonWithOrt();
     const session = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    const spec = session.compileSpec(CLS_PRE, CLS_POST);
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
-    await expect(session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 0, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG' });
-    await expect(session.submit(image!, CLS_PRE, { ...CLS_POST, outputs: ['nope'] }, { maxBatch: 1, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG' });
+    await expect(session.submit(image!, spec, { maxBatch: 0, maxDelayMs: 0 })).rejects.toMatchObject({ code: 'IMLAGE_ERR_INVALID_ARG' });
+    expect(() => session.compileSpec(CLS_PRE, { ...CLS_POST, outputs: ['nope'] })).toThrow(expect.objectContaining({ code: 'IMLAGE_ERR_INVALID_ARG' }));
+    expect(() => session.compileSpec({ ...CLS_PRE, layout: 'nope' as 'nchw' }, CLS_POST)).toThrow(/preprocess.layout/);
+    await expect(session.submit(image!, { ...CLS_PRE } as unknown as NativeSpec, { maxBatch: 1, maxDelayMs: 0 })).rejects.toThrow(/spec from session.compileSpec/);
+    const other = await addon.createSession(CLS_MODEL, { intraOpThreads: 1 });
+    await expect(other.submit(image!, spec, { maxBatch: 1, maxDelayMs: 0 })).rejects.toThrow(/compiled by another session/);
+    await other.close();
     const bad = { ...image!, width: image!.width + 1 };
     const [good, broken] = await Promise.all([
-      session.submit(image!, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 60_000 }),
-      session.submit(bad, CLS_PRE, CLS_POST, { maxBatch: 2, maxDelayMs: 60_000 }),
+      session.submit(image!, spec, { maxBatch: 2, maxDelayMs: 60_000 }),
+      session.submit(bad, spec, { maxBatch: 2, maxDelayMs: 60_000 }),
     ]);
     expect(good.result.error).toBeUndefined();
     expect(broken.result.error).toBeTruthy();
@@ -146,7 +159,7 @@ describe('session.submit (native dynamic batching)', () => {
         addon.loadOrt(w.ort);
         const s = await addon.createSession(w.model, { intraOpThreads: 1 });
         const img = { ...w.image, data: Uint8Array.from(w.image.data) };
-        const r = await s.submit(img, w.pre, w.post, { maxBatch: 1, maxDelayMs: 0 });
+        const r = await s.submit(img, s.compileSpec(w.pre, w.post), { maxBatch: 1, maxDelayMs: 0 });
         process.stdout.write(String(r.batchSize));
         // Never closed, no process.exit(): the event loop must empty by itself.
       });
@@ -178,8 +191,9 @@ describe('session.submit in a worker thread', () => {
       (async () => {
         const s = await addon.createSession(w.model, { intraOpThreads: 1 });
         const img = { ...w.image, data: new Uint8Array(w.image.data) };
-        const r = await s.submit(img, w.pre, w.post, { maxBatch: 1, maxDelayMs: 0 });
-        s.submit(img, w.pre, w.post, { maxBatch: 16, maxDelayMs: 60000 }); // left queued
+        const spec = s.compileSpec(w.pre, w.post);
+        const r = await s.submit(img, spec, { maxBatch: 1, maxDelayMs: 0 });
+        s.submit(img, spec, { maxBatch: 16, maxDelayMs: 60000 }); // left queued
         parentPort.postMessage(r.batchSize);
         setTimeout(() => process.exit(0), 20);
       })().catch((e) => { parentPort.postMessage(String(e)); process.exit(1); });

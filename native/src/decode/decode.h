@@ -79,6 +79,18 @@ Result DecodeAtLeast(const uint8_t* data, size_t size, int min_width, int min_he
 // is seen (after orientation).
 Result DecodeToSize(const uint8_t* data, size_t size, int width, int height, int orientation, const Limits& limits, Image* out);
 
+struct Size {
+  int width = 0;
+  int height = 0;
+};
+
+// Several sizes from one decode (submitEncoded): the file decoded once at
+// the cheapest size covering the largest of them, each cut from that as
+// DecodeToSize would (so out[i] equals DecodeToSize at sizes[i] whenever
+// sizes[i] needs the same DCT scale as the largest).
+Result DecodeToSizes(const uint8_t* data, size_t size, const std::vector<Size>& sizes, int orientation,
+                     const Limits& limits, std::vector<Image>* out);
+
 // What this binary was built with (decoderInfo(), `imlage --version`).
 struct Compiled {
   bool jpeg = false;

@@ -48,6 +48,24 @@ Result DecodeToSize(const uint8_t* data, size_t size, int width, int height, int
   return r;
 }
 
+Result DecodeToSizes(const uint8_t* data, size_t size, const std::vector<Size>& sizes, int orientation,
+                     const Limits& limits, std::vector<Image>* out) {
+  Size big;
+  for (const Size& s : sizes) {
+    if (static_cast<int64_t>(s.width) * s.height > static_cast<int64_t>(big.width) * big.height) big = s;
+  }
+  Image decoded;
+  Result r = DecodeStored(data, size, big.width, big.height, orientation, limits, &decoded);
+  if (r.status != Status::kOk) return r;
+  const bool turn = orientation >= 5 && orientation <= 8;
+  out->assign(sizes.size(), Image());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    ResizeArea(decoded, turn ? sizes[i].height : sizes[i].width, turn ? sizes[i].width : sizes[i].height, &(*out)[i]);
+    Orient(orientation, &(*out)[i]);
+  }
+  return r;
+}
+
 Compiled CompiledDecoders() {
   Compiled c;
   c.jpeg = JpegVersion() != nullptr;
