@@ -9,12 +9,6 @@
 namespace imlage {
 namespace {
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 void Activate(float* values, size_t count, Activation activation) {
   if (activation == Activation::kSoftmax) Softmax(values, count);
   if (activation == Activation::kSigmoid) Sigmoid(values, count);

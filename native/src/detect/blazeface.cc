@@ -26,14 +26,8 @@ constexpr std::array<Grid, 2> kGrids{{{16, 2}, {8, 6}}};
 // MediaPipe clips the logit so that the sigmoid stays finite and monotone.
 constexpr float kLogitClip = 100.0f;
 
-std::string Shape(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 [[noreturn]] void Unsupported(const FloatTensor& t, const std::string& expected) {
-  throw NativeError(code::kUnsupportedModel, "blazeface: output '" + t.name + "' has shape " + Shape(t.shape) +
+  throw NativeError(code::kUnsupportedModel, "blazeface: output '" + t.name + "' has shape " + ShapeString(t.shape) +
                                                  "; expected " + expected);
 }
 
@@ -144,7 +138,7 @@ std::vector<Detection> DecodeBlazeFace(const std::vector<const FloatTensor*>& te
   for (const Part& p : parts) found += p.scores.anchors;
   if (found != total) {
     std::string names;
-    for (const FloatTensor* t : tensors) names += (names.empty() ? "'" : ", '") + t->name + "' " + Shape(t->shape);
+    for (const FloatTensor* t : tensors) names += (names.empty() ? "'" : ", '") + t->name + "' " + ShapeString(t->shape);
     throw NativeError(code::kUnsupportedModel, "blazeface: outputs " + names + " hold " + std::to_string(found) +
                                                    " anchors; BlazeFace's 16x16x2 + 8x8x6 grids have " +
                                                    std::to_string(total));

@@ -18,12 +18,6 @@
 namespace imlage {
 namespace {
 
-std::string Shape(const FloatTensor& t) {
-  std::string s = "[";
-  for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? "," : "") + std::to_string(t.shape[i]);
-  return s + "]";
-}
-
 [[noreturn]] void Fail(const std::string& why) {
   throw NativeError(code::kUnsupportedModel, "nanodet head: " + why);
 }
@@ -56,7 +50,7 @@ void DecodeLevel(const FloatTensor& cls, const FloatTensor& reg, int64_t row, co
   if (cls.shape.size() != 3 || reg.shape.size() != 3 || cls.shape[0] <= row || reg.shape[0] <= row ||
       cls.shape[1] != reg.shape[1] || reg.shape[2] % 4 != 0 || reg.shape[2] < 4) {
     Fail("expected a class map [batch, positions, classes] and a box map [batch, positions, 4 * bins], found '" +
-         cls.name + "' " + Shape(cls) + " and '" + reg.name + "' " + Shape(reg));
+         cls.name + "' " + ShapeString(cls.shape) + " and '" + reg.name + "' " + ShapeString(reg.shape));
   }
   const int64_t positions = cls.shape[1], classes = cls.shape[2], bins = reg.shape[2] / 4;
   const int64_t stride = StrideFor(positions, spec);

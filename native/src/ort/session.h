@@ -44,6 +44,14 @@ struct FloatTensor {
   std::vector<float> data;
 };
 
+// "[1,3,224,224]": how error messages show a tensor's shape. Inline, so the
+// fuzz targets that compile postprocess.cc alone need no session.cc.
+inline std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 class Session {
  public:
   // Model from a file path, or from bytes when modelBytes is non-null.

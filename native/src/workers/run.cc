@@ -81,12 +81,6 @@ class RunWorker : public PromiseWorker {
   BatchTiming timing_;
 };
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 }  // namespace
 
 void RunImages(const Session& session, const std::vector<HeldImage*>& images,
