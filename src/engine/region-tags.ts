@@ -18,7 +18,7 @@ export function withRegionTags(tags: Tag[], regions: Region[], size: [number, nu
   const area = size[0] * size[1];
   for (const rule of rules) {
     const rs = counted(rule.of);
-    if (rs.length < rule.minCount || rs.length > rule.maxCount) continue;
+    if (rs.length < rule.minCount || rs.length > (rule.maxCount ?? Infinity)) continue;
     const largest = Math.max(...rs.map((r) => r.box[2] * r.box[3]));
     if (rule.minShare > 0 && !(area > 0 && largest / area >= rule.minShare)) continue;
     const confidence = rs.map((r) => r.confidence).sort((a, b) => b - a)[rule.minCount - 1]!;

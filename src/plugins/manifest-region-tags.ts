@@ -10,8 +10,8 @@ export interface RegionTagRule {
   /** Counts the regions of this tag; undefined: every region. */
   of?: string;
   minCount: number;
-  /** Infinity when unbounded. */
-  maxCount: number;
+  /** Undefined when unbounded (a parsed manifest holds only finite numbers). */
+  maxCount?: number;
   /** The largest counted region covers at least this share (0..1) of the picture's area. */
   minShare: number;
 }
@@ -32,7 +32,8 @@ export function parseRegionTags(o: TomlReader, tags: ReadonlySet<string>): Regio
     const of = r.string('of', undefined, true);
     if (of !== undefined && !tags.has(of)) r.fail('of', `"${of}" is not one of the tags`);
     const minCount = r.number('min_count', 1, { min: 1, integer: true });
-    const maxCount = r.has('max_count') ? r.number('max_count', undefined, { min: minCount, integer: true }) : Infinity;
-    return { tag, of, minCount, maxCount, minShare: r.number('min_share', 0, { min: 0, max: 1 }) };
+    const maxCount = r.has('max_count') ? r.number('max_count', undefined, { min: minCount, integer: true }) : undefined;
+    const minShare = r.number('min_share', 0, { min: 0, max: 1 });
+    return maxCount === undefined ? { tag, of, minCount, minShare } : { tag, of, minCount, maxCount, minShare };
   });
 }
