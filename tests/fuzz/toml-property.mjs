@@ -55,7 +55,9 @@ export function checkText(text) {
     if (err.message.includes('not valid TOML') && !/\(line \d+, column \d+\)/.test(err.message)) {
       return `${what}: a syntax error without its line and column: ${err.message.slice(0, 300)}`;
     }
-    const internal = INTERNALS.find((s) => err.message.includes(s));
+    // Strings the reader quotes back (quote(): JSON string syntax) are the user's text, which may hold anything.
+    const own = err.message.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    const internal = INTERNALS.find((s) => own.includes(s));
     if (internal) return `${what}: message shows JS internals (${JSON.stringify(internal)}): ${err.message.slice(0, 300)}`;
   }
   return null;
