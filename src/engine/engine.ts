@@ -18,6 +18,7 @@ import { PluginManager } from '../plugins/manager.js';
 import { builtinPluginsDir, cacheDir as defaultCacheRoot, configDir } from '../paths.js';
 import { Semaphore } from '../util/semaphore.js';
 import { Batcher } from './batcher.js';
+import { checkCropSources, cropsOf, throughCrops } from './crops.js';
 import { decodeFull, decodeResized, resizeDecoded, type DecodeRequest } from './decode.js';
 import { displayName, type FilePath } from './file-name.js';
 import { RAISE, resolveLimits, type DecodeLimits } from './limits.js';
@@ -203,6 +204,7 @@ export class Engine {
     const decodeLimits = resolveLimits(options, config.decode);
     const { manager, ort, ortChoice, threads } = openPluginManager(options, config);
     const names = selectPlugins(manager, options.plugins ?? config.enabledPlugins, config);
+    checkCropSources(names, (n) => manager.get(n)?.manifest);
 
     const explicit = Boolean(options.plugins ?? config.enabledPlugins);
     const settled = await Promise.allSettled(names.map((n) => manager.load(n)));
@@ -421,6 +423,7 @@ export class Engine {
       }
       const wanted = new Set(opts.plugins);
       plugins = known.filter((n) => wanted.has(n));
+      checkCropSources(plugins, (n) => this.manager.get(n)?.manifest);
     }
     const overrides = new Map<string, ScoreOverrides>();
     for (const n of plugins) {
@@ -484,7 +487,14 @@ export class Engine {
         timing.decodeMs = performance.now() - t0 - decoded.waitMs;
         this.coming--;
         arrived = true;
-        const submitted = plugins.map((p) => decoded.native.get(p) ?? this.submit(p, images.get(needKey(p.decodeNeed(plan.mode)))!, plan));
+        const subs = new Map<string, Submission>();
+        for (const p of plugins) if (!cropsOf(p)) subs.set(p.name, decoded.native.get(p) ?? this.submit(p, images.get(needKey(p.decodeNeed(plan.mode)))!, plan));
+        // A crops plugin waits for its source's regions of this image, then takes their crops (crops.ts).
+        for (const p of plugins) {
+          const spec = cropsOf(p);
+          if (spec) subs.set(p.name, throughCrops(p, spec, subs.get(spec.from), images.get('full')!, (crops) => this.submitCrops(p, crops, plan)));
+        }
+        const submitted = plugins.map((p) => subs.get(p.name)!);
         if (this.coming === 0) this.nothingComing();
         await Promise.all(submitted.map(async (sub, k) => {
           const { result, queueMs, batchSize } = await sub;
@@ -656,6 +666,16 @@ export class Engine {
     if (!p.submit) return this.batcher(p).submit({ image, mode: plan.mode, o }, `${plan.mode}/${o.threshold}/${o.topK}`);
     this.submitters.add(p);
     return this.timed(p.submit(image, plan.mode, o, this.batchOptions()));
+  }
+
+  /** One picture's crops to a crops plugin's batching together; with no image on its way they go at once. */
+  private submitCrops(p: TaggerPlugin, crops: ImageInput[], plan: CallPlan): Submission[] {
+    const subs = crops.map((c) => this.submit(p, c, plan));
+    if (this.coming === 0) {
+      p.flush?.();
+      this.batchers.get(p)?.poke();
+    }
+    return subs;
   }
 
   /** A native queue's answer, with its batch's stages shared out per image. */

@@ -3,7 +3,7 @@
 // post-processing.
 
 import { basename } from 'node:path';
-import { convertCached } from '../convert/index.js';
+import { convertCached, type GrayInput } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
 import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, NativeSpec, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, Submitted, TensorInfo } from '../native/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
@@ -98,7 +98,7 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
   if (source.format !== 'onnx') {
     const t0 = Date.now();
     const converted = await convertCached(
-      { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined, outputs: source.outputs },
+      { modelFile: src.modelFile, weightFiles: src.weightFiles.length ? src.weightFiles : undefined, outputs: source.outputs, grayInput: grayInput(input) },
       { cacheDir: ctx.cacheDir, onProgress: (msg) => ctx.log(`${m.name}: ${msg}`) },
     );
     if (!converted.fromCache) ctx.log(`${m.name}: converted ${src.origin} ${basename(src.modelFile)} to ONNX in ${Date.now() - t0} ms (cached for next time)`);
@@ -121,6 +121,17 @@ async function loadMember(m: OnnxManifest, ctx: PluginLoadContext, source: Model
     throw err;
   }
   return { session, input, names, model: src.label };
+}
+
+/**
+ * channels = "gray": the converted model greys its RGB input itself, with
+ * the normalisation folded into the weights; the engine then feeds it
+ * plain pixel values (preprocessSpec).
+ */
+function grayInput(i: InputSpec): GrayInput | undefined {
+  if (i.channels !== 'gray') return undefined;
+  const k = i.scale * i.std[0];
+  return { weights: i.grayWeights.map((w) => w / k) as [number, number, number], offset: -i.mean[0] / i.std[0] };
 }
 
 /** Compiled specs kept per plugin (mode × overrides); a server's per-request thresholds cannot grow it without bound. */
@@ -182,7 +193,8 @@ export class OnnxPlugin implements TaggerPlugin {
    * others resize from there).
    */
   decodeNeed(mode: PreprocessMode): DecodeNeed {
-    if (mode === 'exact') return { kind: 'full' };
+    // A crops plugin's crops are cut from the picture as decoded, in both modes.
+    if (mode === 'exact' || this.manifest.crops) return { kind: 'full' };
     const { width, height } = this.largest();
     return { kind: 'resized', width, height, kernel: this.manifest.preprocess.fast.kernel };
   }
@@ -195,17 +207,19 @@ export class OnnxPlugin implements TaggerPlugin {
     const exact = mode === 'exact';
     const big = this.largest();
     // Fast mode decodes to the largest model's size; a smaller model resizes from it.
-    const resizeHere = exact || i.width !== big.width || i.height !== big.height;
+    const resizeHere = exact || Boolean(this.manifest.crops) || i.width !== big.width || i.height !== big.height;
+    const gray = i.channels === 'gray';
     return {
       width: i.width,
       height: i.height,
       layout: i.layout,
-      channels: i.channels,
+      channels: i.channels === 'gray' ? 'rgb' : i.channels,
       resize: resizeHere ? this.manifest.preprocess.exact.resize : 'none',
       normalizeFirst: exact ? this.manifest.preprocess.exact.normalizeFirst : false,
-      scale: i.scale,
-      mean: i.mean,
-      std: i.std,
+      // A grey model normalises inside (grayInput()): it takes pixel values.
+      scale: gray ? 1 : i.scale,
+      mean: gray ? [0, 0, 0] : i.mean,
+      std: gray ? [1, 1, 1] : i.std,
     };
   }
 
@@ -269,7 +283,7 @@ export class OnnxPlugin implements TaggerPlugin {
 
   /** Fast mode: the addon decodes the file into every member's queue at the plugin's decode size. */
   encoded(mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined {
-    if (mode !== 'fast') return undefined;
+    if (mode !== 'fast' || this.manifest.crops) return undefined;
     let specs: NativeSpec[];
     try {
       specs = this.specs(mode, o);

@@ -4,9 +4,11 @@
 import type { ResizeMode } from '../native/types.js';
 import type { TomlReader } from '../util/toml-reader.js';
 import type { ManifestBase } from './manifest.js';
+import { parseCrops, type CropsInput } from './manifest-crops.js';
 import { parseOutput, type OutputSpec } from './manifest-output.js';
 
 export type { OutputSpec } from './manifest-output.js';
+export type { CropsInput } from './manifest-crops.js';
 
 export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -32,7 +34,9 @@ export interface InputSpec {
   width: number;
   height: number;
   layout: 'nchw' | 'nhwc';
-  channels: 'rgb' | 'bgr';
+  /** 'gray': one grey channel, the weighted sum `grayWeights` of R, G and B (needs a TF.js graph model). */
+  channels: 'rgb' | 'bgr' | 'gray';
+  grayWeights: [number, number, number];
   scale: number;
   mean: [number, number, number];
   std: [number, number, number];
@@ -65,6 +69,8 @@ export interface OnnxManifest extends ManifestBase {
   output: OutputSpec;
   /** [[ensemble]]: more models scored on every image, combined per class ([output] combine). */
   ensemble: EnsembleMember[];
+  /** [input.crops]: this plugin's images are the crops of another plugin's regions. */
+  crops?: CropsInput;
 }
 
 export const ONNX_KEYS = ['model', 'input', 'preprocess', 'output', 'ensemble'];
@@ -89,7 +95,9 @@ function parseModelSource(m: TomlReader): ModelSource {
   };
 }
 
-const INPUT_KEYS = ['width', 'height', 'layout', 'channels', 'scale', 'mean', 'std'];
+const INPUT_KEYS = ['width', 'height', 'layout', 'channels', 'gray_weights', 'scale', 'mean', 'std'];
+/** ITU-R BT.601 luma, what most grey conversions use. */
+const BT601: [number, number, number] = [0.299, 0.587, 0.114];
 
 /** [input], or an [[ensemble]] model's own input: what it leaves out comes from base. */
 function parseInput(i: TomlReader, base?: InputSpec): InputSpec {
@@ -98,12 +106,20 @@ function parseInput(i: TomlReader, base?: InputSpec): InputSpec {
     width: i.number('width', base?.width, SIZE),
     height: i.number('height', base?.height, SIZE),
     layout: i.oneOf('layout', ['nchw', 'nhwc'] as const, base?.layout),
-    channels: i.oneOf('channels', ['rgb', 'bgr'] as const, base?.channels ?? 'rgb'),
+    channels: i.oneOf('channels', ['rgb', 'bgr', 'gray'] as const, base?.channels ?? 'rgb'),
+    grayWeights: i.numbers('gray_weights', 3, base?.grayWeights ?? BT601) as [number, number, number],
     scale: i.number('scale', base?.scale ?? 255, { min: Number.MIN_VALUE }),
     mean: i.numbers('mean', 3, base?.mean ?? [0, 0, 0]) as [number, number, number],
     std: i.numbers('std', 3, base?.std ?? [1, 1, 1]) as [number, number, number],
   };
   if (input.std.some((s) => s === 0)) i.fail('std', 'must not contain 0');
+  if (i.has('gray_weights') && input.channels !== 'gray') i.fail('gray_weights', 'is for channels = "gray"');
+  if (input.grayWeights.some((w) => !(w >= 0 && w <= 1))) i.fail('gray_weights', `expected three weights in 0..1, found [${input.grayWeights.join(', ')}]`);
+  // One grey channel has one mean and one std: the three given must agree.
+  if (input.channels === 'gray' && (new Set(input.mean).size > 1 || new Set(input.std).size > 1)) {
+    i.fail(new Set(input.mean).size > 1 ? 'mean' : 'std', 'with channels = "gray" the three values must be equal (one grey channel)');
+  }
+  if (input.channels === 'gray' && input.layout !== 'nhwc') i.fail('layout', 'channels = "gray" needs layout = "nhwc"');
   // The addon normalises in float32: every factor and every input it can
   // produce (pixel 0 and 255 on each channel) must be a finite float32.
   const f32 = (x: number) => Number.isFinite(Math.fround(x)) && (x === 0 || Math.fround(x) !== 0);
@@ -121,14 +137,17 @@ function parseInput(i: TomlReader, base?: InputSpec): InputSpec {
   return input;
 }
 
-export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble'> {
+export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'input' | 'preprocess' | 'output' | 'ensemble' | 'crops'> {
   const m = r.sub('model', true)!;
   m.onlyKeys(SOURCE_KEYS);
   const model = parseModelSource(m);
 
   const i = r.sub('input', true)!;
-  i.onlyKeys(['name', ...INPUT_KEYS]);
+  i.onlyKeys(['name', 'crops', ...INPUT_KEYS]);
   const input = parseInput(i);
+  // The grey channel is made inside the converted model (src/convert/graph.ts).
+  if (input.channels === 'gray' && model.format !== 'tfjs-graph') i.fail('channels', '"gray" needs a TF.js graph model (format = "tfjs-graph"): imlage makes the grey channel when it converts it');
+  const crops = parseCrops(i.sub('crops'), r.string('name'));
 
   const p = r.sub('preprocess', true)!;
   p.onlyKeys(['exact', 'fast']);
@@ -160,6 +179,11 @@ export function parseOnnxParts(r: TomlReader): Pick<OnnxManifest, 'model' | 'inp
   if (!ensemble.length && r.sub('output')!.has('combine')) r.fail('output.combine', 'needs [[ensemble]] models to combine');
   // Scores average across models; boxes of different models do not.
   if (ensemble.length && output.regions) r.fail('output.regions', 'is for a single detector model, not an [[ensemble]]');
+  for (const e of ensemble) {
+    if (e.input.channels === 'gray' && e.model.format !== 'tfjs-graph') r.fail(`${e.key}.channels`, '"gray" needs a TF.js graph model (format = "tfjs-graph")');
+  }
+  // A crops plugin's regions are its crops' boxes.
+  if (crops && output.regions) r.fail('output.regions', 'a plugin with [input.crops] reports the crops as its regions; it has no detection head of its own');
 
-  return { model, input, preprocess, output, ensemble };
+  return { model, input, preprocess, output, ensemble, crops };
 }

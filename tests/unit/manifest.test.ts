@@ -172,4 +172,26 @@ describe('manifest vocabularies and thresholds', () => {
     expectManifestError(withOutput('combine = "mean"'), "'output.combine'", 'needs [[ensemble]]');
     expectManifestError(nsfwText + '\n[[ensemble]]\nfile = "x.onnx"\nformat = "onnx"\nsize = 3\n', "'ensemble[0].size'", 'unknown key');
   });
+
+  it('reads the emotion manifest\'s crops and grey input, and refuses what cannot work', () => {
+    const file = join(root, 'plugins', 'emotion', 'plugin.toml');
+    const m = readManifest(file);
+    expect(m.kind === 'onnx' && [m.defaultEnabled, m.crops, m.input.channels, m.input.grayWeights]).toEqual([false,
+      { from: 'faces', labels: ['face'], expand: 0.4, square: true, max: 8, minSize: 16, maxSide: 512 }, 'gray', [0.2989, 0.587, 0.114]]);
+    const text = readFileSync(file, 'utf8');
+    const crops = (from: string, to: string) => text.replace(from, to);
+    expectManifestError(crops('from = "faces"', 'from = "emotion"'), "'input.crops.from'", 'cannot crop its own regions');
+    expectManifestError(crops('max = 8', 'max = 65'), "'input.crops.max'", 'must be <= 64');
+    expectManifestError(crops('expand = 0.4', 'grow = 0.4'), "'input.crops.grow'", 'unknown key');
+    expectManifestError(crops('from = "faces"\n', ''), "'input.crops.from'", 'missing');
+    expectManifestError(text + '\n[output.regions]\ndecoder = "blazeface"\noutputs = ["Identity"]\n', "'output.regions'", 'reports the crops as its regions');
+    // one grey channel: one mean and one std, NHWC, from a TF.js graph model
+    expectManifestError(crops('mean = [0.5, 0.5, 0.5]', 'mean = [0.5, 0.4, 0.5]'), "'input.mean'", 'must be equal');
+    expectManifestError(crops('layout = "nhwc"', 'layout = "nchw"'), "'input.layout'", 'needs layout = "nhwc"');
+    expectManifestError(crops('format = "tfjs-graph"', 'format = "onnx"'), "'input.channels'", 'needs a TF.js graph model');
+    expectManifestError(crops('channels = "gray"', 'channels = "rgb"'), "'input.gray_weights'", 'is for channels = "gray"');
+    // BT.601 when no weights are given
+    const bt601 = parseManifest('/x/plugin.toml', crops('gray_weights = [0.2989, 0.5870, 0.1140]\n', ''));
+    expect(bt601.kind === 'onnx' && bt601.input.grayWeights).toEqual([0.299, 0.587, 0.114]);
+  });
 });
