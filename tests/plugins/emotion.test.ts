@@ -31,18 +31,25 @@ const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutr
 const manifest = readManifest(join(root, 'plugins', 'emotion', 'plugin.toml'));
 const crops = manifest.kind === 'onnx' ? manifest.crops! : undefined!;
 
+/** With the shipped thresholds. */
 let engine: Engine;
+/** Every face gets its best expression (emotion's threshold 0), so every face has a region. */
+let every: Engine;
 
 beforeAll(async () => {
   engine = await Engine.create({ plugins: ['faces', 'emotion'], config: false });
+  const config = join(mkdtempSync(join(tmpdir(), 'imlage-emotion-')), 'config.toml');
+  writeFileSync(config, '[plugins.emotion]\nthreshold = 0\n');
+  every = await Engine.create({ plugins: ['faces', 'emotion'], config });
 });
 
 afterAll(async () => {
   await engine?.close();
+  await every?.close();
 });
 
-async function both(input: string | Uint8Array): Promise<{ faces: PluginSuccess; emotion: PluginSuccess }> {
-  const r = await engine.tagOne(input);
+async function both(input: string | Uint8Array, e = every): Promise<{ faces: PluginSuccess; emotion: PluginSuccess }> {
+  const r = await e.tagOne(input);
   const { faces, emotion } = r.results;
   if (isFailure(faces!)) throw new Error(faces.error);
   if (isFailure(emotion!)) throw new Error(emotion.error);
@@ -112,8 +119,18 @@ describe('emotion plugin (crops of the faces plugin\'s regions, real models, rea
     expect(emotion.tags.reduce((n, t) => n + t.count!, 0)).toBe(4);
   });
 
+  it('reports an expression only when the model is sure enough (the shipped threshold)', async () => {
+    const { emotion } = await both(photo('messi5.jpg'), engine);
+    const threshold = manifest.kind === 'onnx' ? manifest.output.threshold : NaN;
+    for (const t of emotion.tags) expect(t.confidence).toBeGreaterThanOrEqual(threshold);
+    expect(emotion.regions!.length).toBe(emotion.tags.reduce((n, t) => n + t.count!, 0));
+    const { emotion: all } = await both(photo('messi5.jpg'));
+    expect(all.regions).toHaveLength(1);
+    expect(emotion.regions!.length).toBe(all.regions![0]!.confidence >= threshold ? 1 : 0);
+  });
+
   it.skipIf(!existsSync(ASTRONAUT))('calls the smiling astronaut happy, on her face', async () => {
-    const { faces, emotion } = await both(ASTRONAUT);
+    const { faces, emotion } = await both(ASTRONAUT, engine);
     expect(faces.regions).toHaveLength(1);
     const [region] = emotion.regions!;
     expect(region!.label).toBe('happy');
@@ -124,10 +141,31 @@ describe('emotion plugin (crops of the faces plugin\'s regions, real models, rea
     expectOnePerFace(faces, emotion);
   });
 
+  it('reads the faces in fast mode too, from the whole picture decoded once', async () => {
+    const r = await every.tagOne(photo('messi5.jpg'), { mode: 'fast' });
+    const { faces, emotion } = r.results as { faces: PluginSuccess; emotion: PluginSuccess };
+    expect(faces.regions).toHaveLength(1);
+    expectOnePerFace(faces, emotion);
+    expect(inside(centre(emotion.regions![0]!.box), MESSI_HEAD)).toBe(true);
+  });
+
+  it('fails only its own entry when its source is not there for an image', async () => {
+    const e = await Engine.create({ plugins: ['faces', 'emotion', 'colors'], config: false });
+    try {
+      await e.manager.unload('faces');
+      const r = await e.tagOne(photo('messi5.jpg'));
+      expect(r.error).toBeUndefined();
+      expect(r.results.faces).toMatchObject({ error: expect.stringContaining('plugin "faces" is not loaded') });
+      expect(r.results.emotion).toEqual({ error: 'emotion: crops the regions of "faces", which did not run on this image' });
+      expect(isFailure(r.results.colors!)).toBe(false);
+    } finally {
+      await e.close();
+    }
+  });
+
   it.skipIf(!existsSync(ASTRONAUT))('scores the crop as @vladmandic/human\'s emotion.ts does in TF.js, within 1e-4 per class', async () => {
     // Every class of the one face: threshold 0 and no top_k for emotion only.
-    const dir = mkdtempSync(join(tmpdir(), 'imlage-emotion-'));
-    const config = join(dir, 'config.toml');
+    const config = join(mkdtempSync(join(tmpdir(), 'imlage-emotion-')), 'config.toml');
     writeFileSync(config, '[plugins.emotion]\nthreshold = 0\ntop_k = 0\n');
     const all = await Engine.create({ plugins: ['faces', 'emotion'], config });
     let ours: PluginSuccess, face: Box;
