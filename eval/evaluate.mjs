@@ -1,5 +1,6 @@
 // Which labels a plugin is scored on, and every figure of its section.
 
+import { bestEmotionThreshold, scoreEmotions } from './emotion.mjs';
 import { bestFaceThreshold, scoreFaces } from './faces.mjs';
 import { bestF1Threshold, leaveOneOut, policyOf, safetyThreshold, scoreSafety, scoreTags, tuneThresholds } from './score.mjs';
 
@@ -8,9 +9,10 @@ export const UNSAFE = ['Porn', 'Sexy', 'Hentai'];
 /** Target of docs/accuracy.md: false alarms on ordinary photos. */
 export const MAX_FALSE_ALARMS = 0.02;
 
-/** 'objects' (COCO labels of eval/labels.toml), 'faces' (face counts), 'nsfw' (ordinary photos), or undefined: not scored. */
+/** 'objects' (COCO labels of eval/labels.toml), 'faces' (face counts), 'emotion' (expressions of faces), 'nsfw' (ordinary photos), or undefined: not scored. */
 export function taskOf(m) {
   if (m.kind !== 'onnx') return undefined;
+  if (m.capabilities.includes('emotion')) return 'emotion';
   if (m.capabilities.includes('objects')) return 'objects';
   if (m.capabilities.includes('faces')) return 'faces';
   if (m.capabilities.includes('nsfw')) return 'nsfw';
@@ -34,6 +36,13 @@ export function evaluatePlugin(m, run, photos) {
     const atTuned = scoreTags(photos, run.scores, { ...policy, thresholds: tuned });
     const loo = leaveOneOut(photos, run.scores, policy);
     return { ...head, atDefault, best, tuned, atTuned, loo };
+  }
+  if (task === 'emotion') {
+    const vocab = new Set(m.output.labels);
+    for (const p of photos) {
+      for (const l of [...(p.emotion?.must ?? []), ...(p.emotion?.may ?? [])]) if (!vocab.has(l)) throw new Error(`eval/labels.toml: ${p.file}: emotion "${l}" is not a label of plugin ${m.name}`);
+    }
+    return { ...head, atDefault: scoreEmotions(photos, run.scores, policy), best: bestEmotionThreshold(photos, run.scores, policy) };
   }
   if (task === 'faces') {
     const atDefault = scoreFaces(photos, run.regions, policy.threshold);

@@ -20,6 +20,12 @@ export function loadLabels(file) {
     if (p.nsfw !== undefined && !SAFETY.includes(p.nsfw)) throw new Error(`${where}: nsfw must be one of ${SAFETY.join(', ')}`);
     const faces = { must: p.faces?.must ?? 0, may: p.faces?.may ?? 0 };
     for (const k of ['must', 'may']) if (!Number.isInteger(faces[k]) || faces[k] < 0) throw new Error(`${where}: faces.${k} must be a whole number >= 0`);
-    return { file: p.file, sha256: p.sha256, note: p.note ?? '', must, may, nsfw: p.nsfw, faces };
+    let emotion;
+    if (p.emotion !== undefined) {
+      emotion = { must: p.emotion.must ?? [], may: p.emotion.may ?? [] };
+      if (faces.must === 0) throw new Error(`${where}: emotion labels the expression of a must face, and it has none`);
+      for (const l of emotion.must) if (emotion.may.includes(l)) throw new Error(`${where}: emotion "${l}" is both must and may`);
+    }
+    return { file: p.file, sha256: p.sha256, note: p.note ?? '', must, may, nsfw: p.nsfw, faces, emotion };
   });
 }

@@ -33,6 +33,21 @@ function facesRows(s) {
   ];
 }
 
+function emotionRows(s) {
+  const row = (what, r) => `| ${what} | ${r.labelled} | ${r.right} | ${r.wrong.length} | ${r.none} | ${r.onNoFace.length} |`;
+  return [
+    '| reporting rule | photos with a labelled face | right | wrong | nothing reported | an expression on a photo without a face |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row(`shipped default: ${defaultRule(s.policy)}`, s.atDefault),
+    row(`best threshold: ${s.best.threshold}`, s.best),
+  ];
+}
+
+const emotionList = (r) => [
+  ...r.wrong.map((w) => `${w.file}: ${tagList(w.labels)} (labelled ${w.must.join(', ') || 'may only'})`),
+  ...r.onNoFace.map((w) => `${w.file}: ${tagList(w.labels)} (no face)`),
+];
+
 const faceList = (w) => `${w.file}: ${w.found} found (must ${w.must}, may ${w.may}; ${w.found ? 'scores' : 'best'} ${w.scores.map((c) => c.toFixed(2)).join(', ') || 'none'})`;
 
 function thresholdsToml(t) {
@@ -46,6 +61,9 @@ export function renderText(s) {
     lines.push(`photos with a wrong label at the default (${s.atDefault.wrong.length}):`);
     for (const w of s.atDefault.wrong) lines.push(`  ${w.file}: ${tagList(w.labels)}`);
     lines.push(`per-label thresholds tuned around threshold ${s.policy.threshold} (for the manifest):`, thresholdsToml(s.tuned));
+  } else if (s.task === 'emotion') {
+    const wrong = emotionList(s.atDefault);
+    lines.push(...emotionRows(s), `wrong expressions at the default (${wrong.length}):`, ...wrong.map((w) => `  ${w}`));
   } else if (s.task === 'faces') {
     lines.push(...facesRows(s), `photos with a wrong face count at the default (${s.atDefault.wrong.length}):`);
     for (const w of s.atDefault.wrong) lines.push(`  ${faceList(w)}`);
@@ -80,6 +98,10 @@ export function renderMarkdown(meta, sections) {
       out.push('', `Must labels missed at the shipped default (${s.atDefault.missed.length} photos):`, '');
       for (const w of s.atDefault.missed) out.push(`- ${w.file}: ${tagList(w.labels)}`);
       if (!s.atDefault.missed.length) out.push('- none');
+    } else if (s.task === 'emotion') {
+      const wrong = emotionList(s.atDefault);
+      out.push(...emotionRows(s), '', `Wrong expressions at the shipped default (${wrong.length}):`, '', ...wrong.map((w) => `- ${w}`));
+      if (!wrong.length) out.push('- none');
     } else if (s.task === 'faces') {
       out.push(...facesRows(s), '', `Photos with a wrong face count at the shipped default (${s.atDefault.wrong.length}):`, '');
       for (const w of s.atDefault.wrong) out.push(`- ${faceList(w)}`);

@@ -77,7 +77,7 @@ const sections = [];
 const dump = {};
 for (const m of chosen) {
   console.error(`eval: ${m.name}: ${photos.length} photos ...`);
-  const run = await collectScores(m.name, paths, { pluginDirs, mode: opts.mode });
+  const run = await collectScores(m.name, paths, { pluginDirs, mode: opts.mode, source: m.crops?.from });
   for (const e of run.errors) console.error(`eval: ${m.name}: ${e}`);
   const section = evaluatePlugin(m, run, photos);
   sections.push(section);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLabels } from '../../eval/labels.mjs';
 import { locatePhotos } from '../../eval/corpus.mjs';
+import { bestEmotionThreshold, scoreEmotions } from '../../eval/emotion.mjs';
 import { bestFaceThreshold, scoreFaces } from '../../eval/faces.mjs';
 import { bestF1Threshold, reported, scoreSafety, scoreTags } from '../../eval/score.mjs';
 import { photo, root } from '../helpers/paths.js';
@@ -78,6 +79,37 @@ describe('eval face scoring', () => {
   });
 });
 
+describe('eval emotion scoring', () => {
+  const none = { must: 0, may: 0 };
+  const photos = [
+    { file: 'smile', faces: { must: 1, may: 0 }, emotion: { must: ['happy'], may: [] } },
+    { file: 'calm', faces: { must: 1, may: 0 }, emotion: { must: ['neutral'], may: ['sad'] } },
+    { file: 'unsure', faces: { must: 1, may: 0 }, emotion: { must: ['neutral'], may: [] } },
+    { file: 'cat', faces: none },
+    { file: 'wall', faces: none },
+  ];
+  const scores = new Map([
+    ['smile', { happy: 0.95, neutral: 0.03 }],
+    ['calm', { sad: 0.6, neutral: 0.3 }],
+    ['unsure', { angry: 0.45, neutral: 0.4 }],
+    ['cat', { angry: 0.8 }],
+    ['wall', {}],
+  ]);
+  const policy = { threshold: 0.5, thresholds: {}, exclude: [], topK: 1 };
+
+  it('counts right, wrong and nothing on labelled faces, and expressions where there is no face', () => {
+    const r = scoreEmotions(photos, scores, policy);
+    expect(r).toMatchObject({ labelled: 3, right: 2, none: 1, wrong: [], onNoFace: [{ file: 'cat', labels: [['angry', 0.8]] }] });
+    const low = scoreEmotions(photos, scores, { ...policy, threshold: 0.3 });
+    expect(low.wrong).toEqual([{ file: 'unsure', must: ['neutral'], labels: [['angry', 0.45]] }]);
+  });
+
+  it('finds the threshold with the most right answers less wrong ones', () => {
+    // 0.5 and 0.85 both net 1 (two right less the cat, or one right): the lower wins
+    expect(bestEmotionThreshold(photos, scores, policy)).toMatchObject({ threshold: 0.5, right: 2, wrong: [] });
+  });
+});
+
 describe('eval labels', () => {
   it('label at least 60 corpus photos, each with a sha256', () => {
     const labels = loadLabels(LABELS);
@@ -86,6 +118,9 @@ describe('eval labels', () => {
     expect(labels.find((p: { file: string }) => p.file === 'opencv-doc__messi5.jpg')).toMatchObject({ must: ['person', 'sports ball'], faces: { must: 1, may: 30 } });
     expect(labels.find((p: { file: string }) => p.file === 'opencv-doc__apple.jpg')).toMatchObject({ faces: { must: 0, may: 0 } });
     expect(labels.filter((p: { faces: { must: number } }) => p.faces.must > 0).length).toBeGreaterThanOrEqual(7);
+    expect(labels.find((p: { file: string }) => p.file === 'python3-skimage__astronaut.png')).toMatchObject({ emotion: { must: ['happy'], may: [] } });
+    // expressions are labelled only on photos with a must face
+    for (const p of labels.filter((l: { emotion?: unknown }) => l.emotion)) expect(p.faces.must).toBeGreaterThan(0);
   });
 
   it('skips a photo whose bytes differ from the labelled ones', () => {
