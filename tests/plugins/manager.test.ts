@@ -21,7 +21,7 @@ describe('plugin manager', () => {
       expect(m.list({ capability: 'ocr' }).map((e) => e.name)).toEqual(['text']);
       expect(m.list({ search: 'coco' }).map((e) => e.name)).toEqual(['objects', 'objects-ensemble']);
       expect(m.list({ search: /^n/ }).map((e) => e.name)).toEqual(['nsfw', 'nsfw-ensemble']);
-      expect(m.list({ kind: 'onnx' }).map((e) => e.name).sort()).toEqual(['faces', 'nsfw', 'nsfw-ensemble', 'objects', 'objects-ensemble']);
+      expect(m.list({ kind: 'onnx' }).map((e) => e.name).sort()).toEqual(['emotion', 'faces', 'nsfw', 'nsfw-ensemble', 'objects', 'objects-ensemble']);
       await m.unload('colors');
       expect(m.get('colors')!.state).toBe('discovered');
       await m.load('colors');
