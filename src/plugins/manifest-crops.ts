@@ -17,7 +17,7 @@ export interface CropsInput {
   square: boolean;
   /** At most this many crops per picture: the source's best regions. */
   max: number;
-  /** Regions smaller than this many pixels on either side (after expand) are not cropped. */
+  /** Crops under this many pixels wide or high (after expanding and clipping) are not taken. */
   minSize: number;
   /** A crop larger than this on its longer side is shrunk to it before preprocessing: bounds what a crop holds. */
   maxSide: number;
