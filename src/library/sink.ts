@@ -146,7 +146,7 @@ export class LibrarySink {
     }
     for (const img of this.store!.images({ path })) {
       const results = Object.fromEntries(Object.entries(img.plugins).filter(([, p]) => !p.error)
-        .map(([name, p]) => [name, { tags: p.tags, model: p.model, version: p.version, inference_time_ms: 0 }]));
+        .map(([name, p]) => [name, { tags: p.tags, ...(p.regions && { regions: p.regions }), model: p.model, version: p.version, inference_time_ms: 0 }]));
       this.sidecar(path, { file: path, results });
     }
   }
@@ -154,10 +154,8 @@ export class LibrarySink {
   private sidecar(path: string, r: TagResult): void {
     const o = writeSidecar(path, r, this.xmp);
     if (o.status === 'written') this.counts.sidecarsWritten++;
-    if (o.warning) {
-      this.counts.sidecarsLeftAlone++;
-      this.warn(o.warning);
-    }
+    if (o.status === 'left alone') this.counts.sidecarsLeftAlone++;
+    if (o.warning) this.warn(o.warning);
   }
 
   /** Records one result (batched) and merges it into the image's sidecar. */

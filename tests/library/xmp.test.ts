@@ -112,3 +112,77 @@ describe('XMP sidecars', () => {
     }
   });
 });
+
+describe('XMP regions (MWG)', () => {
+  // home-exif6.jpg is stored 384x512 with EXIF orientation 6: 512x384 as displayed, which boxes are in.
+  let turned: string;
+  beforeEach(() => {
+    turned = join(dir, 'home.jpg');
+    copyFileSync(photo('home-exif6.jpg'), turned);
+  });
+
+  const detections = (version = '1.0.0', faceBox: [number, number, number, number] = [128, 96, 64, 48]): TagResult => ({
+    file: turned,
+    results: {
+      faces: { tags: [{ label: 'face', confidence: 0.9, category: 'face', count: 1 }], regions: [{ label: 'face', confidence: 0.9, box: faceBox }], model: 'faces-model', version, inference_time_ms: 1 },
+      objects: { tags: [{ label: 'chair', confidence: 0.7, category: 'object', count: 1 }], regions: [{ label: 'chair', confidence: 0.7, box: [0, 192, 256, 192] }], model: 'objects-model', version: '1.0.0', inference_time_ms: 1 },
+    },
+  });
+  // -n: Type as written (exiftool prints a value outside MWG's four examples as "Unknown (Object)").
+  const info = (file: string) => exif(file, '-n', '-RegionInfo').RegionInfo as { AppliedToDimensions: Record<string, unknown>; RegionList: Record<string, unknown>[] } | undefined;
+
+  it('writes each box as a centre-based normalised area on the displayed size, a face as Type Face', () => {
+    const o = writeSidecar(turned, detections());
+    expect(o).toMatchObject({ status: 'written', regions: 2 });
+    const r = info(o.sidecar)!;
+    expect(r.AppliedToDimensions).toEqual({ W: 512, H: 384, Unit: 'pixel' });
+    expect(r.RegionList).toEqual([
+      { Type: 'Face', Name: 'face', Area: { X: 0.3125, Y: 0.3125, W: 0.125, H: 0.125, Unit: 'normalized' } },
+      { Type: 'Object', Name: 'chair', Area: { X: 0.25, Y: 0.75, W: 0.5, H: 0.5, Unit: 'normalized' } },
+    ]);
+    // The same boxes again change nothing.
+    expect(writeSidecar(turned, detections()).status).toBe('unchanged');
+  });
+
+  it("keeps a user's face region exactly, and replaces only the regions imlage wrote", () => {
+    const side = `${turned}.xmp`;
+    execFileSync('exiftool', ['-q', '-o', side, '-XMP-dc:Subject=family',
+      '-RegionInfo={AppliedToDimensions={W=512,H=384,Unit=pixel},RegionList=[{Area={X=0.7,Y=0.4,W=0.1,H=0.15,Unit=normalized},Name=Alice,Type=Face}]}', turned]);
+    const alice = info(side)!.RegionList[0];
+    writeSidecar(turned, detections());
+    expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Alice', 'face', 'chair']);
+    // A new faces version moves its box; objects did not run (failed) and keeps its chair; Alice stays as she was.
+    const next = detections('2.0.0', [256, 0, 128, 96]);
+    next.results.objects = { error: 'boom' };
+    expect(writeSidecar(turned, next).status).toBe('written');
+    const after = info(side)!;
+    expect(after.RegionList).toEqual([
+      alice,
+      { Type: 'Object', Name: 'chair', Area: { X: 0.25, Y: 0.75, W: 0.5, H: 0.5, Unit: 'normalized' } },
+      { Type: 'Face', Name: 'face', Area: { X: 0.625, Y: 0.125, W: 0.25, H: 0.25, Unit: 'normalized' } },
+    ]);
+    expect(after.AppliedToDimensions).toEqual({ W: 512, H: 384, Unit: 'pixel' });
+    expect(list(exif(side, '-XMP:all').Subject).sort()).toEqual(['chair', 'face', 'family']);
+    // Faces finds nobody now: its region goes, Alice's stays.
+    const none: TagResult = { file: turned, results: { faces: { tags: [], regions: [], model: 'faces-model', version: '2.0.0', inference_time_ms: 1 } } };
+    writeSidecar(turned, none);
+    expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Alice', 'chair']);
+  });
+
+  it('a region the user renamed is the user\'s from then on', () => {
+    writeSidecar(turned, detections());
+    const side = `${turned}.xmp`;
+    execFileSync('exiftool', ['-q', '-overwrite_original', '-XMP-mwg-rs:RegionName=Bob', '-XMP-mwg-rs:RegionName=chair', side]);
+    expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Bob', 'chair']);
+    writeSidecar(turned, detections('2.0.0', [256, 0, 128, 96]));
+    expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Bob', 'face', 'chair']);
+  });
+
+  it('drops the whole region info when its last region was imlage\'s and goes', () => {
+    writeSidecar(turned, detections());
+    const empty: TagResult = { file: turned, results: Object.fromEntries(['faces', 'objects'].map((p) => [p, { tags: [], regions: [], model: 'm', version: '3', inference_time_ms: 1 }])) };
+    writeSidecar(turned, empty);
+    expect(info(`${turned}.xmp`)).toBeUndefined();
+    expect(readFileSync(`${turned}.xmp`, 'utf8')).not.toContain('Regions');
+  });
+});
