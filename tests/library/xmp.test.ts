@@ -169,13 +169,41 @@ describe('XMP regions (MWG)', () => {
     expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Alice', 'chair']);
   });
 
-  it('a region the user renamed is the user\'s from then on', () => {
+  it('a region the user renamed is the user\'s from then on, and is not boxed again', () => {
     writeSidecar(turned, detections());
     const side = `${turned}.xmp`;
     execFileSync('exiftool', ['-q', '-overwrite_original', '-XMP-mwg-rs:RegionName=Bob', '-XMP-mwg-rs:RegionName=chair', side]);
     expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Bob', 'chair']);
-    writeSidecar(turned, detections('2.0.0', [256, 0, 128, 96]));
+    // The same face found again: Bob's region already marks it, so no second box beside it.
+    writeSidecar(turned, detections('2.0.0'));
+    expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Bob', 'chair']);
+    expect(writeSidecar(turned, detections('2.0.0')).status).toBe('unchanged');
+    // A face elsewhere is boxed.
+    writeSidecar(turned, detections('3.0.0', [256, 0, 128, 96]));
     expect(info(side)!.RegionList.map((r) => r.Name)).toEqual(['Bob', 'face', 'chair']);
+  });
+
+  it("keeps a region written in attribute form (as Lightroom writes it) byte for byte", () => {
+    const side = `${turned}.xmp`;
+    const theirs = '<rdf:li><rdf:Description mwg-rs:Name="Carol" mwg-rs:Type="Face"><mwg-rs:Area stArea:x="0.8" stArea:y="0.3" stArea:w="0.1" stArea:h="0.12" stArea:unit="normalized"/></rdf:Description></rdf:li>';
+    writeFileSync(side, `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+ <rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#" xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#">
+  <mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:AppliedToDimensions stDim:w="512" stDim:h="384" stDim:unit="pixel"/><mwg-rs:RegionList><rdf:Bag>${theirs}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>
+ </rdf:Description></rdf:RDF></x:xmpmeta>`);
+    writeSidecar(turned, detections());
+    writeSidecar(turned, detections('2.0.0', [256, 0, 128, 96]));
+    expect(readFileSync(side, 'utf8')).toContain(theirs);
+    expect(info(side)!.RegionList.map((r) => [r.Name, r.Type])).toEqual([['Carol', 'Face'], ['face', 'Face'], ['chair', 'Object']]);
+    expect(info(side)!.AppliedToDimensions).toEqual({ W: 512, H: 384, Unit: 'pixel' });
+  });
+
+  it('writes the keywords and no regions, with a warning naming the file, when the size cannot be read', () => {
+    writeFileSync(turned, 'not a picture at all');
+    const o = writeSidecar(turned, detections());
+    expect(o.status).toBe('written');
+    expect(o.warning).toBe(`cannot read the size of ${turned} from its header: its regions are left out of ${turned}.xmp; the keywords are written`);
+    expect(info(o.sidecar)).toBeUndefined();
+    expect(list(exif(o.sidecar, '-XMP:all').Subject).sort()).toEqual(['chair', 'face']);
   });
 
   it('drops the whole region info when its last region was imlage\'s and goes', () => {

@@ -3,7 +3,8 @@
 // box a centre-based normalised stArea, named by its tag. imlage records the
 // regions it wrote in imlage:Regions (with the area as written), so a re-run
 // replaces only those: a region drawn or renamed by the user no longer
-// matches a record and is never touched, as with keywords.
+// matches a record and is never touched, as with keywords; nor is it boxed
+// again where such a region of the same Type already covers the box.
 
 import type { Document, Element } from '@xmldom/xmldom';
 import type { PluginSuccess } from '../../engine/types.js';
@@ -98,12 +99,24 @@ function regionKey(name: string | undefined, area: (string | number | undefined)
   return `${name ?? ''}|${area.map((v) => Number(v ?? NaN).toFixed(4)).join(' ')}`;
 }
 
-function elementKey(li: Element): string {
-  const s = struct(li);
-  const a = children(s, NS['mwg-rs'], 'Area')[0];
+/** A region element as any tool wrote it: its key, Type and Area (undefined fields where it has none). */
+function readElement(li: Element): { key: string; type?: string; area: number[] } {
+  const a = children(struct(li), NS['mwg-rs'], 'Area')[0];
   const area = a ? (['x', 'y', 'w', 'h'] as const).map((k) => field(a, NS.stArea, k)) : [];
-  return regionKey(field(li, NS['mwg-rs'], 'Name'), area);
+  return { key: regionKey(field(li, NS['mwg-rs'], 'Name'), area), type: field(li, NS['mwg-rs'], 'Type'), area: area.map((v) => Number(v ?? NaN)) };
 }
+
+/** IoU of two centre-based areas; 0 when either is not four finite numbers. */
+function areaIou(a: number[], b: number[]): number {
+  if (a.length !== 4 || b.length !== 4 || ![...a, ...b].every(Number.isFinite)) return 0;
+  const ix = Math.max(0, Math.min(a[0]! + a[2]! / 2, b[0]! + b[2]! / 2) - Math.max(a[0]! - a[2]! / 2, b[0]! - b[2]! / 2));
+  const iy = Math.max(0, Math.min(a[1]! + a[3]! / 2, b[1]! + b[3]! / 2) - Math.max(a[1]! - a[3]! / 2, b[1]! - b[3]! / 2));
+  const union = a[2]! * a[3]! + b[2]! * b[3]! - ix * iy;
+  return union > 0 ? (ix * iy) / union : 0;
+}
+
+/** A user's region of the same Type over more than this IoU already marks what a fresh box would. */
+const COVERED_IOU = 0.5;
 
 function make(doc: Document, parent: Element, prefix: Prefix, local: string, text?: string): Element {
   const e = doc.createElementNS(NS[prefix], `${declare(parent, prefix)}:${local}`);
@@ -147,7 +160,8 @@ export interface RegionMerge {
  * Replaces the regions imlage wrote for the plugins in `ran` with `fresh`;
  * those of other plugins stay while their element is still there as
  * written. Regions imlage did not write, and every other field of
- * mwg-rs:Regions, are kept. `size` (the displayed size) goes into
+ * mwg-rs:Regions, are kept; a fresh box that one of them of the same Type
+ * covers (IoU over COVERED_IOU) is not written. `size` (the displayed size) goes into
  * AppliedToDimensions unless regions of the user's stay, which were drawn
  * against the dimensions already there.
  */
@@ -157,11 +171,11 @@ export function mergeRegions(doc: Document, ran: Set<string>, fresh: RegionRecor
   const info = prop && struct(prop);
   const listProp = info && children(info, NS['mwg-rs'], 'RegionList')[0];
   let bag = listProp && (children(listProp, NS.rdf, 'Bag')[0] ?? children(listProp, NS.rdf, 'Seq')[0]);
-  const unclaimed = new Map<Element, string>((bag ? children(bag, NS.rdf, 'li') : []).map((li) => [li, elementKey(li)]));
+  const unclaimed = new Map((bag ? children(bag, NS.rdf, 'li') : []).map((li) => [li, readElement(li)]));
   const claim = (r: RegionRecord): Element | undefined => {
     const key = regionKey(r.label, r.area);
-    for (const [li, k] of unclaimed) {
-      if (k !== key) continue;
+    for (const [li, e] of unclaimed) {
+      if (e.key !== key) continue;
       unclaimed.delete(li);
       return li;
     }
@@ -176,21 +190,24 @@ export function mergeRegions(doc: Document, ran: Set<string>, fresh: RegionRecor
       else lost = true;
     } else if (li) kept.push(r);
   }
-  const records = [...kept, ...fresh];
+  // A face the user named (or drew) is not boxed again beside their region.
+  const users = [...unclaimed.values()];
+  const written = fresh.filter((r) => !users.some((u) => u.type === r.type && areaIou(u.area, r.area) > COVERED_IOU));
+  const records = [...kept, ...written];
   writeRegionRecords(doc, records);
-  if (fresh.length === 0 && !bag) return { previous, records, lost };
+  if (written.length === 0 && !bag) return { previous, records, lost };
   if (!prop) {
     prop = resource(doc, make(doc, description(doc), 'mwg-rs', 'Regions'));
   }
   // Declared once where the property lives, not on every area.
-  if (fresh.length > 0) for (const ns of ['stArea', 'stDim'] as const) declare(prop.parentNode as Element, ns);
+  if (written.length > 0) for (const ns of ['stArea', 'stDim'] as const) declare(prop.parentNode as Element, ns);
   const target = struct(prop);
   if (!bag) {
     const list = children(target, NS['mwg-rs'], 'RegionList')[0] ?? make(doc, target, 'mwg-rs', 'RegionList');
     bag = doc.createElementNS(NS.rdf, `${rdfPrefix(doc)}:Bag`);
     list.appendChild(bag);
   }
-  for (const r of fresh) regionElement(doc, bag, r);
+  for (const r of written) regionElement(doc, bag, r);
   // What is left unclaimed is the user's (or another tool's).
   if (children(bag, NS.rdf, 'li').length === 0) {
     prop.parentNode!.removeChild(prop);

@@ -30,7 +30,7 @@ export interface XmpOutcome {
   status: 'written' | 'unchanged' | 'left alone';
   added: number;
   retracted: number;
-  /** MWG regions imlage wrote (faces, objects, text lines). */
+  /** MWG regions of imlage's in the sidecar now (faces, objects, text lines). */
   regions?: number;
   /** Why a sidecar was left alone or could not be written, or what it lacks (regions of a photo whose size cannot be read): names the file and the fix. */
   warning?: string;
@@ -126,7 +126,7 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
       : `${(err as Error).message}`;
     return outcome('left alone', 0, 0, `cannot write ${sidecar} (${code ?? 'error'}): ${fix}`);
   }
-  return { ...outcome('written', added, retracted, sizeWarning), regions: freshRegions.length };
+  return { ...outcome('written', added, retracted, sizeWarning), regions: regions.records.length };
 }
 
 function strip(records: TagRecord[]): unknown[] {
