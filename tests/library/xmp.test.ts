@@ -2,7 +2,7 @@
 // fields, user keywords kept through a merge, stale imlage tags retracted,
 // foreign or broken sidecars left alone.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -195,6 +195,17 @@ describe('XMP regions (MWG)', () => {
     expect(readFileSync(side, 'utf8')).toContain(theirs);
     expect(info(side)!.RegionList.map((r) => [r.Name, r.Type])).toEqual([['Carol', 'Face'], ['face', 'Face'], ['chair', 'Object']]);
     expect(info(side)!.AppliedToDimensions).toEqual({ W: 512, H: 384, Unit: 'pixel' });
+  });
+
+  it('reads the size of a photo whose metadata before the frame header is larger than 64 KiB', () => {
+    // Extended XMP: about 200 KiB of APP1 segments ahead of the JPEG's frame header.
+    const caption = join(dir, 'caption.txt');
+    writeFileSync(caption, 'long caption '.repeat(16000));
+    execFileSync('exiftool', ['-q', '-overwrite_original', `-XMP-dc:Description<=${caption}`, turned]);
+    expect(statSync(turned).size).toBeGreaterThan(150_000);
+    const o = writeSidecar(turned, detections());
+    expect(o.warning).toBeUndefined();
+    expect(info(o.sidecar)!.AppliedToDimensions).toEqual({ W: 512, H: 384, Unit: 'pixel' });
   });
 
   it('writes the keywords and no regions, with a warning naming the file, when the size cannot be read', () => {

@@ -172,14 +172,17 @@ export function mergeRegions(doc: Document, ran: Set<string>, fresh: RegionRecor
   const listProp = info && children(info, NS['mwg-rs'], 'RegionList')[0];
   let bag = listProp && (children(listProp, NS.rdf, 'Bag')[0] ?? children(listProp, NS.rdf, 'Seq')[0]);
   const unclaimed = new Map((bag ? children(bag, NS.rdf, 'li') : []).map((li) => [li, readElement(li)]));
+  // By key, in list order: a sidecar may hold thousands of regions.
+  const byKey = new Map<string, Element[]>();
+  for (const [li, e] of unclaimed) {
+    const same = byKey.get(e.key);
+    if (same) same.push(li);
+    else byKey.set(e.key, [li]);
+  }
   const claim = (r: RegionRecord): Element | undefined => {
-    const key = regionKey(r.label, r.area);
-    for (const [li, e] of unclaimed) {
-      if (e.key !== key) continue;
-      unclaimed.delete(li);
-      return li;
-    }
-    return undefined;
+    const li = byKey.get(regionKey(r.label, r.area))?.shift();
+    if (li) unclaimed.delete(li);
+    return li;
   };
   let lost = false;
   const kept: RegionRecord[] = [];
