@@ -25,7 +25,7 @@ export async function buildReport(store: ResultStore, output: string, opts: Repo
     await Promise.all(images.slice(i, i + 8).map(async (img) => {
       const t = await thumbnail(img.path, img.hash, opts.thumbsDir);
       if (t) img.thumb = t;
-      const shown = Object.values(img.plugins).some((p) => p.regions?.length) ? displayedSizeOf(img.path) : undefined;
+      const shown = Object.values(img.plugins).some((p) => p.regions?.length) ? await displayedSizeOf(img.path) : undefined;
       if (shown) img.shown = shown;
     }));
   }

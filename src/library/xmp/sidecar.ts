@@ -48,8 +48,11 @@ const LISTS: { key: keyof Keywords; prefix: Prefix; local: string; container: 'B
 ];
 
 /** Merges one image's results into its sidecar. Plugins that failed, or did not run, keep what they wrote before. */
-export function writeSidecar(image: string, result: TagResult, opts: XmpOptions = {}, now = new Date()): XmpOutcome {
+export async function writeSidecar(image: string, result: TagResult, opts: XmpOptions = {}, now = new Date()): Promise<XmpOutcome> {
   const sidecar = sidecarPath(image, opts.naming);
+  // Before the sidecar is read: from there to its rename nothing waits.
+  const withRegions = !result.error && Object.values(result.results).some((r) => !isFailure(r) && r.regions?.length);
+  const size = withRegions ? await displayedSizeOf(image) : undefined;
   const outcome = (status: XmpOutcome['status'], added = 0, retracted = 0, warning?: string): XmpOutcome =>
     ({ sidecar, status, added, retracted, ...(warning ? { warning } : {}) });
   let text: string | undefined;
@@ -76,7 +79,6 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
   const ran = new Set<string>();
   const fresh: TagRecord[] = [];
   const freshRegions: RegionRecord[] = [];
-  let size: [number, number] | undefined;
   let sizeWarning: string | undefined;
   if (!result.error) {
     for (const [plugin, res] of Object.entries(result.results)) {
@@ -84,7 +86,6 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
       ran.add(plugin);
       fresh.push(...recordsOf(plugin, res.model, res.version, res.tags, date));
       if (!res.regions?.length) continue;
-      size ??= displayedSizeOf(image);
       if (size) freshRegions.push(...regionRecordsOf(plugin, res, size, date));
       else sizeWarning = `cannot read the size of ${image} from its header: its regions are left out of ${sidecar}; the keywords are written`;
     }
