@@ -1,6 +1,7 @@
 // Result formats. json: one document at the end (an object with an
 // "interrupted" marker when the run was cut short); jsonl: one line per
-// image as it finishes; csv: one row per tag; table: a compact view for
+// image as it finishes; csv: one row per tag (with a detector's count; its
+// regions only in json and jsonl, as a box is not a tag); table: a compact view for
 // people, one line per image with each plugin's top tags.
 
 import { displayName } from '../engine/file-name.js';
@@ -27,13 +28,13 @@ function csvCell(v: string | number | undefined): string {
 function csvFormatter(): Formatter {
   const row = (cells: (string | number | undefined)[]) => cells.map(csvCell).join(',') + '\r\n';
   return {
-    begin: () => row(['file', 'plugin', 'label', 'confidence', 'error']),
+    begin: () => row(['file', 'plugin', 'label', 'confidence', 'count', 'error']),
     item: (r) => {
-      if (r.error) return row([r.file, '', '', '', r.error]);
+      if (r.error) return row([r.file, '', '', '', '', r.error]);
       let out = '';
       for (const [plugin, res] of Object.entries(r.results)) {
-        if (isFailure(res)) out += row([r.file, plugin, '', '', res.error]);
-        else for (const t of res.tags) out += row([r.file, plugin, t.label, t.confidence, undefined]);
+        if (isFailure(res)) out += row([r.file, plugin, '', '', '', res.error]);
+        else for (const t of res.tags) out += row([r.file, plugin, t.label, t.confidence, t.count, undefined]);
       }
       return out;
     },

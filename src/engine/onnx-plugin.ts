@@ -332,8 +332,10 @@ export class OnnxPlugin implements TaggerPlugin {
     };
     if (this.isEnsemble) result.models = this.members.map((x) => x.model);
     if (this.manifest.output.regions) {
-      result.regions = regionsOf(rs[0]!.regions, shown, (i, score) => this.tagOf(i, score, o), result.tags);
-      const { regionTags, categories, category } = this.manifest.output;
+      const { regionTags, categories, category, regions, aliases } = this.manifest.output;
+      // Labels folded into one tag were suppressed apart natively: once more per tag.
+      const iou = regions.perClass && Object.keys(aliases).length > 0 ? regions.iou : undefined;
+      result.regions = regionsOf(rs[0]!.regions, shown, (i, score) => this.tagOf(i, score, o), result.tags, iou);
       result.tags = withRegionTags(result.tags, result.regions, shown, regionTags, (t) => categories[t] ?? category);
     }
     return result;

@@ -121,14 +121,14 @@ export class LibrarySink {
     if (tagged && known?.hash === hash) {
       if (known.mtimeMs !== mtimeMs) store.link(path, file, this.keys);
       this.counts.unchanged++;
-      this.ensureSidecar(path);
+      await this.ensureSidecar(path);
       return true;
     }
     if (tagged) {
       // Content tagged under another name (a copy, a rename): its results become this path's.
       store.link(path, file, this.keys);
       this.counts[known ? 'changed' : 'new']++;
-      this.ensureSidecar(path);
+      await this.ensureSidecar(path);
       return true;
     }
     this.pending.set(path, { file });
@@ -136,7 +136,7 @@ export class LibrarySink {
   }
 
   /** A skipped image still gets its sidecar when a run with --xmp finds none. */
-  private ensureSidecar(path: string): void {
+  private async ensureSidecar(path: string): Promise<void> {
     if (!this.xmp) return;
     try {
       lstatSync(sidecarPath(path, this.xmp.naming));
@@ -146,24 +146,22 @@ export class LibrarySink {
     }
     for (const img of this.store!.images({ path })) {
       const results = Object.fromEntries(Object.entries(img.plugins).filter(([, p]) => !p.error)
-        .map(([name, p]) => [name, { tags: p.tags, model: p.model, version: p.version, inference_time_ms: 0 }]));
-      this.sidecar(path, { file: path, results });
+        .map(([name, p]) => [name, { tags: p.tags, ...(p.regions && { regions: p.regions }), model: p.model, version: p.version, inference_time_ms: 0 }]));
+      await this.sidecar(path, { file: path, results });
     }
   }
 
-  private sidecar(path: string, r: TagResult): void {
-    const o = writeSidecar(path, r, this.xmp);
+  private async sidecar(path: string, r: TagResult): Promise<void> {
+    const o = await writeSidecar(path, r, this.xmp);
     if (o.status === 'written') this.counts.sidecarsWritten++;
-    if (o.warning) {
-      this.counts.sidecarsLeftAlone++;
-      this.warn(o.warning);
-    }
+    if (o.status === 'left alone') this.counts.sidecarsLeftAlone++;
+    if (o.warning) this.warn(o.warning);
   }
 
   /** Records one result (batched) and merges it into the image's sidecar. */
   async add(r: TagResult): Promise<void> {
     const path = r.file;
-    if (this.xmp && !r.error && (this.pending.has(path) || !this.store)) this.sidecar(path, r);
+    if (this.xmp && !r.error && (this.pending.has(path) || !this.store)) await this.sidecar(path, r);
     const p = this.pending.get(path);
     if (!p || !this.store) return;
     this.pending.delete(path);

@@ -50,9 +50,9 @@ describe('formats', () => {
     const r = await runCli(['tag', join(dir, 'with space.jpg'), join(dir, 'baboon.jpg'), '--plugin', 'nsfw', '-t', '0', '-f', 'csv', '--config', '/dev/null']);
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\r\n');
-    expect(rows[0]).toBe('file,plugin,label,confidence,error');
+    expect(rows[0]).toBe('file,plugin,label,confidence,count,error');
     expect(rows).toHaveLength(1 + 2 * 5); // -t 0: all five classes of each image
-    for (const row of rows.slice(1)) expect(row).toMatch(/^\/.*\.jpg,nsfw,(Drawing|Hentai|Neutral|Porn|Sexy),[\d.e-]+,$/);
+    for (const row of rows.slice(1)) expect(row).toMatch(/^\/.*\.jpg,nsfw,(Drawing|Hentai|Neutral|Porn|Sexy),[\d.e-]+,,$/); // no count: not a detector
   });
 
   it('-o replaces the file only when the run is done, through a temporary file in the same folder', async () => {

@@ -24,6 +24,13 @@ const model = detectorModel(32, 4, [8], [
   { stride: 8, col: 3, row: 3, scores: [0, 0, 0, 0.95], sides: [1, 1, 1, 1] },
 ]);
 
+// cat and kitty (one tag, two model labels) on one 4..20 square, and a kitty
+// at 12..28 x 4..20 that overlaps the cat by an IoU of 1/3, under the 0.5.
+const overlapModel = detectorModel(32, 4, [8], [
+  { stride: 8, col: 1, row: 1, scores: [0.9, 0.8, 0, 0], sides: [1, 1, 1, 1] },
+  { stride: 8, col: 2, row: 1, scores: [0, 0.7, 0, 0], sides: [1, 1, 1, 1] },
+]);
+
 const manifest = (name: string, extra = '') => `name = "${name}"
 version = "1.0.0"
 kind = "onnx"
@@ -60,9 +67,9 @@ let turned: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'imlage-regions-'));
-  for (const [name, extra] of [['boxes', ''], ['boxes-top1', 'top_k = 1']] as const) {
+  for (const [name, extra, bytes] of [['boxes', '', model], ['boxes-top1', 'top_k = 1', model], ['overlap', '', overlapModel]] as const) {
     mkdirSync(join(dir, name));
-    writeFileSync(join(dir, name, 'detector.onnx'), model);
+    writeFileSync(join(dir, name, 'detector.onnx'), bytes);
     writeFileSync(join(dir, name, 'plugin.toml'), manifest(name, extra));
   }
   // 64x48 as displayed: a plain PNG, and a JPEG stored 48x64 with EXIF orientation 6 (turned a quarter).
@@ -71,7 +78,7 @@ beforeAll(async () => {
   await sharp(grey).png().toFile(wide);
   turned = join(dir, 'turned.jpg');
   await sharp(await sharp(grey).rotate(270).png().toBuffer()).withMetadata({ orientation: 6 }).jpeg().toFile(turned);
-  engine = await Engine.create({ plugins: ['boxes', 'boxes-top1'], pluginDirs: [dir], config: false });
+  engine = await Engine.create({ plugins: ['boxes', 'boxes-top1', 'overlap'], pluginDirs: [dir], config: false });
 });
 
 afterAll(async () => {
@@ -111,6 +118,15 @@ describe('regions of a detector plugin', () => {
     const r = await result(wide, 'boxes-top1');
     expect(r.tags.map((t) => t.label)).toEqual(['cat']);
     expect(r.regions).toEqual([CAT, KITTY]);
+  });
+});
+
+describe('suppression across labels that share a tag', () => {
+  it('drops a box of one tag that overlaps a better box of that tag from another label', async () => {
+    const r = await result(wide, 'overlap');
+    // Natively per label both 4..20 boxes stay (cat, kitty); as one tag "cat" the kitty's goes.
+    expect(r.regions).toEqual([CAT, { label: 'cat', confidence: 0.7, box: [24, 6, 32, 24] }]);
+    expect(r.tags).toEqual([{ label: 'cat', confidence: 0.9, count: 2 }]);
   });
 });
 

@@ -3,6 +3,7 @@
 // missing photo failing alone, a database that is not SQLite, a threshold
 // changed in config.toml, a folder the CLI may not write (as nobody when root).
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,10 +67,36 @@ describe('imlage tag --db / --xmp, imlage db', () => {
     const label = lines[0].results.nsfw.tags[0].label as string;
     const q = await runCli(['db', 'query', '--db', db, '--tag', label, '-f', 'csv']);
     expect(q.code).toBe(0);
-    expect(q.stdout.split('\n')[0]).toBe('file,sha256,plugin,version,model,label,confidence,category,tagged_at,error');
+    expect(q.stdout.split('\n')[0]).toBe('file,sha256,plugin,version,model,label,confidence,category,count,tagged_at,error');
     expect(q.stdout).toContain(`,nsfw,`);
     const none = await runCli(['db', 'query', '--db', db, '--tag', 'no-such-tag']);
     expect(none.code).toBe(1);
+  });
+
+  it("a detector's regions reach the database, its export, the sidecar (MWG) and CSV's count column", async () => {
+    const m = join(dir, 'faces');
+    mkdirSync(m);
+    copyFileSync(photo('messi5.jpg'), join(m, 'messi5.jpg'));
+    const db3 = join(m, 'r.db');
+    const tagged = await runCli(['tag', m, '--db', db3, '--xmp', '-p', 'faces', '-f', 'jsonl', '--config', '/dev/null']);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    const res = JSON.parse(tagged.stdout).results.faces;
+    expect(res.regions).toHaveLength(1);
+    const exported = JSON.parse((await runCli(['db', 'export', '--db', db3])).stdout).results.faces;
+    expect(exported.regions).toEqual(res.regions);
+    expect(exported.tags).toEqual(res.tags);
+    const csv = (await runCli(['db', 'export', '--db', db3, '-f', 'csv'])).stdout.trim().split('\n');
+    expect(csv.find((l) => l.includes(',face,'))).toMatch(/,face,0\.\d+,face,1,/);
+    const tagCsv = (await runCli(['tag', join(m, 'messi5.jpg'), '-p', 'faces', '-f', 'csv', '--config', '/dev/null'])).stdout.split('\r\n');
+    expect(tagCsv[0]).toBe('file,plugin,label,confidence,count,error');
+    expect(tagCsv[1]).toMatch(/,faces,face,0\.\d+,1,$/);
+    const [x, y, w, h] = res.regions[0].box as number[];
+    const side = JSON.parse(execFileSync('exiftool', ['-j', '-struct', '-RegionInfo', join(m, 'messi5.jpg.xmp')], { encoding: 'utf8' }))[0].RegionInfo;
+    expect(side.AppliedToDimensions).toEqual({ W: 548, H: 342, Unit: 'pixel' });
+    expect(side.RegionList).toHaveLength(1);
+    expect(side.RegionList[0]).toMatchObject({ Type: 'Face', Name: 'face' });
+    const a = side.RegionList[0].Area;
+    expect([a.X, a.Y, a.W, a.H]).toEqual([(x + w / 2) / 548, (y + h / 2) / 342, w / 548, h / 342].map((v) => Number(v.toFixed(6))));
   });
 
   it('a missing photo fails alone, and the others are recorded', async () => {

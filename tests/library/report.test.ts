@@ -1,5 +1,6 @@
 // The report in a real browser (headless Chromium through playwright-core):
-// thumbnails shown, each plugin's tags present, the tag filter works, no
+// thumbnails shown, each plugin's tags present, a detector's boxes drawn
+// over the thumbnail where they belong, the tag filter works, no
 // network request is made; the screenshot is kept under build/.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,9 +52,27 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('imlage report', () =>
       await page.fill('#q', 'person');
       expect(await page.locator('article.card:not(.hidden)').count()).toBe(personCards);
       expect(await page.locator('#shown').innerText()).toBe(String(personCards));
+      // messi5's person box is drawn over its thumbnail, inside the picture, named on hover.
+      const messi = page.locator('article.card', { has: page.locator('.name', { hasText: 'messi5.jpg' }) });
+      const box = messi.locator('.box[data-plugin="objects"]', { has: page.locator('span', { hasText: /^person$/ }) }).first();
+      expect(await box.getAttribute('title')).toMatch(/^person \d+% \(objects\)$/);
+      const [b, pic] = [await box.boundingBox(), await messi.locator('.frame img').boundingBox()];
+      expect(b!.width).toBeGreaterThan(10);
+      expect(b!.height).toBeGreaterThan(10);
+      // Inside the picture (the 2 px border may reach over its edge).
+      expect(b!.x).toBeGreaterThanOrEqual(pic!.x - 2);
+      expect(b!.y).toBeGreaterThanOrEqual(pic!.y - 2);
+      expect(b!.x + b!.width).toBeLessThanOrEqual(pic!.x + pic!.width + 2);
+      expect(b!.y + b!.height).toBeLessThanOrEqual(pic!.y + pic!.height + 2);
+      // 548x342 as displayed: the frame keeps its shape.
+      expect(pic!.width / pic!.height).toBeCloseTo(548 / 342, 1);
+      expect(await messi.locator('.legend').innerText()).toContain('person');
+      await box.hover();
+      expect(await box.locator('span').isVisible()).toBe(true);
       // Unticking a plugin hides its column.
       await page.uncheck('input[data-plugin="objects"]');
       expect(await page.locator('.plugin[data-plugin="objects"]:not(.hidden)').count()).toBe(0);
+      expect(await page.locator('.box[data-plugin="objects"]:not(.hidden)').count()).toBe(0);
       await page.check('input[data-plugin="objects"]');
       await page.fill('#q', '');
       mkdirSync(join(root, 'build', 'test-artifacts'), { recursive: true });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { TagResult } from '../../src/engine/types.js';
 import { ResultStore } from '../../src/library/store/store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/library/store/schema.js';
-import { toCsvRows } from '../../src/library/store/export.js';
+import { toCsvRows, toJsonLine } from '../../src/library/store/export.js';
 import { root } from '../helpers/paths.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'imlage-store-'));
@@ -55,19 +55,66 @@ describe('ResultStore', () => {
     s.close();
   });
 
-  it('opens a database of schema 1 and adds the tag count column', () => {
+  it('keeps a detector\'s regions best first, exports them, and tells none found from not a detector', () => {
+    const s = ResultStore.open(join(tmp(), 'r.db'));
+    const faces = { name: 'faces', version: '1.0.0', settings: '{}' };
+    const regions = [{ label: 'face', confidence: 0.9, box: [10, 20, 30, 40] as [number, number, number, number] }, { label: 'face', confidence: 0.6, box: [50, 5, 8, 9] as [number, number, number, number] }];
+    const found = (file: string, rs: typeof regions): TagResult => ({
+      file, results: { faces: { tags: rs.length ? [{ label: 'face', confidence: 0.9, category: 'face', count: rs.length }] : [], regions: rs, model: 'm', version: '1.0.0', inference_time_ms: 1 } },
+    });
+    s.record([{ path: '/f.jpg', file: { size: 1, mtimeMs: 1, hash: 'hf' }, result: found('/f.jpg', regions), plugins: [faces] }]);
+    s.record([{ path: '/g.jpg', file: { size: 1, mtimeMs: 1, hash: 'hg' }, result: found('/g.jpg', []), plugins: [faces] }]);
+    s.record([{ path: '/d.jpg', file: { size: 1, mtimeMs: 1, hash: 'hd' }, result: res('/d.jpg', ['dog']), plugins: [key] }]);
+    const [f] = [...s.images({ path: '/f.jpg' })];
+    expect(f!.plugins.faces!.regions).toEqual(regions);
+    expect(JSON.parse(toJsonLine(f!)).results.faces.regions).toEqual(regions);
+    expect(JSON.parse(toJsonLine([...s.images({ path: '/g.jpg' })][0]!)).results.faces.regions).toEqual([]);
+    expect(JSON.parse(toJsonLine([...s.images({ path: '/d.jpg' })][0]!)).results.objects).not.toHaveProperty('regions');
+    // CSV: one row per tag with its count; boxes stay in the JSON lines.
+    expect(toCsvRows(f!)).toMatch(/^\/f\.jpg,hf,faces,1\.0\.0,m,face,0\.9,face,2,\d{4}-[^,]+,\n$/);
+    expect(toCsvRows([...s.images({ path: '/d.jpg' })][0]!)).toMatch(/,dog,0\.9,,,\d{4}-[^,]+,\n$/);
+    // Tagged again with fewer boxes: the old ones go.
+    s.record([{ path: '/f.jpg', file: { size: 1, mtimeMs: 1, hash: 'hf' }, result: found('/f.jpg', regions.slice(1)), plugins: [faces] }]);
+    expect([...s.images({ path: '/f.jpg' })][0]!.plugins.faces!.regions).toEqual(regions.slice(1));
+    s.close();
+  });
+
+  for (const from of [1, 2]) {
+    it(`opens a database of schema ${from}, keeps what it holds, and adds counts and regions`, () => {
+      const file = join(tmp(), 'old.db');
+      const db = new Database(file);
+      for (const m of MIGRATIONS.slice(0, from)) db.exec(m);
+      db.pragma(`user_version = ${from}`);
+      db.close();
+      const s = ResultStore.open(file);
+      s.record([{ path: '/e.jpg', file: { size: 1, mtimeMs: 1, hash: 'he' }, result: res('/e.jpg', ['cat']), plugins: [key] }]);
+      expect([...s.images({ path: '/e.jpg' })][0]!.plugins.objects!.tags).toEqual([{ label: 'cat', confidence: 0.9 }]);
+      const faces = { name: 'faces', version: '1.0.0', settings: '{}' };
+      const result: TagResult = { file: '/h.jpg', results: { faces: { tags: [{ label: 'face', confidence: 0.8, count: 1 }], regions: [{ label: 'face', confidence: 0.8, box: [1, 2, 3, 4] }], model: 'm', version: '1.0.0', inference_time_ms: 1 } } };
+      s.record([{ path: '/h.jpg', file: { size: 1, mtimeMs: 1, hash: 'hh' }, result, plugins: [faces] }]);
+      expect([...s.images({ path: '/h.jpg' })][0]!.plugins.faces).toMatchObject({ tags: [{ label: 'face', confidence: 0.8, count: 1 }], regions: [{ label: 'face', confidence: 0.8, box: [1, 2, 3, 4] }] });
+      s.close();
+      const after = new Database(file, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(SCHEMA_VERSION).toBe(3);
+      after.close();
+    });
+  }
+
+  it('a result recorded under schema 1 reads back after the upgrade, with no regions', () => {
     const file = join(tmp(), 'old.db');
     const db = new Database(file);
     db.exec(MIGRATIONS[0]!);
     db.pragma('user_version = 1');
+    db.exec(`INSERT INTO files VALUES ('/old.jpg', 1, 1, 'ho', NULL, 1);
+      INSERT INTO results (id, hash, plugin, version, settings, model, error, tagged_at) VALUES (7, 'ho', 'objects', '1.0.0', '{}', 'm', NULL, 1);
+      INSERT INTO tags VALUES (7, 'dog', 0.5, 'object');
+      INSERT INTO current VALUES ('/old.jpg', 'objects', 7);`);
     db.close();
     const s = ResultStore.open(file);
-    s.record([{ path: '/e.jpg', file: { size: 1, mtimeMs: 1, hash: 'he' }, result: res('/e.jpg', ['cat']), plugins: [key] }]);
-    expect([...s.images({ path: '/e.jpg' })][0]!.plugins.objects!.tags).toEqual([{ label: 'cat', confidence: 0.9 }]);
+    const [img] = [...s.images({ path: '/old.jpg' })];
+    expect(img!.plugins.objects).toEqual({ model: 'm', version: '1.0.0', taggedAt: 1, tags: [{ label: 'dog', confidence: 0.5, category: 'object' }] });
     s.close();
-    const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    after.close();
   });
 
   it('refuses a file that is not SQLite, naming it and the fix', () => {

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { ResultStore } from '../store/store.js';
 import { renderReport, type ReportImage } from './html.js';
 import { thumbnail } from './thumbnails.js';
+import { displayedSizeOf } from '../displayed-size.js';
 import { writeAtomic } from '../xmp/sidecar.js';
 
 export interface ReportOptions {
@@ -24,6 +25,8 @@ export async function buildReport(store: ResultStore, output: string, opts: Repo
     await Promise.all(images.slice(i, i + 8).map(async (img) => {
       const t = await thumbnail(img.path, img.hash, opts.thumbsDir);
       if (t) img.thumb = t;
+      const shown = Object.values(img.plugins).some((p) => p.regions?.length) ? await displayedSizeOf(img.path) : undefined;
+      if (shown) img.shown = shown;
     }));
   }
   const html = renderReport(images, opts.title);

@@ -1,12 +1,17 @@
 // The comparison report: one self-contained HTML file. Thumbnails are
 // embedded as data: URLs and a Content-Security-Policy forbids every
-// network request, so it works opened from disk and leaks nothing.
+// network request, so it works opened from disk and leaks nothing. A
+// detector's regions are CSS boxes over the thumbnail, placed in percent of
+// the picture as displayed, each named on hover (its title).
 
+import type { Region } from '../../engine/types.js';
 import type { StoredImage } from '../store/store.js';
 import { imageAgreement, pairAgreement } from './agreement.js';
 
 export interface ReportImage extends StoredImage {
   thumb?: string;
+  /** The picture's size as displayed, which region boxes are in pixels of. */
+  shown?: [number, number];
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -40,6 +45,12 @@ table.pairs{border-collapse:collapse}table.pairs td,table.pairs th{padding:3px 1
 .tag.shared .bar i{background:var(--shared)}.tag .c{color:var(--mute);text-align:right;font-variant-numeric:tabular-nums}
 .err{color:var(--bad);font-size:12px;word-break:break-word}
 .failures li{margin:3px 0}.hidden{display:none!important}
+.thumb{width:150px;height:150px;flex:none;display:flex;align-items:center;justify-content:center;background:#dde1e7;border-radius:6px;overflow:hidden}
+.frame{position:relative}.card .frame img{display:block;width:100%;height:100%;border-radius:0;object-fit:fill}
+.box{position:absolute;border:2px solid #ffd400;box-shadow:0 0 0 1px rgba(0,0,0,.6);border-radius:2px}.box.face{border-color:#3ee07a}
+.box span{display:none;position:absolute;left:-2px;bottom:100%;background:rgba(0,0,0,.75);color:#fff;font-size:11px;padding:0 4px;white-space:nowrap;border-radius:3px}
+.box:hover{z-index:1}.box:hover span{display:block}
+.legend{font-size:11.5px;color:var(--mute);margin-top:4px}
 `;
 
 const SCRIPT = `
@@ -59,12 +70,24 @@ const SCRIPT = `
       var ok=hit&&(!onlyShared.checked||c.dataset.shared==='1');
       c.classList.toggle('hidden',!ok);if(ok)n++;
     });
+    [].forEach.call(document.querySelectorAll('.box'),function(x){x.classList.toggle('hidden',on[x.dataset.plugin]===false)});
     shown.textContent=n;
   }
   q.addEventListener('input',apply);boxes.forEach(function(b){b.addEventListener('change',apply)});onlyShared.addEventListener('change',apply);
   apply();
 })();
 `;
+
+/** The thumbnail's frame: the picture fits a square of this many CSS pixels. */
+const THUMB_BOX = 150;
+
+/** Every region of the image's plugins that did not fail; a face box is one whose tag is of category face. */
+function boxesOf(img: ReportImage): { plugin: string; face: boolean; r: Region }[] {
+  return Object.entries(img.plugins).filter(([, p]) => !p.error).flatMap(([plugin, p]) => {
+    const faces = new Set(p.tags.filter((t) => t.category === 'face').map((t) => t.label));
+    return (p.regions ?? []).map((r) => ({ plugin, face: faces.has(r.label), r }));
+  });
+}
 
 export function renderReport(images: ReportImage[], title = 'imlage report'): string {
   const plugins = [...new Set(images.flatMap((i) => Object.keys(i.plugins)))].sort();
@@ -75,6 +98,24 @@ export function renderReport(images: ReportImage[], title = 'imlage report'): st
   const pairs = pairAgreement(images);
   const labels = [...new Set(images.flatMap((i) => Object.values(i.plugins).flatMap((p) => p.tags.map((t) => t.label))))].sort();
 
+  const picture = (img: ReportImage) => {
+    if (!img.thumb) return '<div class="noimg">no preview</div>';
+    const tag = `<img src="${img.thumb}" alt="${esc(img.path)}" loading="lazy">`;
+    const regions = boxesOf(img);
+    if (!img.shown || regions.length === 0) return tag;
+    const [w, h] = img.shown;
+    const scale = THUMB_BOX / Math.max(w, h);
+    const pct = (v: number, of: number) => `${((v / of) * 100).toFixed(2)}%`;
+    const boxes = regions.map(({ plugin, face, r }) => `<i class="box${face ? ' face' : ''}" data-plugin="${esc(plugin)}" title="${esc(`${r.label} ${(r.confidence * 100).toFixed(0)}% (${plugin})`)}" style="left:${pct(r.box[0], w)};top:${pct(r.box[1], h)};width:${pct(r.box[2], w)};height:${pct(r.box[3], h)}"><span>${esc(r.label)}</span></i>`).join('');
+    return `<div class="thumb"><div class="frame" style="width:${(w * scale).toFixed(1)}px;height:${(h * scale).toFixed(1)}px">${tag}${boxes}</div></div>`;
+  };
+
+  const legend = (img: ReportImage) => {
+    const counts = new Map<string, number>();
+    for (const { r } of boxesOf(img)) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+    return counts.size && img.thumb && img.shown ? `<div class="legend">boxes: ${[...counts].map(([l, n]) => esc(n > 1 ? `${l} ×${n}` : l)).join(', ')}</div>` : '';
+  };
+
   const card = (img: ReportImage) => {
     const shared = new Set(imageAgreement(img).shared);
     const cols = Object.entries(img.plugins).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => `
@@ -83,9 +124,9 @@ export function renderReport(images: ReportImage[], title = 'imlage report'): st
         <div class="tag${shared.has(t.label) ? ' shared' : ''}" data-label="${esc(t.label)}"><span class="l" title="${esc(t.label)}${t.category ? ` (${esc(t.category)})` : ''}">${esc(t.label)}${t.count !== undefined ? ` ×${t.count}` : ''}</span><span class="bar"><i style="width:${(Math.max(0, Math.min(1, t.confidence)) * 100).toFixed(1)}%"></i></span><span class="c">${(t.confidence * 100).toFixed(0)}%</span></div>`).join('')}
       </div>`).join('');
     return `<article class="card" data-shared="${shared.size ? 1 : 0}">
-      <div class="top">${img.thumb ? `<img src="${img.thumb}" alt="${esc(img.path)}" loading="lazy">` : '<div class="noimg">no preview</div>'}
+      <div class="top">${picture(img)}
         <div><div class="name" title="${esc(img.path)}">${esc(img.path.slice(img.path.lastIndexOf('/') + 1))}</div><div class="dir">${esc(img.path.slice(0, img.path.lastIndexOf('/') + 1))}</div>
-        ${img.error ? `<div class="err">${esc(img.error)}</div>` : ''}
+        ${img.error ? `<div class="err">${esc(img.error)}</div>` : ''}${legend(img)}
         <div class="agree">${shared.size ? `shared by plugins: ${[...shared].map((l) => `<span class="chip">${esc(l)}</span>`).join('')}` : Object.keys(img.plugins).length > 1 ? 'no tag shared between plugins' : ''}</div></div>
       </div>
       ${cols ? `<div class="plugins">${cols}</div>` : ''}

@@ -41,6 +41,20 @@ export const MIGRATIONS: string[] = [
    );`,
   // 2: a detector's tag says how many of its boxes stand behind it (how many faces).
   'ALTER TABLE tags ADD COLUMN count INTEGER;',
+  // 3: a detector's boxes, in pixels of the picture as displayed, best first
+  // (rowid order); region_count is NULL for a plugin that gives none, so an
+  // export tells "no boxes found" (0) from "not a detector".
+  `CREATE TABLE regions (
+     result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+     label TEXT NOT NULL,
+     confidence REAL NOT NULL,
+     x INTEGER NOT NULL,
+     y INTEGER NOT NULL,
+     w INTEGER NOT NULL,
+     h INTEGER NOT NULL
+   );
+   CREATE INDEX regions_result ON regions(result_id);
+   ALTER TABLE results ADD COLUMN region_count INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

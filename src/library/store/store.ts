@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Tag, TagResult } from '../../engine/types.js';
+import type { Region, Tag, TagResult } from '../../engine/types.js';
 import { isFailure } from '../../engine/types.js';
 import { ImlageError } from '../../errors.js';
 import { cacheDir } from '../../paths.js';
@@ -36,6 +36,8 @@ export interface StoredPlugin {
   taggedAt: number;
   error?: string;
   tags: Tag[];
+  /** A detector's boxes, best first, as the result gave them. */
+  regions?: Region[];
 }
 
 export interface StoredImage {
@@ -211,12 +213,14 @@ export class ResultStore {
       const before = this.q('SELECT t.label FROM current c JOIN tags t ON t.result_id = c.result_id WHERE c.path = ? AND c.plugin = ?')
         .all(path, key.name) as { label: string }[];
       const old = this.q('SELECT id FROM results WHERE hash = ? AND plugin = ? AND version = ? AND settings = ?').get(file.hash, key.name, key.version, key.settings) as { id: number } | undefined;
+      const regionCount = isFailure(res) ? null : res.regions?.length ?? null;
       if (old) {
         this.q('DELETE FROM tags WHERE result_id = ?').run(old.id);
-        this.q('UPDATE results SET model = ?, error = ?, tagged_at = ? WHERE id = ?').run(isFailure(res) ? '' : res.model, isFailure(res) ? res.error : null, now, old.id);
+        this.q('DELETE FROM regions WHERE result_id = ?').run(old.id);
+        this.q('UPDATE results SET model = ?, error = ?, tagged_at = ?, region_count = ? WHERE id = ?').run(isFailure(res) ? '' : res.model, isFailure(res) ? res.error : null, now, regionCount, old.id);
       } else {
-        this.q('INSERT INTO results (hash, plugin, version, settings, model, error, tagged_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(file.hash, key.name, key.version, key.settings, isFailure(res) ? '' : res.model, isFailure(res) ? res.error : null, now);
+        this.q('INSERT INTO results (hash, plugin, version, settings, model, error, tagged_at, region_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(file.hash, key.name, key.version, key.settings, isFailure(res) ? '' : res.model, isFailure(res) ? res.error : null, now, regionCount);
       }
       const id = old?.id ?? (this.q('SELECT last_insert_rowid() AS id').get() as { id: number }).id;
       // A failed plugin keeps the path's previous tags current: a failure retracts nothing.
@@ -226,6 +230,8 @@ export class ResultStore {
       }
       const ins = this.q('INSERT INTO tags (result_id, label, confidence, category, count) VALUES (?, ?, ?, ?, ?)');
       for (const t of res.tags) ins.run(id, t.label, t.confidence, t.category ?? null, t.count ?? null);
+      const box = this.q('INSERT INTO regions (result_id, label, confidence, x, y, w, h) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const r of res.regions ?? []) box.run(id, r.label, r.confidence, ...r.box);
       const now2 = new Set(res.tags.map((t) => t.label));
       retracted += before.filter((b) => !now2.has(b.label)).length;
       this.setCurrent(path, key.name, id);
@@ -253,8 +259,8 @@ export class ResultStore {
       where.push('f.path IN (SELECT path FROM current WHERE plugin = ?)');
       args.push(filter.plugin);
     }
-    const rows = this.guard(() => this.q(`SELECT f.path, f.hash, f.size, f.error AS fileError, c.plugin, r.model, r.version, r.tagged_at AS taggedAt,
-        r.error, t.label, t.confidence, t.category, t.count
+    const rows = this.guard(() => this.q(`SELECT f.path, f.hash, f.size, f.error AS fileError, c.plugin, r.id AS resultId, r.model, r.version, r.tagged_at AS taggedAt,
+        r.error, r.region_count AS regionCount, t.label, t.confidence, t.category, t.count
       FROM files f LEFT JOIN current c ON c.path = f.path LEFT JOIN results r ON r.id = c.result_id LEFT JOIN tags t ON t.result_id = r.id
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY f.path, c.plugin, t.confidence DESC`).iterate(...args)) as IterableIterator<Row>;
@@ -265,10 +271,20 @@ export class ResultStore {
         cur = { path: r.path, hash: r.hash, size: r.size, plugins: {}, ...(r.fileError ? { error: r.fileError } : {}) };
       }
       if (r.plugin === null) continue;
-      const p = (cur.plugins[r.plugin] ??= { model: r.model ?? '', version: r.version ?? '', taggedAt: r.taggedAt ?? 0, tags: [], ...(r.error ? { error: r.error } : {}) });
+      let p = cur.plugins[r.plugin];
+      if (!p) {
+        p = cur.plugins[r.plugin] = { model: r.model ?? '', version: r.version ?? '', taggedAt: r.taggedAt ?? 0, tags: [], ...(r.error ? { error: r.error } : {}) };
+        if (r.regionCount !== null) p.regions = this.regions(r.resultId!);
+      }
       if (r.label !== null) p.tags.push({ label: r.label, confidence: r.confidence!, ...(r.category ? { category: r.category as Tag['category'] } : {}), ...(r.count !== null ? { count: r.count } : {}) });
     }
     if (cur) yield cur;
+  }
+
+  private regions(resultId: number): Region[] {
+    const rows = this.guard(() => this.q('SELECT label, confidence, x, y, w, h FROM regions WHERE result_id = ? ORDER BY rowid').all(resultId)) as
+      { label: string; confidence: number; x: number; y: number; w: number; h: number }[];
+    return rows.map((b) => ({ label: b.label, confidence: b.confidence, box: [b.x, b.y, b.w, b.h] }));
   }
 
   close(): void {
@@ -282,6 +298,8 @@ interface Row {
   size: number;
   fileError: string | null;
   plugin: string | null;
+  resultId: number | null;
+  regionCount: number | null;
   model: string | null;
   version: string | null;
   taggedAt: number | null;

@@ -42,13 +42,13 @@ export function serializeXmp(doc: Document): string {
   return new XMLSerializer().serializeToString(doc);
 }
 
-function rdfRoot(doc: Document): Element | undefined {
+export function rdfRoot(doc: Document): Element | undefined {
   const root = doc.documentElement!;
   if (root.namespaceURI === NS.rdf && root.localName === 'RDF') return root;
   return doc.getElementsByTagNameNS(NS.rdf, 'RDF')[0] ?? undefined;
 }
 
-function children(el: Element, ns: string, local: string): Element[] {
+export function children(el: Element, ns: string, local: string): Element[] {
   const out: Element[] = [];
   for (let n = el.firstChild; n; n = n.nextSibling) {
     const e = n as Element;
@@ -58,7 +58,7 @@ function children(el: Element, ns: string, local: string): Element[] {
 }
 
 /** A top-level XMP property: an element child of some rdf:Description. */
-function findProperty(doc: Document, prefix: Prefix, local: string): Element | undefined {
+export function findProperty(doc: Document, prefix: Prefix, local: string): Element | undefined {
   for (const d of children(rdfRoot(doc)!, NS.rdf, 'Description')) {
     const p = children(d, NS[prefix], local)[0];
     if (p) return p;
@@ -66,7 +66,7 @@ function findProperty(doc: Document, prefix: Prefix, local: string): Element | u
   return undefined;
 }
 
-function description(doc: Document): Element {
+export function description(doc: Document): Element {
   const rdf = rdfRoot(doc)!;
   const found = children(rdf, NS.rdf, 'Description')[0];
   if (found) return found;
@@ -76,7 +76,7 @@ function description(doc: Document): Element {
   return d;
 }
 
-function declare(el: Element, prefix: Prefix): string {
+export function declare(el: Element, prefix: Prefix): string {
   // A document may already bind another prefix to the namespace, or this prefix to another namespace.
   const bound = el.lookupPrefix(NS[prefix]);
   if (bound) return bound;
@@ -105,7 +105,7 @@ function ensureProperty(doc: Document, prefix: Prefix, local: string, container:
   return c;
 }
 
-function rdfPrefix(doc: Document): string {
+export function rdfPrefix(doc: Document): string {
   return rdfRoot(doc)!.prefix ?? 'rdf';
 }
 
@@ -138,41 +138,34 @@ export function editList(doc: Document, prefix: Prefix, local: string, container
   if (have.size === 0) c.parentNode!.parentNode!.removeChild(c.parentNode!);
 }
 
-const FIELDS = ['Plugin', 'Model', 'Version', 'Label', 'Confidence', 'Category', 'Count', 'Date'] as const;
-
-/** imlage:Tags, a bag of structures: what imlage wrote and why. */
-export function readRecords(doc: Document): TagRecord[] {
-  const p = findProperty(doc, 'imlage', 'Tags');
+/** A bag of imlage's own structures (imlage:Tags, imlage:Regions): each row's fields as text. */
+export function readStructs(doc: Document, local: string): Record<string, string>[] {
+  const p = findProperty(doc, 'imlage', local);
   const bag = p && children(p, NS.rdf, 'Bag')[0];
   if (!bag) return [];
   return children(bag, NS.rdf, 'li').map((li) => {
-    const get = (f: string) => children(li, NS.imlage, f)[0]?.textContent ?? undefined;
-    const category = get('Category');
-    const count = Number(get('Count') ?? NaN);
-    return {
-      plugin: get('Plugin') ?? '', model: get('Model') ?? '', version: get('Version') ?? '', label: get('Label') ?? '',
-      confidence: Number(get('Confidence') ?? 0), date: get('Date') ?? '', ...(category ? { category } : {}),
-      ...(Number.isInteger(count) && count >= 0 ? { count } : {}),
-    };
+    const row: Record<string, string> = {};
+    for (let n = li.firstChild; n; n = n.nextSibling) {
+      const e = n as Element;
+      if (n.nodeType === 1 && e.namespaceURI === NS.imlage) row[e.localName!] = e.textContent ?? '';
+    }
+    return row;
   });
 }
 
-export function writeRecords(doc: Document, records: TagRecord[]): void {
-  const old = findProperty(doc, 'imlage', 'Tags');
+/** Replaces the bag imlage:`local` with `rows` (fields in `fields` order, undefined ones left out); none: no bag. */
+export function writeStructs(doc: Document, local: string, fields: readonly string[], rows: Record<string, string | undefined>[]): void {
+  const old = findProperty(doc, 'imlage', local);
   if (old) old.parentNode!.removeChild(old);
-  if (records.length === 0) return;
-  const bag = ensureProperty(doc, 'imlage', 'Tags', 'Bag');
+  if (rows.length === 0) return;
+  const bag = ensureProperty(doc, 'imlage', local, 'Bag');
   const pre = bag.parentNode!.prefix!;
   const rdf = rdfPrefix(doc);
-  for (const r of records) {
+  for (const r of rows) {
     const li = doc.createElementNS(NS.rdf, `${rdf}:li`);
     li.setAttributeNS(NS.rdf, `${rdf}:parseType`, 'Resource');
-    const values: Record<(typeof FIELDS)[number], string | undefined> = {
-      Plugin: r.plugin, Model: r.model, Version: r.version, Label: r.label,
-      Confidence: r.confidence.toFixed(4), Category: r.category, Count: r.count?.toString(), Date: r.date,
-    };
-    for (const f of FIELDS) {
-      const v = values[f];
+    for (const f of fields) {
+      const v = r[f];
       if (v === undefined) continue;
       const e = doc.createElementNS(NS.imlage, `${pre}:${f}`);
       e.appendChild(doc.createTextNode(v));
@@ -180,4 +173,25 @@ export function writeRecords(doc: Document, records: TagRecord[]): void {
     }
     bag.appendChild(li);
   }
+}
+
+const FIELDS = ['Plugin', 'Model', 'Version', 'Label', 'Confidence', 'Category', 'Count', 'Date'] as const;
+
+/** imlage:Tags, a bag of structures: what imlage wrote and why. */
+export function readRecords(doc: Document): TagRecord[] {
+  return readStructs(doc, 'Tags').map((row) => {
+    const count = Number(row.Count ?? NaN);
+    return {
+      plugin: row.Plugin ?? '', model: row.Model ?? '', version: row.Version ?? '', label: row.Label ?? '',
+      confidence: Number(row.Confidence ?? 0), date: row.Date ?? '', ...(row.Category ? { category: row.Category } : {}),
+      ...(Number.isInteger(count) && count >= 0 ? { count } : {}),
+    };
+  });
+}
+
+export function writeRecords(doc: Document, records: TagRecord[]): void {
+  writeStructs(doc, 'Tags', FIELDS, records.map((r) => ({
+    Plugin: r.plugin, Model: r.model, Version: r.version, Label: r.label,
+    Confidence: r.confidence.toFixed(4), Category: r.category, Count: r.count?.toString(), Date: r.date,
+  })));
 }

@@ -8,6 +8,10 @@ export const NS = {
   lr: 'http://ns.adobe.com/lightroom/1.0/',
   /** imlage's own: which tags it wrote, by which plugin, model and version, how sure, when. */
   imlage: 'http://ns.imlage.org/xmp/1.0/',
+  /** Metadata Working Group regions (faces and other areas), as digiKam, Lightroom and exiftool read them. */
+  'mwg-rs': 'http://www.metadataworkinggroup.com/schemas/regions/',
+  stArea: 'http://ns.adobe.com/xmp/sType/Area#',
+  stDim: 'http://ns.adobe.com/xap/1.0/sType/Dimensions#',
   xmlns: 'http://www.w3.org/2000/xmlns/',
 } as const;
 

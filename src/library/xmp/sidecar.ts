@@ -3,6 +3,7 @@
 // atomically (temporary file in the same folder, fsync, rename). Keywords
 // imlage did not add are never removed: which ones it added is recorded in
 // imlage:Owned* bags, so a keyword the user had first stays the user's.
+// Regions go the same way (regions.ts): imlage replaces only its own.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -11,6 +12,8 @@ import { isFailure, type TagResult } from '../../engine/types.js';
 import { NotXmpError, editList, newXmp, parseXmp, readList, readRecords, serializeXmp, writeRecords } from './document.js';
 import { keywordsOf, recordsOf, type Hierarchy, type Keywords, type TagRecord } from './keywords.js';
 import type { Prefix } from './namespaces.js';
+import { mergeRegions, regionRecordsOf, sameRegionRecords, type RegionRecord } from './regions.js';
+import { displayedSizeOf } from '../displayed-size.js';
 
 /** 'ext': photo.jpg.xmp (darktable, digiKam); 'base': photo.xmp (Lightroom). */
 export type SidecarNaming = 'ext' | 'base';
@@ -27,7 +30,9 @@ export interface XmpOutcome {
   status: 'written' | 'unchanged' | 'left alone';
   added: number;
   retracted: number;
-  /** Why a sidecar was left alone or could not be written: names the file and the fix. */
+  /** MWG regions of imlage's in the sidecar now (faces, objects, text lines). */
+  regions?: number;
+  /** Why a sidecar was left alone or could not be written, or what it lacks (regions of a photo whose size cannot be read): names the file and the fix. */
   warning?: string;
 }
 
@@ -43,8 +48,11 @@ const LISTS: { key: keyof Keywords; prefix: Prefix; local: string; container: 'B
 ];
 
 /** Merges one image's results into its sidecar. Plugins that failed, or did not run, keep what they wrote before. */
-export function writeSidecar(image: string, result: TagResult, opts: XmpOptions = {}, now = new Date()): XmpOutcome {
+export async function writeSidecar(image: string, result: TagResult, opts: XmpOptions = {}, now = new Date()): Promise<XmpOutcome> {
   const sidecar = sidecarPath(image, opts.naming);
+  // Before the sidecar is read: from there to its rename nothing waits.
+  const withRegions = !result.error && Object.values(result.results).some((r) => !isFailure(r) && r.regions?.length);
+  const size = withRegions ? await displayedSizeOf(image) : undefined;
   const outcome = (status: XmpOutcome['status'], added = 0, retracted = 0, warning?: string): XmpOutcome =>
     ({ sidecar, status, added, retracted, ...(warning ? { warning } : {}) });
   let text: string | undefined;
@@ -70,11 +78,16 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
   const date = now.toISOString();
   const ran = new Set<string>();
   const fresh: TagRecord[] = [];
+  const freshRegions: RegionRecord[] = [];
+  let sizeWarning: string | undefined;
   if (!result.error) {
     for (const [plugin, res] of Object.entries(result.results)) {
       if (isFailure(res)) continue;
       ran.add(plugin);
       fresh.push(...recordsOf(plugin, res.model, res.version, res.tags, date));
+      if (!res.regions?.length) continue;
+      if (size) freshRegions.push(...regionRecordsOf(plugin, res, size, date));
+      else sizeWarning = `cannot read the size of ${image} from its header: its regions are left out of ${sidecar}; the keywords are written`;
     }
   }
   const previous = readRecords(doc);
@@ -100,7 +113,9 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
   }
   // Records of fresh tags carry today's date; the sidecar only changes when a keyword or a record does.
   const sameRecords = JSON.stringify(strip(previous)) === JSON.stringify(strip(records));
-  if (text !== undefined && added === 0 && retracted === 0 && sameRecords) return outcome('unchanged');
+  const regions = mergeRegions(doc, ran, freshRegions, size);
+  const sameRegions = !regions.lost && sameRegionRecords(regions.previous, regions.records);
+  if (text !== undefined && added === 0 && retracted === 0 && sameRecords && sameRegions) return { ...outcome('unchanged'), ...(sizeWarning && { warning: sizeWarning }) };
   writeRecords(doc, records);
   const out = serializeXmp(doc);
   try {
@@ -112,7 +127,7 @@ export function writeSidecar(image: string, result: TagResult, opts: XmpOptions 
       : `${(err as Error).message}`;
     return outcome('left alone', 0, 0, `cannot write ${sidecar} (${code ?? 'error'}): ${fix}`);
   }
-  return outcome('written', added, retracted);
+  return { ...outcome('written', added, retracted, sizeWarning), regions: regions.records.length };
 }
 
 function strip(records: TagRecord[]): unknown[] {
