@@ -145,6 +145,16 @@ describe('XMP regions (MWG)', () => {
     expect((await writeSidecar(turned, detections())).status).toBe('unchanged');
   });
 
+  it('writes one Face region where two plugins box the same face (faces, and emotion on its crops)', async () => {
+    const r = detections();
+    r.results.emotion = { tags: [{ label: 'happy', confidence: 0.95, category: 'face', count: 1 }], regions: [{ label: 'happy', confidence: 0.95, box: [128, 96, 64, 48] }], model: 'emotion-model', version: '1.0.0', inference_time_ms: 1 };
+    const o = await writeSidecar(turned, r);
+    expect(o).toMatchObject({ status: 'written', regions: 2 });
+    expect(info(o.sidecar)!.RegionList.map((x) => x.Name)).toEqual(['face', 'chair']);
+    expect(exif(o.sidecar, '-XMP-dc:Subject').Subject).toContain('happy');
+    expect((await writeSidecar(turned, r)).status).toBe('unchanged');
+  });
+
   it("keeps a user's face region exactly, and replaces only the regions imlage wrote", async () => {
     const side = `${turned}.xmp`;
     execFileSync('exiftool', ['-q', '-o', side, '-XMP-dc:Subject=family',

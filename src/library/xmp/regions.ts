@@ -161,7 +161,8 @@ export interface RegionMerge {
  * those of other plugins stay while their element is still there as
  * written. Regions imlage did not write, and every other field of
  * mwg-rs:Regions, are kept; a fresh box that one of them of the same Type
- * covers (IoU over COVERED_IOU) is not written. `size` (the displayed size) goes into
+ * covers (IoU over COVERED_IOU) is not written, nor one that another plugin's
+ * region of the same Type covers (faces and emotion box the same faces). `size` (the displayed size) goes into
  * AppliedToDimensions unless regions of the user's stay, which were drawn
  * against the dimensions already there.
  */
@@ -195,7 +196,13 @@ export function mergeRegions(doc: Document, ran: Set<string>, fresh: RegionRecor
   }
   // A face the user named (or drew) is not boxed again beside their region.
   const users = [...unclaimed.values()];
-  const written = fresh.filter((r) => !users.some((u) => u.type === r.type && areaIou(u.area, r.area) > COVERED_IOU));
+  const written: RegionRecord[] = [];
+  for (const r of fresh) {
+    if (users.some((u) => u.type === r.type && areaIou(u.area, r.area) > COVERED_IOU)) continue;
+    // Two plugins boxing one thing (faces, and emotion on the faces' crops) make one region: the first plugin's.
+    if ([...kept, ...written].some((w) => w.plugin !== r.plugin && w.type === r.type && areaIou(w.area, r.area) > COVERED_IOU)) continue;
+    written.push(r);
+  }
   const records = [...kept, ...written];
   writeRegionRecords(doc, records);
   if (written.length === 0 && !bag) return { previous, records, lost };
