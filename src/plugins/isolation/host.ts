@@ -1,7 +1,12 @@
 // The engine side of an isolated plugin: the same NativePlugin interface as
-// an in-process one, served by a child process. A crash (signal, abort) or a
-// call that outlives the timeout fails the calls in flight with a clear
-// error; the next call starts a fresh child and replays load and models.
+// an in-process one, served by a child process. submit() sends each image
+// as it comes and the child's native batch queue (the addon's, as in
+// process) forms the batches. A crash (signal, abort) or a call that
+// outlives the timeout fails the calls in flight with a clear error; the
+// next call starts a fresh child and replays load and models. Submits have
+// one timer between them: the child must answer some submit within the
+// timeout while any is pending (one batch's worth of time, as a run() had),
+// so an image queued behind others is not timed out for waiting its turn.
 // A child whose load (or replay) fails is ended at once, so it neither keeps
 // the event loop alive nor lingers answering "plugin not loaded". The
 // child's stdout goes to our stderr: whatever the plugin prints never mixes
@@ -13,9 +18,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImlageError, errorCode, errorMessage } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
-import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult } from '../../native/types.js';
-import type { Reply, Request } from './protocol.js';
-import { checkRunReply } from './run-reply.js';
+import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult, SmiSubmitOptions, SmiSubmitted } from '../../native/types.js';
+import type { Flush, Reply, Request } from './protocol.js';
+import { checkRunReply, checkSubmitReply } from './run-reply.js';
 
 // The compiled child script: beside this file when running from dist/, else
 // (TypeScript run directly, as in the tests) the build's copy.
@@ -46,6 +51,8 @@ export class IsolatedPlugin implements NativePlugin {
   private models: SmiModelSpec[] = [];
   private loadedModels = new Set<string>();
   private closed = false;
+  /** Armed while submits are pending: the child answers one within the timeout, or is ended. */
+  private watchdog?: NodeJS.Timeout;
   /** How many times the child had to be restarted after a crash or a hang. */
   restarts = 0;
 
@@ -103,6 +110,7 @@ export class IsolatedPlugin implements NativePlugin {
     if (!p) return;
     this.pending.delete(m.id);
     clearTimeout(p.timer);
+    if (p.op === 'submit') this.rewatch();
     if (m.ok) p.resolve(m.value);
     else p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
   }
@@ -118,6 +126,8 @@ export class IsolatedPlugin implements NativePlugin {
   }
 
   private failAll(err: Error): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       this.pending.delete(id);
@@ -131,20 +141,52 @@ export class IsolatedPlugin implements NativePlugin {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const p: Pending = { resolve, reject, op: body.op };
-      p.timer = setTimeout(() => {
-        // A hung plugin cannot be interrupted inside its process: end the process.
-        this.pending.delete(id);
-        p.reject(new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" did not answer ${body.op} within ${this.opts.timeoutMs} ms; its process was ended and will be restarted`));
-        if (this.child === child) {
-          this.child = undefined;
-          this.restarts++;
-          child.kill('SIGKILL');
-          this.failAll(new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" was restarted after a call timed out`));
-        }
-      }, this.opts.timeoutMs);
+      if (body.op === 'submit') {
+        this.watchdog ??= this.timer(child, 'submit');
+      } else {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          p.reject(this.timedOut(body.op));
+          this.hung(child);
+        }, this.opts.timeoutMs);
+      }
       this.pending.set(id, p);
       child.send({ id, ...body } as Request);
     });
+  }
+
+  private timedOut(op: string): ImlageError {
+    return new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" did not answer ${op} within ${this.opts.timeoutMs} ms; its process was ended and will be restarted`);
+  }
+
+  /** The submits' timer: when it fires, every pending submit times out and the child is ended. */
+  private timer(child: ChildProcess, op: string): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.watchdog = undefined;
+      for (const [id, p] of this.pending) {
+        if (p.op !== op) continue;
+        this.pending.delete(id);
+        p.reject(this.timedOut(op));
+      }
+      this.hung(child);
+    }, this.opts.timeoutMs);
+  }
+
+  /** A submit was answered: the child is alive; time the rest afresh. */
+  private rewatch(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    const child = this.child;
+    if (child && [...this.pending.values()].some((p) => p.op === 'submit')) this.watchdog = this.timer(child, 'submit');
+  }
+
+  /** A hung plugin cannot be interrupted inside its process: end the process. */
+  private hung(child: ChildProcess): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.restarts++;
+    child.kill('SIGKILL');
+    this.failAll(new ImlageError('IMLAGE_ERR_PLUGIN_TIMEOUT', `plugin "${this.opts.name}" was restarted after a call timed out`));
   }
 
   private async callStarted(body: Body): Promise<unknown> {
@@ -179,6 +221,17 @@ export class IsolatedPlugin implements NativePlugin {
 
   async run(modelId: string, images: ImageInput[]): Promise<SmiRunResult> {
     return checkRunReply(await this.callStarted({ op: 'run', modelId, images }), images.length, this.opts.name);
+  }
+
+  submit(image: ImageInput, opts: SmiSubmitOptions): Promise<SmiSubmitted> {
+    const body: Body = { op: 'submit', image, models: opts.models, batch: { maxBatch: opts.maxBatch, maxDelayMs: opts.maxDelayMs } };
+    // Sent at once when the child is up, so that a flush() right after it reaches the child after the image.
+    const sent = this.child && !this.starting && !this.closed ? this.call(body) : this.callStarted(body);
+    return sent.then((v) => checkSubmitReply(v, opts.models.length, this.opts.name));
+  }
+
+  flush(): void {
+    if (this.child?.connected && !this.starting) this.child.send({ op: 'flush' } satisfies Flush);
   }
 
   async close(): Promise<void> {
