@@ -204,6 +204,38 @@ describe('an isolated plugin batches in its child with the same queue', () => {
     }
   });
 
+  it('a crash fails the images in flight with IMLAGE_ERR_PLUGIN_CRASHED; images sent while the new child loads wait for it', { timeout: 30_000 }, async () => {
+    const isolated = await start(testPlugin('crash_third'));
+    try {
+      const one = { models: ['m'], maxBatch: 1, maxDelayMs: 0 };
+      for (const v of [1, 2]) expect((await isolated.submit(solid(2, 2, [v, 0, 0]), one)).result[0]!.error).toBeUndefined();
+      const crash = await rejection(isolated.submit(solid(2, 2, [3, 0, 0]), one));
+      expect(crash.code).toBe('IMLAGE_ERR_PLUGIN_CRASHED');
+      expect(crash.message).toMatch(/killed by SIGSEGV in its isolated process; it will be restarted/);
+      // Both are sent while the restarted child is still loading its plugin.
+      const next = await Promise.all([4, 5].map((v) => isolated.submit(solid(2, 2, [v, 0, 0]), one)));
+      for (const n of next) expect(n.result[0]!.error).toBeUndefined();
+      expect(isolated.restarts).toBe(1);
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('at most two batches are in the child: a crash fails those, the images held back run in the new child', { timeout: 30_000 }, async () => {
+    const isolated = await start(testPlugin('crash_third'));
+    try {
+      // Batches of one, so two images in the child at a time. It crashes on its third call; what fails is what it
+      // held then: image 3 and either image 4 (sent once 2 was answered) or image 2 (done, its answer not yet out).
+      const all = await Promise.allSettled([1, 2, 3, 4, 5].map((v) => isolated.submit(solid(2, 2, [v, 0, 0]), { models: ['m'], maxBatch: 1, maxDelayMs: 0 })));
+      const failed = all.flatMap((r, i) => (r.status === 'rejected' ? [i + 1] : []));
+      expect([[3, 4], [2, 3]]).toContainEqual(failed);
+      for (const r of all) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('IMLAGE_ERR_PLUGIN_CRASHED');
+      expect(isolated.restarts).toBe(1);
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('a plugin that hangs in a batch: its submits time out with IMLAGE_ERR_PLUGIN_TIMEOUT and the child is restarted', { timeout: 30_000 }, async () => {
     const isolated = await start(testPlugin('hang'), 800);
     try {

@@ -1,7 +1,8 @@
 // The engine side of an isolated plugin: the same NativePlugin interface as
 // an in-process one, served by a child process. submit() sends each image
-// as it comes and the child's native batch queue (the addon's, as in
-// process) forms the batches. A crash (signal, abort) or a call that
+// as it comes (at most two batches' worth in the child at a time, see
+// send()) and the child's native batch queue (the addon's, as in process)
+// forms the batches. A crash (signal, abort) or a call that
 // outlives the timeout fails the calls in flight with a clear error; the
 // next call starts a fresh child and replays load and models. Submits have
 // one timer between them: the child must answer some submit within the
@@ -32,6 +33,13 @@ function childScript(): string {
   throw new ImlageError('IMLAGE_ERR_PLUGIN_LIBRARY', `cannot start an isolated plugin: ${built} is missing (run \`npm run build\`)`);
 }
 
+/**
+ * A message to a child that has just died (its 'exit' not seen yet) fails
+ * with EPIPE; its 'exit' fails the calls in flight, this one included, so
+ * the write error itself is dropped rather than thrown as an 'error' event.
+ */
+const ignoreSendError = (): void => {};
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; op: string };
 type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -51,6 +59,13 @@ export class IsolatedPlugin implements NativePlugin {
   private models: SmiModelSpec[] = [];
   private loadedModels = new Set<string>();
   private closed = false;
+  /** Submits not sent to the child yet (see send()), and those sent and not answered. */
+  private held: { body: Body; window: number; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  private inChild = 0;
+  /** flush() was called while submits were held. */
+  private flushHeld = false;
+  /** close() waiting for the held and sent submits to settle. */
+  private drained: (() => void)[] = [];
   /** Armed while submits are pending: the child answers one within the timeout, or is ended. */
   private watchdog?: NodeJS.Timeout;
   /** How many times the child had to be restarted after a crash or a hang. */
@@ -68,8 +83,10 @@ export class IsolatedPlugin implements NativePlugin {
   }
 
   private ensureChild(): Promise<void> {
+    // A child still loading is set already: calls wait until it can serve them.
+    if (this.starting) return this.starting;
     if (this.child) return Promise.resolve();
-    this.starting ??= (async () => {
+    this.starting = (async () => {
       // fd 1 of the child is our fd 2: plugin output on stdout lands on stderr.
       const child = fork(childScript(), [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'] });
       this.child = child;
@@ -151,7 +168,7 @@ export class IsolatedPlugin implements NativePlugin {
         }, this.opts.timeoutMs);
       }
       this.pending.set(id, p);
-      child.send({ id, ...body } as Request);
+      child.send({ id, ...body } as Request, ignoreSendError);
     });
   }
 
@@ -225,17 +242,49 @@ export class IsolatedPlugin implements NativePlugin {
 
   submit(image: ImageInput, opts: SmiSubmitOptions): Promise<SmiSubmitted> {
     const body: Body = { op: 'submit', image, models: opts.models, batch: { maxBatch: opts.maxBatch, maxDelayMs: opts.maxDelayMs } };
-    // Sent at once when the child is up, so that a flush() right after it reaches the child after the image.
-    const sent = this.child && !this.starting && !this.closed ? this.call(body) : this.callStarted(body);
-    return sent.then((v) => checkSubmitReply(v, opts.models.length, this.opts.name));
+    return new Promise<unknown>((resolve, reject) => {
+      this.held.push({ body, window: 2 * opts.maxBatch, resolve, reject });
+      this.send();
+    }).then((v) => checkSubmitReply(v, opts.models.length, this.opts.name));
+  }
+
+  /**
+   * Sends held submits while fewer than two batches' worth are in the child:
+   * one running and one forming is all its queue needs to keep the plugin
+   * busy, and a crash then fails at most those (the rest go to the new
+   * child), as it failed only the batch in flight when the host batched.
+   */
+  private send(): void {
+    while (this.held.length > 0 && this.inChild < this.held[0]!.window) {
+      const h = this.held.shift()!;
+      this.inChild++;
+      // At once when the child is up, so that a flush() right after reaches it after the image.
+      const sent = this.child && !this.starting && !this.closed ? this.call(h.body) : this.callStarted(h.body);
+      sent.then(h.resolve, h.reject).finally(() => {
+        this.inChild--;
+        this.send();
+      });
+    }
+    if (this.held.length > 0) return;
+    if (this.flushHeld) {
+      this.flushHeld = false;
+      this.flush();
+    }
+    if (this.inChild === 0) for (const done of this.drained.splice(0)) done();
   }
 
   flush(): void {
-    if (this.child?.connected && !this.starting) this.child.send({ op: 'flush' } satisfies Flush);
+    // Images still held go with full batches' company; flush once they are sent.
+    if (this.held.length > 0) this.flushHeld = true;
+    else if (this.child?.connected && !this.starting) this.child.send({ op: 'flush' } satisfies Flush, ignoreSendError);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.held.length > 0 || this.inChild > 0) {
+      this.flush();
+      await new Promise<void>((res) => this.drained.push(res));
+    }
     const inFlight = [...this.pending.values()].map((p) => new Promise<void>((res) => {
       const { resolve, reject } = p;
       p.resolve = (v) => (resolve(v), res());
