@@ -4,7 +4,7 @@
 // per tree, alternating, and prints images/s and CPU ms per image (all the
 // process's threads: process.cpuUsage) with the medians and the ratios.
 //
-//   node bench/smi-batching.mjs [--peer /path/to/other/imlage] [--images 300] [--rounds 3]
+//   node bench/smi-batching.mjs [--peer /path/to/other/imlage] [--images 300] [--rounds 3] [--cases colors/fast,quality/exact]
 //
 // The peer is a checkout with its own dist/ and build/ (npm run build,
 // npx cmake-js compile). Without one the script measures this tree only.
@@ -46,7 +46,7 @@ const images = opt('images', '300');
 const rounds = Number(opt('rounds', '3'));
 const peer = opt('peer');
 const trees = [['this', here], ...(peer ? [['peer', resolve(peer)]] : [])];
-const cases = [['colors', 'fast'], ['colors', 'exact'], ['quality', 'exact']];
+const cases = opt('cases', 'colors/fast,colors/exact,quality/exact').split(',').map((c) => c.split('/'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 for (const [plugin, mode] of cases) {
