@@ -32,8 +32,8 @@ void ReadBatchOptions(const Napi::Object& opts, size_t* maxBatch, double* maxDel
   *maxDelayMs = ReadNumber(opts, "maxDelayMs", 0, 24.0 * 3600 * 1000);
 }
 
-BatchQueue::BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std::function<void()> onSettled)
-    : session_(std::move(session)), onSettled_(std::move(onSettled)), self_(Napi::Weak(self)) {}
+BatchQueue::BatchQueue(std::unique_ptr<BatchRunner> runner, Napi::Object self, std::function<void()> onSettled)
+    : runner_(std::move(runner)), onSettled_(std::move(onSettled)), self_(Napi::Weak(self)) {}
 
 BatchQueue::~BatchQueue() {
   Abort();
@@ -55,14 +55,13 @@ void BatchQueue::Abort() {
   if (thread_.joinable()) thread_.join();
 }
 
-Napi::Promise BatchQueue::Submit(const Napi::CallbackInfo& info, std::shared_ptr<const CompiledSpec> spec) {
-  Napi::Env env = info.Env();
-  if (!info[2].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
-  Napi::Object opts = info[2].As<Napi::Object>();
+Napi::Promise BatchQueue::Submit(const Napi::Value& image, const Napi::Object& opts,
+                                 const std::function<void(Request&)>& plan) {
+  Napi::Env env = image.Env();
   // Copied unless the caller promises the pixels stay put (see the header).
   const PixelCopy copy = ReadBorrow(opts) ? PixelCopy::kBorrow : PixelCopy::kCopy;
-  auto r = std::make_unique<Request>(ReadImage(info[0], copy), Napi::Promise::Deferred::New(env));
-  r->spec = std::move(spec);
+  auto r = std::make_unique<Request>(ReadImage(image, copy), Napi::Promise::Deferred::New(env));
+  plan(*r);
   ReadBatchOptions(opts, &r->maxBatch, &r->maxDelayMs);
   Napi::Promise promise = Expect(env, *r);
   Enqueue(std::move(r));
@@ -73,7 +72,7 @@ Napi::Promise BatchQueue::Expect(Napi::Env env, Request& r) {
   if (!thread_.joinable()) {
     if (!tsfn_.created()) {
       tsfn_.Create([&](auto finalizer, auto* data) {
-        return Tsfn::New(env, "imlage.session.submit", 0, 1, this, finalizer, data);
+        return Tsfn::New(env, runner_->name(), 0, 1, this, finalizer, data);
       });
       tsfn_.Use([&](Tsfn& t) { t.Unref(env); });
     }
@@ -137,7 +136,7 @@ void BatchQueue::Join() {
   if (thread_.joinable()) thread_.join();
   tsfn_.Release();
   teardown_.Remove();
-  session_.reset();
+  runner_->Release();
 }
 
 void BatchQueue::Loop() {
@@ -152,7 +151,7 @@ void BatchQueue::Loop() {
     const Request& head = *queue_.front();
     size_t same = 0;
     for (const auto& q : queue_) {
-      if (q->spec->key == head.spec->key && ++same >= head.maxBatch) break;
+      if (q->key == head.key && ++same >= head.maxBatch) break;
     }
     const bool ready = same >= head.maxBatch || head.seq < flushSeq_ || stopping_;
     const Clock::time_point deadline =
@@ -162,10 +161,10 @@ void BatchQueue::Loop() {
       continue;
     }
     auto* batch = new Batch();
-    const std::shared_ptr<const CompiledSpec> spec = head.spec;
+    const std::string key = head.key;
     const size_t maxBatch = head.maxBatch;
     for (auto it = queue_.begin(); it != queue_.end() && batch->size() < maxBatch;) {
-      if ((*it)->spec->key == spec->key) {
+      if ((*it)->key == key) {
         batch->push_back(std::move(*it));
         it = queue_.erase(it);
       } else {
@@ -175,27 +174,19 @@ void BatchQueue::Loop() {
     lock.unlock();
 
     const Clock::time_point t0 = Clock::now();
-    std::vector<HeldImage*> images;
     for (auto& r : *batch) {
       r->queueMs = Ms(r->at, t0);
       r->batchSize = batch->size();
-      images.push_back(&r->image);
     }
     std::string errorCode;
     std::string errorMessage;
     try {
-      std::vector<ImageScores> results;
-      BatchTiming timing;
-      RunImages(*session_, images, spec->pre, spec->post, spec->plan, results, timing);
-      for (size_t k = 0; k < batch->size(); ++k) {
-        (*batch)[k]->result = std::move(results[k]);
-        (*batch)[k]->timing = timing;
-      }
+      runner_->Run(*batch);
     } catch (const NativeError& e) {
       errorCode = e.code();
       errorMessage = e.what();
     } catch (const std::exception& e) {
-      errorCode = code::kOrt;
+      errorCode = runner_->failureCode();
       errorMessage = e.what();
     }
     if (!errorCode.empty()) {
@@ -236,7 +227,7 @@ void BatchQueue::Deliver(Napi::Env env, Batch& batch) {
                                .Value());
       } else {
         Napi::Object out = Napi::Object::New(env);
-        out.Set("result", ScoresToJs(env, r->result));
+        out.Set("result", r->output->ToJs(env));
         out.Set("queueMs", r->queueMs);
         out.Set("batchSize", static_cast<double>(r->batchSize));
         out.Set("timing", TimingToJs(env, r->timing));

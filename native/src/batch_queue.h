@@ -1,13 +1,15 @@
-// session.submit(): a native dynamic-batching queue per session, with
-// Triton's dynamic_batching semantics. One batcher thread (started on the
-// first submit) waits until maxBatch requests with the same compiled spec
-// (compiled_spec.h; equal keys) are queued, or the oldest has waited
-// maxDelayMs, or flush() was called; then runs them as one batch
-// (preprocess into a pooled buffer, ORT, postprocess) and hands the results
-// to the JS thread through a ThreadSafeFunction, which settles each
+// The addon's one dynamic-batching queue, with Triton's dynamic_batching
+// semantics, for every kind of plugin: an ONNX session (session.submit(),
+// session_runner.h) and an SMI plugin in this process or in an isolated
+// plugin's child (plugin.submit(), plugin/plugin_runner.h). What a batch
+// runs on is the queue's BatchRunner; everything else is shared. One batcher
+// thread (started on the first submit) waits until maxBatch requests with
+// the same key are queued, or the oldest has waited maxDelayMs, or flush()
+// was called; then the runner runs them as one batch and the results go to
+// the JS thread through one ThreadSafeFunction, which settles each
 // request's promise.
 //
-// Requests come two ways: submit() (pixels from JS) and submitEncoded()
+// Requests come two ways: Submit() (pixels from JS) and submitEncoded()
 // (submit_encoded.cc: the decode pool decodes the file and Enqueue()s the
 // pixels from its own thread). The second is Expect()ed on the JS thread
 // first, so its promise exists and the queue counts it as pending (its
@@ -23,10 +25,10 @@
 //
 // Close: Stop() refuses new submits; requests already queued run at once
 // (no longer waiting for company) and resolve normally. Join() (once none is
-// pending) joins the thread and releases the ThreadSafeFunction. The
-// destructor is safe without Stop/Join (environment teardown): it drops
-// queued requests unsettled and joins the thread. No statics: one queue per
-// session, per environment.
+// pending) joins the thread, releases the ThreadSafeFunction and the
+// runner's resources. The destructor is safe without Stop/Join (environment
+// teardown): it drops queued requests unsettled and joins the thread. No
+// statics: one queue per session or plugin, per environment.
 #pragma once
 
 #include <napi.h>
@@ -44,44 +46,75 @@
 #include "compiled_spec.h"
 #include "js_args.h"
 #include "lifecycle.h"
-#include "ort/session.h"
 #include "workers/workers.h"
 
 namespace imlage {
 
+// One request's result as its runner made it, turned into JS on the JS thread.
+class BatchOutput {
+ public:
+  virtual ~BatchOutput() = default;
+  virtual Napi::Value ToJs(Napi::Env env) const = 0;
+};
+
+struct BatchRequest {
+  using Clock = std::chrono::steady_clock;
+  BatchRequest(HeldImage held, Napi::Promise::Deferred d) : image(std::move(held)), deferred(std::move(d)) {}
+  HeldImage image;                   // reference deleted on the JS thread only
+  Napi::Promise::Deferred deferred;  // settled on the JS thread only
+  std::string key;                   // requests batch together only with equal keys
+  // What the request runs with, read by its queue's runner: a session's
+  // compiled spec, or the model ids an SMI plugin runs the image through.
+  std::shared_ptr<const CompiledSpec> spec;
+  std::shared_ptr<const std::vector<std::string>> models;
+  std::shared_ptr<const void> pixelOwner;  // holds image.view's pixels when neither borrowed nor owned
+  size_t maxBatch = 1;
+  double maxDelayMs = 0;
+  uint64_t seq = 0;
+  Clock::time_point at;
+  // Filled by the batcher thread.
+  std::unique_ptr<BatchOutput> output;  // set by the runner unless the batch failed
+  BatchTiming timing;
+  double queueMs = 0;
+  size_t batchSize = 0;
+  std::string errorCode;  // non-empty: the whole batch failed
+  std::string errorMessage;
+};
+
+// What a queue's batches run on. Run() is called on the batcher thread
+// only, one batch at a time.
+class BatchRunner {
+ public:
+  using Batch = std::vector<std::unique_ptr<BatchRequest>>;
+  virtual ~BatchRunner() = default;
+  // Runs requests that share one key: sets each one's output and timing, or
+  // throws (a NativeError keeps its code) to fail the whole batch.
+  virtual void Run(Batch& batch) = 0;
+  // JS thread, once the thread is joined: frees what the runner holds.
+  virtual void Release() = 0;
+  // The ThreadSafeFunction's resource name ("imlage.session.submit").
+  virtual const char* name() const = 0;
+  // The code of a failure that carries none (a std::exception from Run).
+  virtual const char* failureCode() const = 0;
+};
+
 class BatchQueue {
  public:
-  using Clock = std::chrono::steady_clock;
-
-  struct Request {
-    Request(HeldImage held, Napi::Promise::Deferred d) : image(std::move(held)), deferred(std::move(d)) {}
-    HeldImage image;                   // reference deleted on the JS thread only
-    Napi::Promise::Deferred deferred;  // settled on the JS thread only
-    std::shared_ptr<const CompiledSpec> spec;  // requests batch together only with equal keys
-    std::shared_ptr<const void> pixelOwner;    // holds image.view's pixels when neither borrowed nor owned
-    size_t maxBatch = 1;
-    double maxDelayMs = 0;
-    uint64_t seq = 0;
-    Clock::time_point at;
-    // Filled by the batcher thread.
-    ImageScores result;
-    BatchTiming timing;
-    double queueMs = 0;
-    size_t batchSize = 0;
-    std::string errorCode;  // non-empty: the whole batch failed
-    std::string errorMessage;
-  };
-  using Batch = std::vector<std::unique_ptr<Request>>;
+  using Clock = BatchRequest::Clock;
+  using Request = BatchRequest;
+  using Batch = BatchRunner::Batch;
 
   // onSettled is called on the JS thread after each request's promise settles.
-  BatchQueue(std::shared_ptr<Session> session, Napi::Object self, std::function<void()> onSettled);
+  BatchQueue(std::unique_ptr<BatchRunner> runner, Napi::Object self, std::function<void()> onSettled);
   ~BatchQueue();
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
 
-  // JS thread. info: (image, spec, opts), spec being info[1]'s, compiled
-  // by this queue's session. Throws NativeError / Napi::Error.
-  Napi::Promise Submit(const Napi::CallbackInfo& info, std::shared_ptr<const CompiledSpec> spec);
+  // JS thread: image (info[0]) with options opts, its key and plan already
+  // in r's place: Submit copies or borrows the pixels (opts.borrowPixels),
+  // reads maxBatch and maxDelayMs and queues it. Throws NativeError / Napi::Error.
+  Napi::Promise Submit(const Napi::Value& image, const Napi::Object& opts,
+                       const std::function<void(Request&)>& plan);
   // JS thread: r's promise; r counts as pending from now on and its image is
   // to come through Enqueue (or Fail). Throws NativeError.
   Napi::Promise Expect(Napi::Env env, Request& r);
@@ -109,7 +142,7 @@ class BatchQueue {
   // JS thread: the thread stops after its current batch and is joined.
   void Abort();
 
-  std::shared_ptr<Session> session_;
+  std::unique_ptr<BatchRunner> runner_;
   std::function<void()> onSettled_;
   Napi::ObjectReference self_;  // strong while requests are pending
   GuardedTsfn<Tsfn> tsfn_;

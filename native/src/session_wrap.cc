@@ -3,6 +3,7 @@
 #include "addon.h"
 #include "compiled_spec.h"
 #include "errors.h"
+#include "session_runner.h"
 #include "workers/workers.h"
 
 namespace imlage {
@@ -103,7 +104,7 @@ Napi::Value SessionWrap::CompileSpec(const Napi::CallbackInfo& info) {
 
 BatchQueue& SessionWrap::QueueFor(const Napi::Object& self) {
   life_.ThrowIfClosed("session");
-  if (!queue_) queue_ = std::make_unique<BatchQueue>(session_, self, [this] { RunSettled(); });
+  if (!queue_) queue_ = std::make_unique<BatchQueue>(MakeSessionRunner(session_), self, [this] { RunSettled(); });
   return *queue_;
 }
 
@@ -121,7 +122,12 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
     if (spec->session() != this) {
       throw NativeError(code::kInvalidArg, "submit's spec was compiled by another session; compile it with this one");
     }
-    Napi::Promise p = QueueFor(info.This().As<Napi::Object>()).Submit(info, spec->spec());
+    if (!info[2].IsObject()) throw NativeError(code::kInvalidArg, "submit options must be an object");
+    std::shared_ptr<const CompiledSpec> compiled = spec->spec();
+    Napi::Promise p = QueueFor(info.This().As<Napi::Object>()).Submit(info[0], info[2].As<Napi::Object>(), [&](BatchRequest& r) {
+      r.key = compiled->key;
+      r.spec = compiled;
+    });
     life_.Begin();
     return p;
   });

@@ -1,7 +1,7 @@
 // Why the requests exist before the decode: each target's promise and its
 // queue's pending count are made on the JS thread at the call (a decode
 // thread may touch nothing of JS), so the batch queue knows an image is
-// coming and its session's close() waits for it. The decode thread fills
+// coming and its session's (or plugin's) close() waits for it. The decode thread fills
 // each request's pixels and enqueues it; a decode that fails hands the
 // requests back to the JS thread, which rejects them with the file's error.
 #include "submit_encoded.h"
@@ -18,6 +18,8 @@
 #include "decode/decode.h"
 #include "decode/decode_pool.h"
 #include "errors.h"
+#include "plugin/plugin_runner.h"
+#include "plugin/plugin_wrap.h"
 #include "session_wrap.h"
 
 namespace imlage {
@@ -127,6 +129,59 @@ Size ReadSize(Napi::Env env, const Napi::Value& v, const std::string& what) {
   return s;
 }
 
+// A target: a session's compiled spec, or an SMI plugin with the models the
+// image runs through (and the picture's size as shown, which the plugin is
+// told: SMI 1.1's original size).
+struct EncodedConsumer {
+  Size size;
+  SpecWrap* spec = nullptr;
+  PluginWrap* plugin = nullptr;
+  Napi::Object pluginObject;
+  std::shared_ptr<const std::vector<std::string>> models;
+  uint32_t originalWidth = 0;
+  uint32_t originalHeight = 0;
+
+  // JS thread: r's plan from this target, and its promise from the target's queue.
+  Napi::Promise Expect(BatchQueue::Request& r, BatchQueue** queue) const {
+    if (spec != nullptr) {
+      r.spec = spec->spec();
+      r.key = r.spec->key;
+      return spec->session()->Expect(spec->sessionObject(), r, queue);
+    }
+    r.models = models;
+    r.key = ModelsKey(*models);
+    r.image.originalWidth = originalWidth;
+    r.image.originalHeight = originalHeight;
+    return plugin->Expect(pluginObject, r, queue);
+  }
+};
+
+EncodedConsumer ReadConsumer(Napi::Env env, const Napi::Value& t, const std::string& what) {
+  if (!t.IsObject()) {
+    ThrowTypeError(env, std::string(kWhat) + ": " + what + " must be {spec, width, height} or {plugin, models, width, height}");
+  }
+  Napi::Object o = t.As<Napi::Object>();
+  EncodedConsumer c;
+  c.size = ReadSize(env, t, what);
+  Napi::Value plugin = o.Get("plugin");
+  if (plugin.IsUndefined()) {
+    c.spec = SpecWrap::From(o.Get("spec"), (std::string(kWhat) + ": " + what + ".spec").c_str());
+    c.spec->session()->ThrowIfClosed();
+    return c;
+  }
+  Napi::FunctionReference& ctor = env.GetInstanceData<Addon>()->pluginConstructor;
+  if (!plugin.IsObject() || !plugin.As<Napi::Object>().InstanceOf(ctor.Value())) {
+    ThrowTypeError(env, std::string(kWhat) + ": " + what + ".plugin must be a plugin from loadPlugin()");
+  }
+  c.pluginObject = plugin.As<Napi::Object>();
+  c.plugin = PluginWrap::Unwrap(c.pluginObject);
+  c.models = ReadModelIds(o.Get("models"), std::string(kWhat) + ": " + what + ".models");
+  const std::string prefix = std::string(kWhat) + ": " + what + ".";
+  c.originalWidth = static_cast<uint32_t>(decode::ReadIntOption(env, o, prefix, "originalWidth", 0, 1 << 30, 0));
+  c.originalHeight = static_cast<uint32_t>(decode::ReadIntOption(env, o, prefix, "originalHeight", 0, 1 << 30, 0));
+  return c;
+}
+
 }  // namespace
 
 Napi::Value SubmitEncoded(Addon& addon, const Napi::CallbackInfo& info) {
@@ -140,18 +195,9 @@ Napi::Value SubmitEncoded(Addon& addon, const Napi::CallbackInfo& info) {
   Napi::Object opts = info[2].As<Napi::Object>();
 
   // Everything that can refuse is read before any request exists.
-  struct Read {
-    SpecWrap* spec;
-    Size size;
-  };
-  std::vector<Read> read;
+  std::vector<EncodedConsumer> read;
   for (uint32_t i = 0; i < list.Length(); ++i) {
-    Napi::Value t = list.Get(i);
-    const std::string what = "targets[" + std::to_string(i) + "]";
-    if (!t.IsObject()) ThrowTypeError(env, std::string(kWhat) + ": " + what + " must be {spec, width, height}");
-    SpecWrap* spec = SpecWrap::From(t.As<Napi::Object>().Get("spec"), (std::string(kWhat) + ": " + what + ".spec").c_str());
-    spec->session()->ThrowIfClosed();
-    read.push_back({spec, ReadSize(env, t, what)});
+    read.push_back(ReadConsumer(env, list.Get(i), "targets[" + std::to_string(i) + "]"));
   }
   std::vector<Size> pixelSizes;
   Napi::Value px = opts.Get("pixels");
@@ -184,10 +230,9 @@ Napi::Value SubmitEncoded(Addon& addon, const Napi::CallbackInfo& info) {
       Target t;
       t.size = read[i].size;
       t.request = std::make_unique<BatchQueue::Request>(HeldImage(), Napi::Promise::Deferred::New(env));
-      t.request->spec = read[i].spec->spec();
       t.request->maxBatch = maxBatch;
       t.request->maxDelayMs = maxDelayMs;
-      results.Set(static_cast<uint32_t>(i), read[i].spec->session()->Expect(read[i].spec->sessionObject(), *t.request, &t.queue));
+      results.Set(static_cast<uint32_t>(i), read[i].Expect(*t.request, &t.queue));
       task->targets.push_back(std::move(t));
     }
   } catch (const NativeError& e) {

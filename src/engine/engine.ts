@@ -17,7 +17,6 @@ import type { PreprocessMode } from '../plugins/manifest.js';
 import { PluginManager } from '../plugins/manager.js';
 import { builtinPluginsDir, cacheDir as defaultCacheRoot, configDir } from '../paths.js';
 import { Semaphore } from '../util/semaphore.js';
-import { Batcher } from './batcher.js';
 import { checkCropSources, cropsOf, throughCrops } from './crops.js';
 import { decodeFull, decodeResized, resizeDecoded, type DecodeRequest } from './decode.js';
 import { displayName, type FilePath } from './file-name.js';
@@ -159,10 +158,9 @@ export class Engine {
   private bufferCount = 0;
   private stopWatching?: () => void;
 
-  private batchers = new Map<TaggerPlugin, Batcher<{ image: ImageInput; mode: PreprocessMode; o: ScoreOverrides }, Timed>>();
-  /** Plugins that batch natively (submit/flush) and have been submitted to. */
+  /** Plugins that have been submitted to (each batches in the addon: see submit()). */
   private submitters = new Set<TaggerPlugin>();
-  /** Images admitted that have not reached the batchers yet (decoding, or waiting for memory). */
+  /** Images admitted that have not reached the plugins' queues yet (decoding, or waiting for memory). */
   private coming = 0;
   private decodeSlots: Semaphore;
   private decodedBytes: Semaphore;
@@ -621,7 +619,7 @@ export class Engine {
   private async decodeInAddon(req: DecodeRequest, needs: Map<string, DecodeNeed>, plugins: TaggerPlugin[], plan: CallPlan): Promise<Decoded | undefined> {
     const uses = new Map<TaggerPlugin, EncodedUse>();
     for (const p of plugins) {
-      const use = p.encoded?.(plan.mode, plan.overrides.get(p.name)!);
+      const use = p.encoded?.(plan.mode, plan.overrides.get(p.name)!, shownSize(req));
       if (use) uses.set(p, use);
     }
     const pixelKeys = [...new Set(plugins.filter((p) => !uses.has(p)).map((p) => needKey(p.decodeNeed(plan.mode))))];
@@ -651,30 +649,23 @@ export class Engine {
 
   /** No image is on its way: partial batches go now instead of waiting for company. */
   private nothingComing(): void {
-    for (const b of this.batchers.values()) b.poke();
-    for (const p of this.submitters) p.flush?.();
+    for (const p of this.submitters) p.flush();
   }
 
   private batchOptions(): BatchOptions {
     return { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs };
   }
 
-  /** One image to a plugin's batching: its own native queue when it has one, else a JS Batcher. */
+  /** One image into a plugin's batch queue (the addon's, for every kind of plugin). */
   private submit(p: TaggerPlugin, image: ImageInput, plan: CallPlan): Submission {
-    const o = plan.overrides.get(p.name)!;
-    // Images of other calls share a batch when their mode and overrides are the same.
-    if (!p.submit) return this.batcher(p).submit({ image, mode: plan.mode, o }, `${plan.mode}/${o.threshold}/${o.topK}`);
     this.submitters.add(p);
-    return this.timed(p.submit(image, plan.mode, o, this.batchOptions()));
+    return this.timed(p.submit(image, plan.mode, plan.overrides.get(p.name)!, this.batchOptions()));
   }
 
   /** One picture's crops to a crops plugin's batching together; with no image on its way they go at once. */
   private submitCrops(p: TaggerPlugin, crops: ImageInput[], plan: CallPlan): Submission[] {
     const subs = crops.map((c) => this.submit(p, c, plan));
-    if (this.coming === 0) {
-      p.flush?.();
-      this.batchers.get(p)?.poke();
-    }
+    if (this.coming === 0) p.flush();
     return subs;
   }
 
@@ -686,25 +677,6 @@ export class Engine {
       ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
       : {};
     return { result: { res: result, t }, queueMs, batchSize };
-  }
-
-  private batcher(p: TaggerPlugin) {
-    let b = this.batchers.get(p);
-    if (!b) {
-      b = new Batcher(async (items: { image: ImageInput; mode: PreprocessMode; o: ScoreOverrides }[]) => {
-        // A batch holds one key: every item has the first one's mode and overrides.
-        const { mode, o } = items[0]!;
-        const imgs = items.map((it) => it.image);
-        const { results, timing } = await p.run(imgs, mode, o);
-        const n = imgs.length;
-        const t: Partial<Record<Stage, number>> = timing
-          ? { preprocess: timing.preprocessMs / n, inference: timing.inferenceMs / n, postprocess: timing.postprocessMs / n }
-          : {};
-        return results.map((res) => ({ res, t }));
-      }, { maxBatch: this.batchSize, maxDelayMs: this.limits.maxBatchDelayMs, maxConcurrent: 1, expectMore: () => this.coming > 0 });
-      this.batchers.set(p, b);
-    }
-    return b;
   }
 }
 

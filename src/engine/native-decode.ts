@@ -3,16 +3,16 @@
 // the model's size, a progressive JPEG stopped once that scale has its
 // data, PNG through libdeflate; then an area resize): addon.submitEncoded
 // decodes the bytes once on the addon's decode threads and queues the
-// pixels straight into each ONNX plugin's native batch queue, so they never
-// come back to JS; only plugins without a native queue (SMI) get pixels
-// back. What the decoders do not cover (CMYK, 12-bit, 16-bit or interlaced
+// pixels straight into each plugin's native batch queue (an ONNX session's,
+// an in-process SMI plugin's), so they never come back to JS; only an
+// isolated plugin (its queue is in its child process) gets pixels back. What the decoders do not cover (CMYK, 12-bit, 16-bit or interlaced
 // PNG, every other format) answers 'unsupported' and is decoded by sharp as
 // before. Embedded ICC profiles are not applied on this path
 // (docs/performance.md).
 
 import { ImlageError } from '../errors.js';
 import { loadAddon } from '../native/binding.js';
-import type { DecoderInfo, EncodedTarget, ImageInput, NativeDecodeFailure, Submitted } from '../native/types.js';
+import type { DecoderInfo, EncodedTarget, ImageInput, NativeDecodeFailure, SmiSubmitted, Submitted } from '../native/types.js';
 import type { DecodeRequest } from './decode.js';
 import { RAISE } from './limits.js';
 import type { BatchOptions } from './plugin.js';
@@ -60,7 +60,7 @@ export interface NativeSubmission {
    */
   decoded: Promise<ImageInput[] | undefined>;
   /** One per target; each rejects when the decode failed (the decoded promise says why). */
-  results: Promise<Submitted>[];
+  results: Promise<Submitted | SmiSubmitted>[];
 }
 
 /** The file's bytes decoded once in the addon and queued into every target's batch queue. */

@@ -1,15 +1,18 @@
 // A kind = "native" plugin: an SMI shared library, in this process or in a
-// child process of its own (isolation = "process").
+// child process of its own (isolation = "process"). Images reach it through
+// the addon's batch queue (plugin.submit(); for an isolated plugin the
+// child's), and in fast mode an in-process plugin is fed straight from the
+// addon's decode (encoded()): its pixels never cross into JS.
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
-import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiRegion, SmiRunResult } from '../native/types.js';
+import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiImageResult, SmiRegion, SmiRunResult, SmiSubmitted } from '../native/types.js';
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';
 import { findPackageDir } from '../paths.js';
-import { round6, type DecodeNeed, type PluginRun, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
+import { round6, type BatchOptions, type DecodeNeed, type EncodedUse, type PluginRun, type PluginSubmitted, type ScoreOverrides, type TaggerPlugin } from './plugin.js';
 import type { PluginResult, Region } from './types.js';
 
 export interface NativeLoadContext {
@@ -105,38 +108,88 @@ export class NativeTaggerPlugin implements TaggerPlugin {
     return width === 0 ? { kind: 'full' } : { kind: 'resized', width, height, kernel: 'lanczos3' };
   }
 
+  private get modelIds(): string[] {
+    return this.manifest.models.map((m) => m.id);
+  }
+
+  /** Low-level: these images as one batch now, model after model (the engine uses submit()). */
   async run(images: ImageInput[], _mode: unknown, o: ScoreOverrides): Promise<PluginRun> {
-    const threshold = o.threshold ?? this.manifest.output.threshold;
-    const topK = o.topK ?? this.manifest.output.topK;
     try {
       const t0 = performance.now();
       const perModel: SmiRunResult[] = [];
-      for (const model of this.manifest.models) perModel.push(await this.plugin.run(model.id, images));
+      for (const id of this.modelIds) perModel.push(await this.plugin.run(id, images));
       const share = Math.round(((performance.now() - t0) / Math.max(1, images.length)) * 100) / 100;
-      const results = images.map((_, i): PluginResult => {
-        const failed = perModel.map((r) => r.results[i]!).find((r) => r.error);
-        if (failed) return { error: `${this.name}: ${failed.error}` };
-        const tags = perModel.flatMap((r) => r.results[i]!.tags)
-          .filter((t) => t.score >= threshold)
-          .sort((a, b) => b.score - a.score);
-        // Boxes (SMI 1.2) pass the tags' threshold; topK counts tags only.
-        const regions = perModel.flatMap((r) => r.results[i]!.regions ?? [])
-          .filter((g) => g.confidence >= threshold)
-          .sort((a, b) => b.confidence - a.confidence);
-        return {
-          tags: (topK ? tags.slice(0, topK) : tags).map((t) => ({ label: t.label, confidence: round6(t.score) })),
-          ...(regions.length > 0 ? { regions: regions.map(toRegion) } : {}),
-          model: this.model,
-          version: this.manifest.version,
-          inference_time_ms: share,
-        };
-      });
+      const results = images.map((_, i) => this.toResult(perModel.map((r) => r.results[i]!), o, share));
       const inferenceMs = perModel.reduce((s, r) => s + r.timing.inferenceMs, 0);
       return { results, timing: { preprocessMs: 0, inferenceMs, postprocessMs: 0 } };
     } catch (err) {
       const error = `${this.name}: ${errorMessage(err)}`;
       return { results: images.map(() => ({ error })) };
     }
+  }
+
+  /** One image into the plugin's batch queue (the addon's, or its isolated process's); never rejects. */
+  submit(image: ImageInput, _mode: unknown, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
+    let sub: Promise<SmiSubmitted>;
+    try {
+      // The engine's buffers stay put until the promise settles.
+      sub = this.plugin.submit(image, { ...opts, models: this.modelIds, borrowPixels: true });
+    } catch (err) {
+      sub = Promise.reject(err);
+    }
+    return this.collect(sub, o);
+  }
+
+  /**
+   * The addon decodes the file straight into this plugin's queue (one target
+   * for all its models); none for an isolated plugin, whose queue is in its
+   * child process, nor for one that takes the full picture.
+   */
+  encoded(_mode: unknown, o: ScoreOverrides, shown: [number, number]): EncodedUse | undefined {
+    const { width, height } = this.manifest.input;
+    if (this.plugin instanceof IsolatedPlugin || width === 0) return undefined;
+    const [originalWidth, originalHeight] = shown;
+    return {
+      targets: [{ plugin: this.plugin, models: this.modelIds, width, height, originalWidth, originalHeight }],
+      collect: (results) => this.collect(results[0] as Promise<SmiSubmitted>, o),
+    };
+  }
+
+  flush(): void {
+    this.plugin.flush();
+  }
+
+  /** A submission as this plugin's result; never rejects. */
+  private async collect(pending: Promise<SmiSubmitted>, o: ScoreOverrides): Promise<PluginSubmitted> {
+    try {
+      const { result, queueMs, batchSize, timing } = await pending;
+      const share = Math.round((timing.inferenceMs / Math.max(1, batchSize)) * 100) / 100;
+      return { result: this.toResult(result, o, share), queueMs, batchSize, timing };
+    } catch (err) {
+      return { result: { error: `${this.name}: ${errorMessage(err)}` }, queueMs: 0, batchSize: 1 };
+    }
+  }
+
+  /** One image's results, one per model, as this plugin's: the first failure, or the tags and boxes over the threshold. */
+  private toResult(perModel: SmiImageResult[], o: ScoreOverrides, inferenceMs: number): PluginResult {
+    const threshold = o.threshold ?? this.manifest.output.threshold;
+    const topK = o.topK ?? this.manifest.output.topK;
+    const failed = perModel.find((r) => r.error);
+    if (failed) return { error: `${this.name}: ${failed.error}` };
+    const tags = perModel.flatMap((r) => r.tags)
+      .filter((t) => t.score >= threshold)
+      .sort((a, b) => b.score - a.score);
+    // Boxes (SMI 1.2) pass the tags' threshold; topK counts tags only.
+    const regions = perModel.flatMap((r) => r.regions ?? [])
+      .filter((g) => g.confidence >= threshold)
+      .sort((a, b) => b.confidence - a.confidence);
+    return {
+      tags: (topK ? tags.slice(0, topK) : tags).map((t) => ({ label: t.label, confidence: round6(t.score) })),
+      ...(regions.length > 0 ? { regions: regions.map(toRegion) } : {}),
+      model: this.model,
+      version: this.manifest.version,
+      inference_time_ms: inferenceMs,
+    };
   }
 
   close(): Promise<void> {

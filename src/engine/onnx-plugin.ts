@@ -291,7 +291,7 @@ export class OnnxPlugin implements TaggerPlugin {
       return undefined; // submit() reports the spec's error with the pixels
     }
     const { width, height } = this.largest();
-    return { targets: specs.map((spec) => ({ spec, width, height })), collect: (results, shown) => this.collect(results, o, shown) };
+    return { targets: specs.map((spec) => ({ spec, width, height })), collect: (results, shown) => this.collect(results as Promise<Submitted>[], o, shown) };
   }
 
   /** The members' submissions of one image as this plugin's result; never rejects. */

@@ -1,6 +1,6 @@
 // What the engine needs from a loaded plugin, whatever its kind.
 
-import type { EncodedTarget, ImageInput, RunTiming, Submitted } from '../native/types.js';
+import type { EncodedTarget, ImageInput, RunTiming, SmiSubmitted, Submitted } from '../native/types.js';
 import type { FastKernel, PluginManifest, PreprocessMode } from '../plugins/manifest.js';
 import type { PluginResult } from './types.js';
 
@@ -38,9 +38,10 @@ export interface BatchOptions {
 
 /**
  * A plugin's part in one encoded image decoded by the addon (fast mode,
- * native-decode.ts): its sessions' compiled specs with the size each is
- * fed, and how their results become the plugin's. Whoever takes one calls
- * collect() exactly once.
+ * native-decode.ts): the targets its queues are fed through (a session's
+ * compiled spec, or an in-process SMI plugin with its models) with the size
+ * each is fed, and how their results become the plugin's. Whoever takes
+ * one calls collect() exactly once.
  */
 export interface EncodedUse {
   targets: EncodedTarget[];
@@ -48,7 +49,7 @@ export interface EncodedUse {
    * Never rejects, like submit(): one per target, in targets order. `shown` is
    * the picture's width and height as displayed (EXIF orientation applied).
    */
-  collect(results: Promise<Submitted>[], shown: [number, number]): Promise<PluginSubmitted>;
+  collect(results: Promise<Submitted | SmiSubmitted>[], shown: [number, number]): Promise<PluginSubmitted>;
 }
 
 export interface TaggerPlugin {
@@ -60,22 +61,26 @@ export interface TaggerPlugin {
   readonly provider: string;
   readonly warnings: string[];
   decodeNeed(mode: PreprocessMode): DecodeNeed;
-  /** Never rejects: a failure becomes each image's { error }. Timing covers the whole batch. */
+  /**
+   * Low-level: these images as one batch now. Never rejects: a failure
+   * becomes each image's { error }. Timing covers the whole batch. The engine
+   * does not use it (it submits); a server's readiness probe does.
+   */
   run(images: ImageInput[], mode: PreprocessMode, o: ScoreOverrides): Promise<PluginRun>;
   /**
-   * Optional dynamic batching done by the plugin itself (native queue and
-   * thread): the engine submits each image here instead of to its JS
-   * Batcher. Never rejects, like run().
+   * One image into the plugin's dynamic batching, which the addon does for
+   * every kind (a native batch queue and thread per ONNX session or SMI
+   * plugin; an isolated plugin's in its child process). Never rejects, like run().
    */
-  submit?(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted>;
+  submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted>;
   /**
-   * Optional, with submit: the targets through which the addon decodes an
-   * encoded image straight into this plugin's queues (undefined: not now,
-   * give it pixels through submit).
+   * Optional: the targets through which the addon decodes an encoded image
+   * straight into this plugin's queues (undefined: not now, give it pixels
+   * through submit). `shown`: the picture's size as displayed.
    */
-  encoded?(mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined;
-  /** With submit: run whatever is queued now (no more images are coming). */
-  flush?(): void;
+  encoded?(mode: PreprocessMode, o: ScoreOverrides, shown: [number, number]): EncodedUse | undefined;
+  /** Run whatever is queued now (no more images are coming). */
+  flush(): void;
   /** Waits for runs in flight, then frees everything. */
   close(): Promise<void>;
 }

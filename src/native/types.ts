@@ -238,11 +238,28 @@ export interface DecodedImage extends ImageInput {
   channels: 3;
 }
 
-/** One consumer of submitEncoded: a session's compiled spec, fed the picture at width x height. */
-export interface EncodedTarget {
+/**
+ * One consumer of submitEncoded, fed the picture at width x height: a
+ * session's compiled spec, or an in-process SMI plugin with the models the
+ * image runs through.
+ */
+export type EncodedTarget = SessionTarget | PluginTarget;
+
+export interface SessionTarget {
   spec: NativeSpec;
   width: number;
   height: number;
+}
+
+export interface PluginTarget {
+  /** A plugin from loadPlugin() (not an isolated one: its queue lives in another process). */
+  plugin: NativePlugin;
+  models: string[];
+  width: number;
+  height: number;
+  /** The picture's size as displayed, which the plugin is told (SMI 1.1; 0 or absent: unknown). */
+  originalWidth?: number;
+  originalHeight?: number;
 }
 
 export interface SubmitEncodedOptions extends Omit<DecodeToSizeOptions, 'width' | 'height' | 'shrinkOnly'>, SubmitOptions {
@@ -258,8 +275,11 @@ export interface EncodedSubmission {
    * was queued, decode it another way).
    */
   decoded: Promise<{ images: DecodedImage[]; decodeMs: number }>;
-  /** One per target, as session.submit()'s; a failed decode rejects each with decoded's error. */
-  results: Promise<Submitted>[];
+  /**
+   * One per target, as its session.submit() or plugin.submit() answers
+   * (Submitted, SmiSubmitted); a failed decode rejects each with decoded's error.
+   */
+  results: Promise<Submitted | SmiSubmitted>[];
 }
 
 export interface DecoderInfo {
@@ -290,7 +310,8 @@ export interface NativeAddon {
    * An encoded JPEG or PNG (the bytes are copied) decoded once on the decode
    * threads at the largest size a target (or opts.pixels) needs, each
    * smaller size cut from it (area), and queued straight into each target's
-   * session batch queue: the pixels do not cross into JS. Throws for bad
+   * batch queue (a session's or an in-process SMI plugin's): the pixels do
+   * not cross into JS. Throws for bad
    * arguments, IMLAGE_ERR_CLOSED for a closed session, IMLAGE_ERR_BUSY past
    * 1024 images waiting; after that every promise settles.
    */
@@ -379,6 +400,22 @@ export interface SmiRunResult {
   timing: { inferenceMs: number };
 }
 
+export interface SmiSubmitOptions extends SubmitOptions {
+  /** The models the image runs through, in this order (1 to 256 ids); requests batch together only with the same list. */
+  models: string[];
+}
+
+export interface SmiSubmitted {
+  /** One per model, in opts.models order; a failed image has `error`. */
+  result: SmiImageResult[];
+  /** Time from submit() until its batch started. */
+  queueMs: number;
+  /** Images in the batch this one ran in. */
+  batchSize: number;
+  /** The whole batch's time inside the plugin (inferenceMs; the other stages are 0). */
+  timing: RunTiming;
+}
+
 export type SmiLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface SmiLoadOptions {
@@ -398,9 +435,29 @@ export interface NativePlugin {
   unloadModel(id: string): Promise<void>;
   /** get_model_info() as parsed JSON (the plugin writes JSON into a host buffer). */
   modelInfo(id: string): Promise<unknown>;
-  /** batch_inference when provided, else inference per image; per-image failures fill `error`. */
+  /**
+   * Low-level: these images as one batch now, through one model
+   * (batch_inference when provided, else inference per image); per-image
+   * failures fill `error`. The engine uses submit().
+   */
   run(modelId: string, images: ImageInput[]): Promise<SmiRunResult>;
-  /** Waits for calls in flight, calls cleanup, dlcloses. Later calls reject with IMLAGE_ERR_CLOSED. */
+  /**
+   * Queues one image for the plugin's dynamic batching, as session.submit():
+   * a batcher thread per plugin runs requests with the same models together
+   * once maxBatch are queued, the oldest has waited maxDelayMs, or flush()
+   * was called; each batch goes through every model in turn. The pixels
+   * are copied at the call unless opts.borrowPixels. Rejects (the code kept:
+   * IMLAGE_ERR_PLUGIN_CALL, IMLAGE_ERR_CLOSED, ...) when the plugin failed
+   * the whole batch; an image it failed alone resolves with that `error`.
+   */
+  submit(image: ImageInput, opts: SmiSubmitOptions): Promise<SmiSubmitted>;
+  /** Runs whatever is queued now without waiting for company (no more images are coming). */
+  flush(): void;
+  /**
+   * Refuses new work; queued submits run at once and settle. Waits for calls
+   * and submits in flight, calls cleanup, dlcloses. Later calls reject with
+   * IMLAGE_ERR_CLOSED.
+   */
   close(): Promise<void>;
 }
 

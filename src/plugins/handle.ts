@@ -53,32 +53,25 @@ export class PluginHandle implements TaggerPlugin {
     }
   }
 
-  /** Present when the current instance batches natively; calls are gated like run(). */
-  get submit(): TaggerPlugin['submit'] {
-    if (!this.current.submit) return undefined;
-    return async (image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> => {
-      // No await before the instance's submit when no reload is waiting:
-      // the image is queued synchronously, before the caller's flush().
-      while (this.gate) await this.gate;
-      this.inFlight++;
-      try {
-        const current = this.current;
-        if (current.submit) return await current.submit(image, mode, o, opts);
-        // Reloaded as a plugin without its own batching: run this image alone.
-        const { results, timing } = await current.run([image], mode, o);
-        return { result: results[0]!, queueMs: 0, batchSize: 1, timing };
-      } finally {
-        if (--this.inFlight === 0) this.idle?.();
-      }
-    };
+  /** Gated like run(). */
+  async submit(image: ImageInput, mode: PreprocessMode, o: ScoreOverrides, opts: BatchOptions): Promise<PluginSubmitted> {
+    // No await before the instance's submit when no reload is waiting:
+    // the image is queued synchronously, before the caller's flush().
+    while (this.gate) await this.gate;
+    this.inFlight++;
+    try {
+      return await this.current.submit(image, mode, o, opts);
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
+    }
   }
 
   /** Present when the current instance takes encoded images; none while a reload waits (the image gets pixels, which wait at the gate). */
   get encoded(): TaggerPlugin['encoded'] {
     if (!this.current.encoded) return undefined;
-    return (mode: PreprocessMode, o: ScoreOverrides): EncodedUse | undefined => {
+    return (mode: PreprocessMode, o: ScoreOverrides, shown: [number, number]): EncodedUse | undefined => {
       if (this.gate) return undefined;
-      const use = this.current.encoded?.(mode, o);
+      const use = this.current.encoded?.(mode, o, shown);
       if (!use) return undefined;
       // In flight until collected, so a reload waits for the queued requests.
       this.inFlight++;
@@ -95,8 +88,8 @@ export class PluginHandle implements TaggerPlugin {
     };
   }
 
-  get flush(): TaggerPlugin['flush'] {
-    return this.current.flush ? () => this.current.flush?.() : undefined;
+  flush(): void {
+    this.current.flush();
   }
 
   /**

@@ -51,6 +51,9 @@ const CYCLE = {
     await p.loadModel('palette');
     const r = await p.run('palette', [image(64, 64)]);
     if (r.results[0].error || r.results[0].tags.length === 0) throw new Error(`smi: unexpected result ${JSON.stringify(r.results[0])}`);
+    // The engine's path: the plugin's batch queue (its thread is joined at close).
+    const s = await p.submit(image(64, 64), { models: ['palette'], maxBatch: 4, maxDelayMs: 0 });
+    if (s.result[0].error || s.result[0].tags.length === 0) throw new Error(`smi: unexpected submit result ${JSON.stringify(s.result[0])}`);
     await p.unloadModel('palette');
     await p.close();
   },
@@ -69,6 +72,8 @@ const CYCLE = {
     await p.loadModel('palette');
     const r = await p.run('palette', [image(64, 64)]);
     if (r.results[0].error || r.results[0].tags.length === 0) throw new Error(`isolated: unexpected result ${JSON.stringify(r.results[0])}`);
+    const s = await p.submit(image(64, 64), { models: ['palette'], maxBatch: 4, maxDelayMs: 0 });
+    if (s.result[0].error || s.result[0].tags.length === 0) throw new Error(`isolated: unexpected submit result ${JSON.stringify(s.result[0])}`);
     await p.close();
   },
   async onnx() {

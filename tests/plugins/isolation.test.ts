@@ -48,7 +48,7 @@ describe('isolation = "process"', () => {
   it('a plugin that hangs is ended after timeout_ms; the batch finishes', async () => {
     const t0 = Date.now();
     const { out, restarts } = await run('hangy', 'hang', 'timeout_ms = 1500', PHOTOS.slice(0, 2));
-    for (const r of out) expect((r.results.hangy as { error: string }).error).toMatch(/did not answer run within 1500 ms/);
+    for (const r of out) expect((r.results.hangy as { error: string }).error).toMatch(/did not answer submit within 1500 ms/);
     expect(restarts).toBe(2);
     expect(Date.now() - t0).toBeLessThan(20000);
     nsfwIntact(out);

@@ -168,7 +168,7 @@ describe('isolated restarts', () => {
     const r = await runCli(['tag', PHOTOS[0]!, '--plugin', 'hangy', '--plugin', 'colors', '--format', 'jsonl', '--config', configWith(dir, '[plugins.hangy]\ntimeout_ms = 800\n')]);
     expect(r.code, r.stderr).toBe(0);
     const [res] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TagResult);
-    expect((res!.results.hangy as { error: string }).error).toMatch(/did not answer run within 800 ms/);
+    expect((res!.results.hangy as { error: string }).error).toMatch(/did not answer submit within 800 ms/);
     expect(isFailure(res!.results.colors!)).toBe(false);
   });
 });

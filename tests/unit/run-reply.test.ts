@@ -1,10 +1,10 @@
 // The engine's check of what an isolated plugin's child process sends back
-// for run() (src/plugins/isolation/run-reply.ts): what the host's addon can
+// for run() and submit() (src/plugins/isolation/run-reply.ts): what the host's addon can
 // produce passes unchanged; anything past smi.h's bounds fails that image,
 // and a reply that is not one result per image fails the call.
 import { describe, expect, it } from 'vitest';
 import { SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../src/native/smi-limits.js';
-import { checkRunReply } from '../../src/plugins/isolation/run-reply.js';
+import { checkRunReply, checkSubmitReply } from '../../src/plugins/isolation/run-reply.js';
 
 const region = { label: 'cat', confidence: 0.8, box: [1, 2, 30.5, 40] };
 const good = { tags: [{ label: 'cat', score: 0.8 }], regions: [region] };
@@ -46,6 +46,31 @@ describe('isolated run() replies', () => {
     expect(() => checkRunReply(value, 2, 'boxes')).toThrow(expect.objectContaining({
       code: 'IMLAGE_ERR_PLUGIN_CALL',
       message: 'plugin "boxes": its isolated process answered run() with something other than one result per image (2)',
+    }));
+  });
+});
+
+describe('isolated submit() replies', () => {
+  const timing = { preprocessMs: 0, inferenceMs: 4, postprocessMs: 0 };
+  const submitted = (...result: unknown[]) => ({ result, queueMs: 1.5, batchSize: 3, timing });
+
+  it('pass unchanged when the host could have made them; a malformed model result fails that one only', () => {
+    expect(checkSubmitReply(submitted(good, { tags: [] }), 2, 'boxes')).toEqual(submitted(good, { tags: [] }));
+    const out = checkSubmitReply(submitted(good, { tags: [{ label: 'x', score: 3 }] }), 2, 'boxes');
+    expect(out.result[0]).toEqual(good);
+    expect(out.result[1]!.error).toContain('tag score 3 (must be within [0,1])');
+  });
+
+  it.each([
+    ['fewer results than models', submitted(good)],
+    ['a batch size of 0', { ...submitted(good, good), batchSize: 0 }],
+    ['no timing', { result: [good, good], queueMs: 1, batchSize: 1 }],
+    ['a NaN queue time', { ...submitted(good, good), queueMs: NaN }],
+    ['not an object', 'result'],
+  ])('%s fail the call, naming the plugin', (_what, value) => {
+    expect(() => checkSubmitReply(value, 2, 'boxes')).toThrow(expect.objectContaining({
+      code: 'IMLAGE_ERR_PLUGIN_CALL',
+      message: 'plugin "boxes": its isolated process answered submit() with something other than one result per model (2) and its batch\'s timing',
     }));
   });
 });

@@ -13,6 +13,8 @@
 #include "addon.h"
 #include "errors.h"
 #include "js_args.h"
+#include "plugin/outcome_js.h"
+#include "plugin/plugin_runner.h"
 #include "workers/promise_worker.h"
 
 namespace imlage {
@@ -30,36 +32,6 @@ const char* LevelName(int32_t level) {
     case SMI_LOG_WARN: return "warn";
     default: return "error";
   }
-}
-
-// The shortest decimal that reads back as the same float (0.2f -> 0.2, not
-// 0.20000000298023224): what a JS user expects a float32 score to print as.
-double ShortestDouble(float v) {
-  char buf[32];
-  for (int precision = 6; precision <= 9; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(v));
-    if (std::strtof(buf, nullptr) == v) break;
-  }
-  return std::strtod(buf, nullptr);
-}
-
-// {label, confidence, box: [x, y, width, height]} per region, as the TS Region.
-Napi::Array RegionArray(Napi::Env env, const std::vector<SmiRegionOut>& regions) {
-  Napi::Array arr = Napi::Array::New(env, regions.size());
-  for (size_t k = 0; k < regions.size(); ++k) {
-    const SmiRegionOut& g = regions[k];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("label", g.label);
-    o.Set("confidence", Napi::Number::New(env, ShortestDouble(g.confidence)));
-    Napi::Array box = Napi::Array::New(env, 4);
-    box.Set(0u, Napi::Number::New(env, g.x));
-    box.Set(1u, Napi::Number::New(env, g.y));
-    box.Set(2u, Napi::Number::New(env, g.width));
-    box.Set(3u, Napi::Number::New(env, g.height));
-    o.Set("box", box);
-    arr.Set(static_cast<uint32_t>(k), o);
-  }
-  return arr;
 }
 
 std::string RequireStringArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
@@ -227,6 +199,8 @@ Napi::Function PluginWrap::DefineClass(Napi::Env env) {
                                                  InstanceMethod<&PluginWrap::UnloadModel>("unloadModel"),
                                                  InstanceMethod<&PluginWrap::ModelInfo>("modelInfo"),
                                                  InstanceMethod<&PluginWrap::Run>("run"),
+                                                 InstanceMethod<&PluginWrap::Submit>("submit"),
+                                                 InstanceMethod<&PluginWrap::Flush>("flush"),
                                                  InstanceMethod<&PluginWrap::Close>("close"),
                                              });
 }
@@ -293,6 +267,7 @@ void PluginWrap::CallSettled() {
 
 void PluginWrap::MaybeFinishClose() {
   if (!life_.TakeFinish()) return;
+  if (queue_) queue_->Join();  // no request is pending: its thread has nothing left to do
   auto* worker = new CloseWorker(Env(), plugin_, log_, [this] {
     life_.Finished(Env());
     Unref();
@@ -429,37 +404,7 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
         [held, out](Napi::Env env) -> Napi::Value {
           Napi::Array results = Napi::Array::New(env, out->outcomes.size());
           for (size_t i = 0; i < out->outcomes.size(); ++i) {
-            const SmiImageOutcome& o = out->outcomes[i];
-            Napi::Object r = Napi::Object::New(env);
-            Napi::Array tags = Napi::Array::New(env, o.tags.size());
-            for (size_t k = 0; k < o.tags.size(); ++k) {
-              Napi::Object t = Napi::Object::New(env);
-              t.Set("label", o.tags[k].label);
-              t.Set("score", Napi::Number::New(env, ShortestDouble(o.tags[k].score)));
-              tags.Set(static_cast<uint32_t>(k), t);
-            }
-            r.Set("tags", tags);
-            if (!o.outputs.empty()) {
-              Napi::Array outputs = Napi::Array::New(env, o.outputs.size());
-              for (size_t k = 0; k < o.outputs.size(); ++k) {
-                const SmiTensorOut& src = o.outputs[k];
-                Napi::Object t = Napi::Object::New(env);
-                t.Set("name", src.name);
-                Napi::Array shape = Napi::Array::New(env, src.shape.size());
-                for (size_t d = 0; d < src.shape.size(); ++d) {
-                  shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(src.shape[d])));
-                }
-                t.Set("shape", shape);
-                Napi::Float32Array data = Napi::Float32Array::New(env, src.data.size());
-                if (!src.data.empty()) std::memcpy(data.Data(), src.data.data(), src.data.size() * sizeof(float));
-                t.Set("data", data);
-                outputs.Set(static_cast<uint32_t>(k), t);
-              }
-              r.Set("outputs", outputs);
-            }
-            if (!o.regions.empty()) r.Set("regions", RegionArray(env, o.regions));
-            if (!o.error.empty()) r.Set("error", o.error);
-            results.Set(static_cast<uint32_t>(i), r);
+            results.Set(static_cast<uint32_t>(i), OutcomeToJs(env, out->outcomes[i]));
           }
           Napi::Object timing = Napi::Object::New(env);
           timing.Set("inferenceMs", Napi::Number::New(env, out->inferenceMs));
@@ -471,8 +416,65 @@ Napi::Value PluginWrap::Run(const Napi::CallbackInfo& info) {
   });
 }
 
+BatchQueue& PluginWrap::QueueFor(const Napi::Object& self) {
+  life_.ThrowIfClosed("plugin");
+  if (!queue_) queue_ = std::make_unique<BatchQueue>(MakePluginRunner(plugin_), self, [this] { CallSettled(); });
+  return *queue_;
+}
+
+Napi::Promise PluginWrap::Expect(const Napi::Object& self, BatchRequest& r, BatchQueue** queue) {
+  BatchQueue& q = QueueFor(self);
+  Napi::Promise p = q.Expect(self.Env(), r);
+  life_.Begin();
+  *queue = &q;
+  return p;
+}
+
+std::shared_ptr<const std::vector<std::string>> ReadModelIds(const Napi::Value& value, const std::string& what) {
+  if (!value.IsArray()) throw NativeError(code::kInvalidArg, what + " must be an array of model ids");
+  Napi::Array arr = value.As<Napi::Array>();
+  if (arr.Length() < 1 || arr.Length() > 256) {
+    throw NativeError(code::kInvalidArg, what + " must name 1 to 256 models, got " + std::to_string(arr.Length()));
+  }
+  auto models = std::make_shared<std::vector<std::string>>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value m = arr.Get(i);
+    if (!m.IsString() || m.As<Napi::String>().Utf8Value().empty()) {
+      throw NativeError(code::kInvalidArg, what + "[" + std::to_string(i) + "] must be a non-empty string");
+    }
+    std::string id = m.As<Napi::String>().Utf8Value();
+    if (id.find('\0') != std::string::npos) {
+      throw NativeError(code::kInvalidArg, what + "[" + std::to_string(i) + "] holds a NUL character");
+    }
+    models->push_back(std::move(id));
+  }
+  return models;
+}
+
+Napi::Value PluginWrap::Submit(const Napi::CallbackInfo& info) {
+  return PromiseOrRejection(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 2 || !info[1].IsObject()) {
+      throw NativeError(code::kInvalidArg, "submit(image, opts) needs an options object {models, maxBatch, maxDelayMs}");
+    }
+    Napi::Object opts = info[1].As<Napi::Object>();
+    auto models = ReadModelIds(opts.Get("models"), "submit options.models");
+    Napi::Promise p = QueueFor(info.This().As<Napi::Object>()).Submit(info[0], opts, [&](BatchRequest& r) {
+      r.key = ModelsKey(*models);
+      r.models = models;
+    });
+    life_.Begin();
+    return p;
+  });
+}
+
+Napi::Value PluginWrap::Flush(const Napi::CallbackInfo& info) {
+  if (queue_) queue_->Flush();
+  return info.Env().Undefined();
+}
+
 Napi::Value PluginWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Promise closed = life_.Close(info.Env());
+  if (queue_) queue_->Stop();  // queued submits run at once and settle
   // Calls in flight see should_abort() now, not only after they returned.
   if (plugin_) plugin_->RequestAbort();
   MaybeFinishClose();

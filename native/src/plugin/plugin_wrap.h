@@ -1,7 +1,10 @@
 // The JS NativePlugin object (src/native/types.ts): a Napi::ObjectWrap
-// around a shared native Plugin. Every call runs on a libuv worker thread
-// (AsyncWorker); close() waits for calls in flight, then runs cleanup() and
-// dlclose() on a worker thread. Plugin log messages reach `onLog` on the JS
+// around a shared native Plugin. Lifecycle calls and run() run on a libuv
+// worker thread (AsyncWorker); submit() queues one image into the plugin's
+// BatchQueue (batch_queue.h, created on the first submit), whose thread
+// runs the batches. close() waits for calls in flight and pending submits
+// (queued ones run at once), then runs cleanup() and dlclose() on a worker
+// thread. Plugin log messages reach `onLog` on the JS
 // thread through a Napi::ThreadSafeFunction.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch_queue.h"
 #include "lifecycle.h"
 #include "plugin/plugin.h"
 
@@ -72,6 +76,10 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
 
   // JS thread: a call started by this object settled.
   void CallSettled();
+  // JS thread, for submitEncoded: r's promise, r Expect()ed in this
+  // plugin's batch queue (*queue; its image comes from a decode thread) and
+  // counted in flight until it settles. Throws IMLAGE_ERR_CLOSED once closed.
+  Napi::Promise Expect(const Napi::Object& self, BatchRequest& r, BatchQueue** queue);
 
  private:
   Napi::Value RegisterModel(const Napi::CallbackInfo& info);
@@ -80,11 +88,17 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
   Napi::Value UnloadModel(const Napi::CallbackInfo& info);
   Napi::Value ModelInfo(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
+  // submit(image, {models, maxBatch, maxDelayMs, borrowPixels?}) and flush():
+  // the plugin's dynamic batching, as session.submit()'s.
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Runs `make` (which queues a worker and returns its promise) unless closed.
   template <typename F>
   Napi::Value Start(const Napi::CallbackInfo& info, F&& make);
+  // The batch queue, created on first use. Throws once closed.
+  BatchQueue& QueueFor(const Napi::Object& self);
   void MaybeFinishClose();
   // Environment teardown (worker exit, process exit) before close(): runs
   // cleanup() now, on the JS thread, while the library is still mapped.
@@ -95,7 +109,13 @@ class PluginWrap : public Napi::ObjectWrap<PluginWrap> {
   // Finishing a close queues the cleanup worker; it is done when that settles.
   Lifecycle life_;
   EnvCleanupHook teardown_;
+  // Declared last, so destroyed first: its thread is joined before the rest goes.
+  std::unique_ptr<BatchQueue> queue_;
 };
+
+// submit options.models (or a target's models): 1 to 256 non-empty ids.
+// Throws NativeError(IMLAGE_ERR_INVALID_ARG) naming `what`.
+std::shared_ptr<const std::vector<std::string>> ReadModelIds(const Napi::Value& value, const std::string& what);
 
 // loadPlugin(path, options): validates arguments on the JS thread (TypeError)
 // and queues the load worker.

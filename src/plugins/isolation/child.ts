@@ -4,7 +4,7 @@
 
 import { loadAddon } from '../../native/binding.js';
 import type { NativeAddon, NativeAddonPlugins, NativePlugin } from '../../native/types.js';
-import type { Reply, Request } from './protocol.js';
+import type { Flush, Reply, Request } from './protocol.js';
 
 let plugin: NativePlugin | undefined;
 
@@ -38,6 +38,9 @@ async function handle(req: Request): Promise<unknown> {
       return plugin.modelInfo(req.modelId);
     case 'run':
       return plugin.run(req.modelId, req.images);
+    case 'submit':
+      // The message's buffers are this process's own until the reply: borrowed, not copied.
+      return plugin.submit(req.image, { ...req.batch, models: req.models, borrowPixels: true });
     case 'close':
       await plugin.close();
       plugin = undefined;
@@ -46,7 +49,11 @@ async function handle(req: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (req: Request) => {
+process.on('message', (req: Request | Flush) => {
+  if (req.op === 'flush') {
+    plugin?.flush();
+    return;
+  }
   handle(req).then(
     (value) => send({ id: req.id, ok: true, value }),
     (err: Error & { code?: string }) => send({ id: req.id, ok: false, error: { message: err.message, code: err.code } }),

@@ -1,5 +1,5 @@
-// What an isolated plugin's child sends back for run(), checked before the
-// engine uses it. The child's addon already checked the plugin's result
+// What an isolated plugin's child sends back for run() and submit(),
+// checked before the engine uses it. The child's addon already checked the plugin's result
 // (native/src/plugin/results.cc), but the plugin shares that process and can
 // corrupt it, and structured clone carries whatever it is handed. So the
 // reply is held to the bounds smi.h sets: a malformed image result fails
@@ -7,7 +7,7 @@
 
 import { ImlageError } from '../../errors.js';
 import { SMI_MAX_LABEL_BYTES, SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../native/smi-limits.js';
-import type { SmiImageResult, SmiRunResult } from '../../native/types.js';
+import type { SmiImageResult, SmiRunResult, SmiSubmitted } from '../../native/types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const inUnit = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 1;
@@ -54,6 +54,12 @@ function imageProblem(r: unknown): string | undefined {
   return undefined;
 }
 
+/** One image result as the engine may use it: a malformed one becomes that image's error. */
+function checked(r: unknown): SmiImageResult {
+  const why = imageProblem(r);
+  return why ? { tags: [], error: `its isolated process returned a malformed result for this image: ${why}` } : (r as SmiImageResult);
+}
+
 /** The child's reply to run() for `images` images, checked; `plugin` names it in errors. */
 export function checkRunReply(value: unknown, images: number, plugin: string): SmiRunResult {
   const results = isObject(value) ? value.results : undefined;
@@ -61,11 +67,22 @@ export function checkRunReply(value: unknown, images: number, plugin: string): S
   if (!Array.isArray(results) || results.length !== images || !isObject(timing) || !finite(timing.inferenceMs)) {
     throw new ImlageError('IMLAGE_ERR_PLUGIN_CALL', `plugin "${plugin}": its isolated process answered run() with something other than one result per image (${images})`);
   }
+  return { results: results.map(checked), timing: { inferenceMs: timing.inferenceMs } };
+}
+
+/** The child's reply to submit() through `models` models, checked; `plugin` names it in errors. */
+export function checkSubmitReply(value: unknown, models: number, plugin: string): SmiSubmitted {
+  const v = isObject(value) ? value : {};
+  const timing = isObject(v.timing) ? v.timing : {};
+  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  if (!Array.isArray(v.result) || v.result.length !== models || !finite(v.queueMs) || !count(v.batchSize) ||
+      !finite(timing.preprocessMs) || !finite(timing.inferenceMs) || !finite(timing.postprocessMs)) {
+    throw new ImlageError('IMLAGE_ERR_PLUGIN_CALL', `plugin "${plugin}": its isolated process answered submit() with something other than one result per model (${models}) and its batch's timing`);
+  }
   return {
-    results: results.map((r: unknown): SmiImageResult => {
-      const why = imageProblem(r);
-      return why ? { tags: [], error: `its isolated process returned a malformed result for this image: ${why}` } : (r as SmiImageResult);
-    }),
-    timing: { inferenceMs: timing.inferenceMs },
+    result: v.result.map(checked),
+    queueMs: v.queueMs,
+    batchSize: v.batchSize as number,
+    timing: { preprocessMs: timing.preprocessMs, inferenceMs: timing.inferenceMs, postprocessMs: timing.postprocessMs },
   };
 }
