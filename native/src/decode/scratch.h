@@ -1,0 +1,123 @@
+// Buffers a decoding thread keeps between images (issue #9, fast mode's CPU).
+//
+// Why: the addon sets glibc's mmap threshold to 1 MiB (malloc_tuning.cc, for
+// an RSS that stays flat over long runs), so every buffer of 1 MiB or more
+// (a full-size PNG, a JPEG at its DCT scale, the joined IDAT stream) was a
+// fresh mmap, page-faulted and zero-filled again for every image, and
+// unmapped after it: a quarter of fast mode's CPU went to the kernel. A
+// thread now takes its buffers from here and gives them back when the image
+// is done, so in steady state a decode allocates nothing large.
+//
+// Bounded: a thread keeps at most kKeptBuffers buffers of kKeptBytes in all;
+// a buffer given back past that (a huge picture) is freed at once, so one
+// 100-megapixel PNG does not make a thread hold its 300 MB afterwards.
+//
+// Header-only (inline functions, one thread_local list per thread for the
+// whole program): the fuzz targets and decode_dump build the decoders from
+// their sources alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace imlage::decode {
+
+// An allocator whose resize() leaves new bytes uninitialised: every byte of
+// a decode buffer is written by the decoder before it is read, so zeroing it
+// first is wasted work.
+template <typename T>
+struct NoInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  NoInitAllocator() = default;
+  template <typename U>
+  NoInitAllocator(const NoInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+using Bytes = std::vector<uint8_t, NoInitAllocator<uint8_t>>;
+
+namespace scratch {
+
+// What one thread keeps, in all, and how many buffers.
+constexpr size_t kKeptBytes = size_t{64} << 20;
+constexpr size_t kKeptBuffers = 4;
+
+inline std::vector<Bytes>& Kept() {
+  thread_local std::vector<Bytes> kept;
+  return kept;
+}
+
+// An empty buffer, with the capacity of the smallest kept one that holds
+// `bytes` (else the largest kept one, or none): resize() it to what is needed.
+inline Bytes Take(size_t bytes) {
+  std::vector<Bytes>& kept = Kept();
+  size_t best = kept.size();
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const size_t c = kept[i].capacity();
+    if (best == kept.size()) {
+      best = i;
+      continue;
+    }
+    const size_t b = kept[best].capacity();
+    const bool fits = c >= bytes;
+    const bool bestFits = b >= bytes;
+    if ((fits && (!bestFits || c < b)) || (!fits && !bestFits && c > b)) best = i;
+  }
+  if (best == kept.size()) return Bytes();
+  Bytes out = std::move(kept[best]);
+  kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(best));
+  out.clear();
+  return out;
+}
+
+// Keeps `b` for this thread's next Take, or frees it when the thread would
+// then keep more than its bounds (the smallest kept buffers go first).
+// Never throws (destructors call it): without the memory to note it, b is freed.
+inline void Give(Bytes&& b) noexcept {
+  if (b.capacity() == 0) return;
+  std::vector<Bytes>& kept = Kept();
+  try {
+    kept.push_back(std::move(b));
+  } catch (...) {
+    Bytes().swap(b);
+    return;
+  }
+  for (;;) {
+    size_t total = 0;
+    size_t smallest = 0;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      total += kept[i].capacity();
+      if (kept[i].capacity() < kept[smallest].capacity()) smallest = i;
+    }
+    if (total <= kKeptBytes && kept.size() <= kKeptBuffers) return;
+    // Over the bound: a buffer larger than the whole bound goes, else the smallest.
+    size_t drop = smallest;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i].capacity() > kKeptBytes) drop = i;
+    }
+    kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
+}
+
+// What this thread keeps now (tests, the bench).
+inline size_t KeptBytes() {
+  size_t total = 0;
+  for (const Bytes& b : Kept()) total += b.capacity();
+  return total;
+}
+
+}  // namespace scratch
+}  // namespace imlage::decode
