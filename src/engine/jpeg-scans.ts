@@ -1,5 +1,6 @@
-// A walk over a JPEG's markers, without decoding: how many scans it has and
-// whether its first scan carries any data. Each scan of a progressive JPEG is
+// A walk over a JPEG's markers, without decoding: how many scans it has,
+// whether its first scan carries any data, and where its frame header and
+// EXIF blocks are (fast mode reads its header from them: quick-header.ts). Each scan of a progressive JPEG is
 // a pass of the decoder over the whole picture, so a small file with
 // thousands of near-empty scans costs minutes; counting SOS markers finds it
 // in microseconds.

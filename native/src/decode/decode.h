@@ -5,8 +5,8 @@
 //
 // Plain C++, no N-API: called from the addon's decode pool (decode_pool.h),
 // from the fuzz targets and from the decode_dump tool. Every function is
-// reentrant; none keeps state between calls except the buffers a thread
-// keeps for its next decode (scratch.h).
+// reentrant; none keeps state between calls except the buffers kept for
+// the next decode (scratch.h).
 #pragma once
 
 #include <atomic>
@@ -38,7 +38,7 @@ struct Limits {
 
 // 8-bit RGB, rows packed (stride = width * 3). Alpha is dropped, as the
 // sharp path does (removeAlpha), so both paths give a model the same colours.
-// A decoder takes a large buffer from its thread's scratch (scratch.h);
+// A decoder takes a large buffer from the scratch (scratch.h);
 // whoever is done with an intermediate Image gives its pixels back.
 struct Image {
   Bytes pixels;

@@ -3,7 +3,7 @@
 // detached while a decode thread reads it) and drops them on a decode thread
 // once decoded; above glibc's mmap threshold (1 MiB, malloc_tuning.cc) each
 // copy was a fresh mapping, page-faulted for every file. The copies now come
-// from one process-wide free list, bounded like a decode thread's scratch:
+// from one process-wide free list, bounded like the decoders' scratch:
 // at most kKeptBuffers buffers of kKeptBytes in all are kept, a larger file's
 // copy is freed when done.
 #pragma once
@@ -21,8 +21,8 @@ namespace imlage::decode {
 
 class EncodedBytes {
  public:
-  static constexpr size_t kKeptBytes = size_t{64} << 20;
-  static constexpr size_t kKeptBuffers = 8;
+  static constexpr size_t kKeptBytes = size_t{16} << 20;
+  static constexpr size_t kKeptBuffers = 4;
 
   EncodedBytes() = default;
   ~EncodedBytes() { Release(); }
@@ -64,12 +64,19 @@ class EncodedBytes {
     for (;;) {
       size_t total = 0;
       size_t smallest = 0;
+      size_t largest = 0;
       for (size_t i = 0; i < free.size(); ++i) {
         total += free[i].capacity();
         if (free[i].capacity() < free[smallest].capacity()) smallest = i;
+        if (free[i].capacity() > free[largest].capacity()) largest = i;
       }
-      if (total <= kKeptBytes && free.size() <= kKeptBuffers) return;
-      free.erase(free.begin() + static_cast<std::ptrdiff_t>(smallest));
+      if (free.size() > kKeptBuffers) {
+        free.erase(free.begin() + static_cast<std::ptrdiff_t>(smallest));
+      } else if (total > kKeptBytes) {
+        free.erase(free.begin() + static_cast<std::ptrdiff_t>(largest));
+      } else {
+        return;
+      }
     }
   }
 

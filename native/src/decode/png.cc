@@ -28,7 +28,7 @@ struct DecompressorFree {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
-// A buffer from the thread's scratch (scratch.h), given back when it goes.
+// A buffer from the scratch (scratch.h), given back when it goes.
 struct Kept {
   Bytes b;
   explicit Kept(size_t n) : b(scratch::Take(n)) { b.resize(n); }
@@ -89,7 +89,7 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   // buffer's page faults instead of two (a fifth of the time of a large
   // photo). Its capacity stays that of the inflated data (4/3 of the pixels
   // for RGBA). Grey and palette rows grow, so they get a buffer of their own.
-  // Every buffer comes from the thread's scratch and goes back to it, the
+  // Every buffer comes from the scratch and goes back to it, the
   // output's too when the decode fails (*out is left as it was).
   const bool shared = out_stride <= h.row_bytes;
   struct GiveBack {

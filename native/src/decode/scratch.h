@@ -1,25 +1,27 @@
-// Buffers a decoding thread keeps between images (issue #9, fast mode's CPU).
+// Buffers the decoders keep between images (issue #9, fast mode's CPU).
 //
 // Why: the addon sets glibc's mmap threshold to 1 MiB (malloc_tuning.cc, for
 // an RSS that stays flat over long runs), so every buffer of 1 MiB or more
 // (a full-size PNG, a JPEG at its DCT scale, the joined IDAT stream) was a
 // fresh mmap, page-faulted and zero-filled again for every image, and
 // unmapped after it: a quarter of fast mode's CPU went to the kernel. A
-// thread now takes its buffers from here and gives them back when the image
-// is done, so in steady state a decode allocates nothing large.
+// decoder now takes its large buffers from here and gives them back when
+// the image is done, so in steady state a decode allocates nothing large.
 //
-// Bounded: a thread keeps at most kKeptBuffers buffers of kKeptBytes in all;
-// a buffer given back past that (a huge picture) is freed at once, so one
-// 100-megapixel PNG does not make a thread hold its 300 MB afterwards.
+// Bounded, for the whole process (every decode thread together): at most
+// kKeptBuffers buffers of kKeptBytes in all are kept; past that the largest
+// goes, so one 100-megapixel PNG does not leave its 300 MB resident. What is
+// kept is memory a decode was using a moment before: it raises the resident
+// set between images, not the peak of a decode.
 //
-// Header-only (inline functions, one thread_local list per thread for the
-// whole program): the fuzz targets and decode_dump build the decoders from
-// their sources alone.
+// Header-only (inline functions, one list for the whole program): the fuzz
+// targets and decode_dump build the decoders from their sources alone.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -51,19 +53,26 @@ using Bytes = std::vector<uint8_t, NoInitAllocator<uint8_t>>;
 
 namespace scratch {
 
-// What one thread keeps, in all, and how many buffers.
+// What the decoders keep, in all, and how many buffers.
 constexpr size_t kKeptBytes = size_t{64} << 20;
-constexpr size_t kKeptBuffers = 4;
+constexpr size_t kKeptBuffers = 8;
 
-inline std::vector<Bytes>& Kept() {
-  thread_local std::vector<Bytes> kept;
-  return kept;
+struct Store {
+  std::mutex mu;
+  std::vector<Bytes> kept;
+};
+
+inline Store& Kept() {
+  static Store* store = new Store();  // never destroyed: decode threads may outlive static destructors
+  return *store;
 }
 
 // An empty buffer, with the capacity of the smallest kept one that holds
 // `bytes` (else the largest kept one, or none): resize() it to what is needed.
 inline Bytes Take(size_t bytes) {
-  std::vector<Bytes>& kept = Kept();
+  Store& s = Kept();
+  std::lock_guard<std::mutex> lock(s.mu);
+  std::vector<Bytes>& kept = s.kept;
   size_t best = kept.size();
   for (size_t i = 0; i < kept.size(); ++i) {
     const size_t c = kept[i].capacity();
@@ -83,12 +92,18 @@ inline Bytes Take(size_t bytes) {
   return out;
 }
 
-// Keeps `b` for this thread's next Take, or frees it when the thread would
-// then keep more than its bounds (the smallest kept buffers go first).
-// Never throws (destructors call it): without the memory to note it, b is freed.
+// Keeps `b` for a later Take, or frees it when more would then be kept than
+// the bounds allow. Never throws (destructors call it): without the memory
+// to note it, b is freed.
 inline void Give(Bytes&& b) noexcept {
   if (b.capacity() == 0) return;
-  std::vector<Bytes>& kept = Kept();
+  if (b.capacity() > kKeptBytes) {
+    Bytes().swap(b);
+    return;
+  }
+  Store& s = Kept();
+  std::lock_guard<std::mutex> lock(s.mu);
+  std::vector<Bytes>& kept = s.kept;
   try {
     kept.push_back(std::move(b));
   } catch (...) {
@@ -98,25 +113,21 @@ inline void Give(Bytes&& b) noexcept {
   for (;;) {
     size_t total = 0;
     size_t smallest = 0;
+    size_t largest = 0;
     for (size_t i = 0; i < kept.size(); ++i) {
       total += kept[i].capacity();
       if (kept[i].capacity() < kept[smallest].capacity()) smallest = i;
+      if (kept[i].capacity() > kept[largest].capacity()) largest = i;
     }
-    if (total <= kKeptBytes && kept.size() <= kKeptBuffers) return;
-    // Over the bound: a buffer larger than the whole bound goes, else the smallest.
-    size_t drop = smallest;
-    for (size_t i = 0; i < kept.size(); ++i) {
-      if (kept[i].capacity() > kKeptBytes) drop = i;
+    // Too many: the smallest goes (cheapest to make again); too large: the largest.
+    if (kept.size() > kKeptBuffers) {
+      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(smallest));
+    } else if (total > kKeptBytes) {
+      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(largest));
+    } else {
+      return;
     }
-    kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(drop));
   }
-}
-
-// What this thread keeps now (tests, the bench).
-inline size_t KeptBytes() {
-  size_t total = 0;
-  for (const Bytes& b : Kept()) total += b.capacity();
-  return total;
 }
 
 }  // namespace scratch
