@@ -11,9 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <utility>
-#include <vector>
 
 #include "decode/scratch.h"
 
@@ -32,65 +30,21 @@ class EncodedBytes {
   // Any thread: a copy of data[0, size), in a kept buffer when one is large enough.
   void Assign(const uint8_t* data, size_t size) {
     Release();
-    {
-      std::lock_guard<std::mutex> lock(Mu());
-      std::vector<Bytes>& free = Free();
-      size_t best = free.size();
-      for (size_t i = 0; i < free.size(); ++i) {
-        if (free[i].capacity() >= size && (best == free.size() || free[i].capacity() < free[best].capacity())) best = i;
-      }
-      if (best < free.size()) {
-        bytes_ = std::move(free[best]);
-        free.erase(free.begin() + static_cast<std::ptrdiff_t>(best));
-      }
-    }
+    bytes_ = Free().Take(size);
     bytes_.resize(size);
     if (size > 0) std::memcpy(bytes_.data(), data, size);
   }
 
   // Any thread: the copy goes back to the free list (or is freed past its bounds).
-  void Release() noexcept {
-    if (bytes_.capacity() == 0) return;
-    Bytes b = std::move(bytes_);
-    bytes_ = Bytes();
-    if (b.capacity() > kKeptBytes) return;
-    std::lock_guard<std::mutex> lock(Mu());
-    std::vector<Bytes>& free = Free();
-    try {
-      free.push_back(std::move(b));
-    } catch (...) {
-      return;  // b is freed
-    }
-    for (;;) {
-      size_t total = 0;
-      size_t smallest = 0;
-      size_t largest = 0;
-      for (size_t i = 0; i < free.size(); ++i) {
-        total += free[i].capacity();
-        if (free[i].capacity() < free[smallest].capacity()) smallest = i;
-        if (free[i].capacity() > free[largest].capacity()) largest = i;
-      }
-      if (free.size() > kKeptBuffers) {
-        free.erase(free.begin() + static_cast<std::ptrdiff_t>(smallest));
-      } else if (total > kKeptBytes) {
-        free.erase(free.begin() + static_cast<std::ptrdiff_t>(largest));
-      } else {
-        return;
-      }
-    }
-  }
+  void Release() noexcept { Free().Give(std::move(bytes_)); }
 
   const uint8_t* data() const { return bytes_.data(); }
   size_t size() const { return bytes_.size(); }
 
  private:
-  static std::mutex& Mu() {
-    static std::mutex mu;
-    return mu;
-  }
-  static std::vector<Bytes>& Free() {
-    static std::vector<Bytes> free;
-    return free;
+  static BufferStore& Free() {
+    static BufferStore* free = new BufferStore(kKeptBytes, kKeptBuffers);  // never destroyed, as scratch::Store()
+    return *free;
   }
 
   Bytes bytes_;

@@ -9,8 +9,8 @@
 // the image is done, so in steady state a decode allocates nothing large.
 //
 // Bounded, for the whole process (every decode thread together): at most
-// kKeptBuffers buffers of kKeptBytes in all are kept; past that the largest
-// goes, so one 100-megapixel PNG does not leave its 300 MB resident. What is
+// kKeptBuffers buffers of kKeptBytes in all are kept (BufferStore); past that
+// the largest goes, so one 100-megapixel PNG does not leave its 300 MB resident. What is
 // kept is memory a decode was using a moment before: it raises the resident
 // set between images, not the peak of a decode.
 //
@@ -51,84 +51,91 @@ struct NoInitAllocator : std::allocator<T> {
 
 using Bytes = std::vector<uint8_t, NoInitAllocator<uint8_t>>;
 
+// A bounded store of buffers: at most max_buffers buffers of max_bytes in
+// all are kept; past that the largest goes (too many: the smallest). Any
+// thread may Take and Give.
+class BufferStore {
+ public:
+  BufferStore(size_t max_bytes, size_t max_buffers) : maxBytes_(max_bytes), maxBuffers_(max_buffers) {}
+
+  // An empty buffer, with the capacity of the smallest kept one that holds
+  // `bytes` (else the largest kept one, or none): resize() it to what is needed.
+  Bytes Take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t best = kept_.size();
+    for (size_t i = 0; i < kept_.size(); ++i) {
+      const size_t c = kept_[i].capacity();
+      if (best == kept_.size()) {
+        best = i;
+        continue;
+      }
+      const size_t b = kept_[best].capacity();
+      const bool fits = c >= bytes;
+      const bool bestFits = b >= bytes;
+      if ((fits && (!bestFits || c < b)) || (!fits && !bestFits && c > b)) best = i;
+    }
+    if (best == kept_.size()) return Bytes();
+    Bytes out = std::move(kept_[best]);
+    kept_.erase(kept_.begin() + static_cast<std::ptrdiff_t>(best));
+    out.clear();
+    return out;
+  }
+
+  // Keeps `b` for a later Take, or frees it when more would then be kept
+  // than the bounds allow. Never throws (destructors call it): without the
+  // memory to note it, b is freed.
+  void Give(Bytes&& b) noexcept {
+    if (b.capacity() == 0) return;
+    if (b.capacity() > maxBytes_) {
+      Bytes().swap(b);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      kept_.push_back(std::move(b));
+    } catch (...) {
+      Bytes().swap(b);
+      return;
+    }
+    for (;;) {
+      size_t total = 0;
+      size_t smallest = 0;
+      size_t largest = 0;
+      for (size_t i = 0; i < kept_.size(); ++i) {
+        total += kept_[i].capacity();
+        if (kept_[i].capacity() < kept_[smallest].capacity()) smallest = i;
+        if (kept_[i].capacity() > kept_[largest].capacity()) largest = i;
+      }
+      if (kept_.size() > maxBuffers_) {
+        kept_.erase(kept_.begin() + static_cast<std::ptrdiff_t>(smallest));
+      } else if (total > maxBytes_) {
+        kept_.erase(kept_.begin() + static_cast<std::ptrdiff_t>(largest));
+      } else {
+        return;
+      }
+    }
+  }
+
+ private:
+  const size_t maxBytes_;
+  const size_t maxBuffers_;
+  std::mutex mu_;
+  std::vector<Bytes> kept_;
+};
+
 namespace scratch {
 
 // What the decoders keep, in all, and how many buffers.
 constexpr size_t kKeptBytes = size_t{64} << 20;
 constexpr size_t kKeptBuffers = 8;
 
-struct Store {
-  std::mutex mu;
-  std::vector<Bytes> kept;
-};
-
-inline Store& Kept() {
-  static Store* store = new Store();  // never destroyed: decode threads may outlive static destructors
+inline BufferStore& Store() {
+  static BufferStore* store = new BufferStore(kKeptBytes, kKeptBuffers);  // never destroyed: decode threads may outlive static destructors
   return *store;
 }
 
-// An empty buffer, with the capacity of the smallest kept one that holds
-// `bytes` (else the largest kept one, or none): resize() it to what is needed.
-inline Bytes Take(size_t bytes) {
-  Store& s = Kept();
-  std::lock_guard<std::mutex> lock(s.mu);
-  std::vector<Bytes>& kept = s.kept;
-  size_t best = kept.size();
-  for (size_t i = 0; i < kept.size(); ++i) {
-    const size_t c = kept[i].capacity();
-    if (best == kept.size()) {
-      best = i;
-      continue;
-    }
-    const size_t b = kept[best].capacity();
-    const bool fits = c >= bytes;
-    const bool bestFits = b >= bytes;
-    if ((fits && (!bestFits || c < b)) || (!fits && !bestFits && c > b)) best = i;
-  }
-  if (best == kept.size()) return Bytes();
-  Bytes out = std::move(kept[best]);
-  kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(best));
-  out.clear();
-  return out;
-}
-
-// Keeps `b` for a later Take, or frees it when more would then be kept than
-// the bounds allow. Never throws (destructors call it): without the memory
-// to note it, b is freed.
-inline void Give(Bytes&& b) noexcept {
-  if (b.capacity() == 0) return;
-  if (b.capacity() > kKeptBytes) {
-    Bytes().swap(b);
-    return;
-  }
-  Store& s = Kept();
-  std::lock_guard<std::mutex> lock(s.mu);
-  std::vector<Bytes>& kept = s.kept;
-  try {
-    kept.push_back(std::move(b));
-  } catch (...) {
-    Bytes().swap(b);
-    return;
-  }
-  for (;;) {
-    size_t total = 0;
-    size_t smallest = 0;
-    size_t largest = 0;
-    for (size_t i = 0; i < kept.size(); ++i) {
-      total += kept[i].capacity();
-      if (kept[i].capacity() < kept[smallest].capacity()) smallest = i;
-      if (kept[i].capacity() > kept[largest].capacity()) largest = i;
-    }
-    // Too many: the smallest goes (cheapest to make again); too large: the largest.
-    if (kept.size() > kKeptBuffers) {
-      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(smallest));
-    } else if (total > kKeptBytes) {
-      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(largest));
-    } else {
-      return;
-    }
-  }
-}
+inline Bytes Take(size_t bytes) { return Store().Take(bytes); }
+inline void Give(Bytes&& b) noexcept { Store().Give(std::move(b)); }
 
 }  // namespace scratch
 }  // namespace imlage::decode
