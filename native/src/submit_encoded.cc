@@ -17,6 +17,7 @@
 #include "compiled_spec.h"
 #include "decode/decode.h"
 #include "decode/decode_pool.h"
+#include "decode/encoded_bytes.h"
 #include "errors.h"
 #include "plugin/plugin_runner.h"
 #include "plugin/plugin_wrap.h"
@@ -25,6 +26,7 @@
 namespace imlage {
 namespace {
 
+using decode::EncodedBytes;
 using decode::Image;
 using decode::Result;
 using decode::Size;
@@ -64,7 +66,7 @@ class EncodedTask final : public decode::DecodeTask {
     } catch (const std::bad_alloc&) {
       result = {Status::kTooLarge, "not enough memory to decode it"};
     }
-    bytes = {};
+    bytes.Release();
     if (result.status != Status::kOk) return;
     std::vector<std::shared_ptr<const Image>> shared;
     for (Image& img : images) shared.push_back(std::make_shared<const Image>(std::move(img)));
@@ -108,7 +110,7 @@ class EncodedTask final : public decode::DecodeTask {
     }
   }
 
-  std::vector<uint8_t> bytes;  // a copy: the JS buffer may be detached meanwhile
+  EncodedBytes bytes;  // a copy: the JS buffer may be detached meanwhile
   int orientation = 1;
   std::vector<Target> targets;
   std::vector<Size> pixelSizes;  // sizes handed back to JS
@@ -222,7 +224,7 @@ Napi::Value SubmitEncoded(Addon& addon, const Napi::CallbackInfo& info) {
   addon.decodePool.ThrowIfRefused();
   // Last, as it registers a listener on the signal.
   task->ReadLimits(env, opts, kWhat);
-  task->bytes.assign(data, data + arr.ByteLength());
+  task->bytes.Assign(data, arr.ByteLength());
 
   Napi::Array results = Napi::Array::New(env, read.size());
   try {

@@ -541,7 +541,7 @@ export class Engine {
       const needs = this.needs(plugins, mode);
       const { bytes, header } = await inTime((async () => {
         const bytes = src.data ?? await readImageFile(src.path!, limits.maxFileBytes);
-        return { bytes, header: await probeImage(bytes, src.shown, limits, control.signal) };
+        return { bytes, header: await probeImage(bytes, src.shown, limits, control.signal, mode === 'fast') };
       })(), 'reading it and its header');
       const need = decodeBytes(header) + [...needs.values()].reduce((n, d) => n + (d.kind === 'resized' ? d.width * d.height * 3 : 0), 0);
       if (need > limits.maxDecodedBytes) {

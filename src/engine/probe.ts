@@ -1,12 +1,14 @@
 // An image's header, read before any pixel is decoded: the format from the
 // first bytes, the JPEG scan count from its markers, then size and layout
-// from libvips' header read. Everything a file could make the decoder spend
+// from libvips' header read (in fast mode, for most JPEGs and PNGs, from
+// quick-header.ts instead). Everything a file could make the decoder spend
 // is checked here against the limits, and the memory its decode needs is
 // estimated so the engine can reserve it first.
 
 import sharp, { type Metadata } from 'sharp';
 import { ImlageError, errorMessage } from '../errors.js';
-import { jpegStructure } from './jpeg-scans.js';
+import { jpegStructure, type JpegStructure } from './jpeg-scans.js';
+import { quickHeader } from './quick-header.js';
 import { RAISE, type DecodeLimits } from './limits.js';
 import { FORMAT_NAMES, sniffFormat, type ImageFormat } from './sniff.js';
 import { vipsCall } from './vips-lock.js';
@@ -72,12 +74,18 @@ async function readHeader(bytes: Uint8Array, file: string, format: ImageFormat, 
   }, signal);
 }
 
-/** The header of an image file's bytes, or a clear IMLAGE_ERR_DECODE for what may not be decoded. */
-export async function probeImage(bytes: Uint8Array, file: string, limits: DecodeLimits, signal?: AbortSignal): Promise<ImageHeader> {
+/**
+ * The header of an image file's bytes, or a clear IMLAGE_ERR_DECODE for what
+ * may not be decoded. `quick` (fast mode): a JPEG's or PNG's header is read
+ * in JS where that is sure to give what libvips gives (quick-header.ts), and
+ * by libvips otherwise; the limits are the same either way.
+ */
+export async function probeImage(bytes: Uint8Array, file: string, limits: DecodeLimits, signal?: AbortSignal, quick = false): Promise<ImageHeader> {
   const format = sniffFormat(bytes, file);
   const name = FORMAT_NAMES[format];
+  let jpeg: JpegStructure | undefined;
   if (format === 'jpeg') {
-    const s = jpegStructure(bytes);
+    const s = (jpeg = jpegStructure(bytes));
     if (s.scans > limits.maxJpegScans) {
       throw refuse(file, `the JPEG has ${s.scans} scans, more than the limit of ${limits.maxJpegScans} (${RAISE.maxJpegScans}); ` +
         'encoders write about 10, and each scan costs a pass over the whole picture');
@@ -85,6 +93,17 @@ export async function probeImage(bytes: Uint8Array, file: string, limits: Decode
     if (s.scans === 0) throw refuse(file, 'the JPEG has no image data (no scan marker: its headers are corrupt, or it was cut short)');
     if (s.firstScanBytes === 0) throw refuse(file, 'the JPEG has no image data after its header');
   }
+  const header = (quick ? quickHeader(bytes, format, jpeg) : undefined) ?? await vipsHeader(bytes, file, format, signal);
+  const { width, height } = header;
+  if (width * height > limits.maxPixels) {
+    throw refuse(file, `the ${name} is ${width}×${height} (${megapixels(width * height)} megapixels), more than the ` +
+      `${megapixels(limits.maxPixels)}-megapixel limit; raise ${RAISE.maxPixels} to read it`);
+  }
+  return header;
+}
+
+async function vipsHeader(bytes: Uint8Array, file: string, format: ImageFormat, signal?: AbortSignal): Promise<ImageHeader> {
+  const name = FORMAT_NAMES[format];
   const md = await readHeader(bytes, file, format, signal);
   if (md.format !== format) {
     throw refuse(file, `its first bytes say ${name} but libvips reads it as ${String(md.format)}; refused`);
@@ -92,10 +111,6 @@ export async function probeImage(bytes: Uint8Array, file: string, limits: Decode
   const width = md.width ?? 0;
   const height = md.height ?? 0;
   if (width < 1 || height < 1) throw refuse(file, `the ${name} header gives no size (${width}×${height})`);
-  if (width * height > limits.maxPixels) {
-    throw refuse(file, `the ${name} is ${width}×${height} (${megapixels(width * height)} megapixels), more than the ` +
-      `${megapixels(limits.maxPixels)}-megapixel limit; raise ${RAISE.maxPixels} to read it`);
-  }
   return {
     format,
     width,

@@ -5,7 +5,8 @@
 //
 // Plain C++, no N-API: called from the addon's decode pool (decode_pool.h),
 // from the fuzz targets and from the decode_dump tool. Every function is
-// reentrant; none keeps state between calls.
+// reentrant; none keeps state between calls except the buffers kept for
+// the next decode (scratch.h).
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "decode/scratch.h"
 
 namespace imlage::decode {
 
@@ -35,8 +38,10 @@ struct Limits {
 
 // 8-bit RGB, rows packed (stride = width * 3). Alpha is dropped, as the
 // sharp path does (removeAlpha), so both paths give a model the same colours.
+// A decoder takes a large buffer from the scratch (scratch.h);
+// whoever is done with an intermediate Image gives its pixels back.
 struct Image {
-  std::vector<uint8_t> pixels;
+  Bytes pixels;
   int width = 0;
   int height = 0;
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "decode/encoded_bytes.h"
 #include "errors.h"
 
 namespace imlage::decode {
@@ -77,7 +78,7 @@ class ToSizeTask final : public DecodeTask {
     } catch (const std::bad_alloc&) {
       result = {Status::kTooLarge, "not enough memory to decode it"};
     }
-    bytes = {};
+    bytes.Release();
   }
 
   void Done(Napi::Env env) override {
@@ -93,7 +94,7 @@ class ToSizeTask final : public DecodeTask {
     deferred.Resolve(out);
   }
 
-  std::vector<uint8_t> bytes;  // a copy: the JS buffer may be detached meanwhile
+  EncodedBytes bytes;  // a copy: the JS buffer may be detached meanwhile
   int width = 0;
   int height = 0;
   int orientation = 1;
@@ -205,7 +206,7 @@ Napi::Value DecodePool::Submit(const Napi::CallbackInfo& info) {
 
   const uint8_t* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
   if (arr.ByteLength() > 0 && data == nullptr) throw NativeError(code::kDetached, "decodeToSize: the bytes' buffer is detached");
-  task->bytes.assign(data, data + arr.ByteLength());
+  task->bytes.Assign(data, arr.ByteLength());
 
   Napi::Promise promise = task->deferred.Promise();
   try {

@@ -41,9 +41,13 @@ Result DecodeToSize(const uint8_t* data, size_t size, int width, int height, int
                     Image* out) {
   Image decoded;
   Result r = DecodeStored(data, size, width, height, orientation, limits, &decoded);
-  if (r.status != Status::kOk) return r;
+  if (r.status != Status::kOk) {
+    scratch::Give(std::move(decoded.pixels));
+    return r;
+  }
   const bool turn = orientation >= 5 && orientation <= 8;
   ResizeArea(decoded, turn ? height : width, turn ? width : height, out);
+  scratch::Give(std::move(decoded.pixels));
   Orient(orientation, out);
   return r;
 }
@@ -56,13 +60,17 @@ Result DecodeToSizes(const uint8_t* data, size_t size, const std::vector<Size>& 
   }
   Image decoded;
   Result r = DecodeStored(data, size, big.width, big.height, orientation, limits, &decoded);
-  if (r.status != Status::kOk) return r;
+  if (r.status != Status::kOk) {
+    scratch::Give(std::move(decoded.pixels));
+    return r;
+  }
   const bool turn = orientation >= 5 && orientation <= 8;
   out->assign(sizes.size(), Image());
   for (size_t i = 0; i < sizes.size(); ++i) {
     ResizeArea(decoded, turn ? sizes[i].height : sizes[i].width, turn ? sizes[i].width : sizes[i].height, &(*out)[i]);
     Orient(orientation, &(*out)[i]);
   }
+  scratch::Give(std::move(decoded.pixels));
   return r;
 }
 

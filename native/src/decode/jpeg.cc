@@ -26,6 +26,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 
 #define IMLAGE_STR2(x) #x
 #define IMLAGE_STR(x) IMLAGE_STR2(x)
@@ -195,7 +196,12 @@ Status Run(jpeg_decompress_struct& c, Job& job, const uint8_t* data, size_t size
   out->width = static_cast<int>(c.output_width);
   out->height = static_cast<int>(c.output_height);
   try {
-    out->pixels.resize(static_cast<size_t>(c.output_width) * c.output_height * 3);
+    const size_t bytes = static_cast<size_t>(c.output_width) * c.output_height * 3;
+    if (out->pixels.capacity() < bytes) {
+      scratch::Give(std::move(out->pixels));
+      out->pixels = scratch::Take(bytes);
+    }
+    out->pixels.resize(bytes);
   } catch (const std::bad_alloc&) {
     // Returned, not thrown: the caller must still destroy the decompressor.
     std::snprintf(job.message, sizeof job.message, "not enough memory for %ux%u pixels", c.output_width, c.output_height);

@@ -14,7 +14,7 @@ void Orient(int orientation, Image* img) {
   const int h = img->height;
   const bool turn = orientation >= 5;
   const int ow = turn ? h : w;
-  std::vector<uint8_t> out(img->pixels.size());
+  Bytes out(img->pixels.size());
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       int dx = x, dy = y;

@@ -3,6 +3,7 @@
 // (png_unfilter.cc) and convert to RGB (png_pixels.cc).
 #include <libdeflate.h>
 
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -27,15 +28,29 @@ struct DecompressorFree {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
+// A buffer from the scratch (scratch.h), given back when it goes.
+struct Kept {
+  Bytes b;
+  explicit Kept(size_t n) : b(scratch::Take(n)) { b.resize(n); }
+  ~Kept() { scratch::Give(std::move(b)); }
+  Kept(const Kept&) = delete;
+  Kept& operator=(const Kept&) = delete;
+};
+
 // Inflates the IDAT data into exactly `expected` bytes at `out`.
 Result Inflate(const File& f, uint8_t* out, size_t expected) {
-  // The zlib stream may be split over several IDATs; libdeflate wants it whole.
-  std::vector<uint8_t> joined;
+  // The zlib stream may be split over several IDATs (encoders write 8 KiB
+  // to 1 MiB each); libdeflate wants it whole.
+  std::unique_ptr<Kept> joined;
   const uint8_t* in = f.idat.empty() ? nullptr : f.idat[0].data;
   if (f.idat.size() > 1) {
-    joined.reserve(f.idat_bytes);
-    for (const png::Span& s : f.idat) joined.insert(joined.end(), s.data, s.data + s.size);
-    in = joined.data();
+    joined = std::make_unique<Kept>(f.idat_bytes);
+    uint8_t* at = joined->b.data();
+    for (const png::Span& s : f.idat) {
+      std::memcpy(at, s.data, s.size);
+      at += s.size;
+    }
+    in = joined->b.data();
   }
   if (f.idat_bytes == 0) return {Status::kCorrupt, "truncated: IDAT chunks hold no data"};
   std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
@@ -74,16 +89,26 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
   // buffer's page faults instead of two (a fifth of the time of a large
   // photo). Its capacity stays that of the inflated data (4/3 of the pixels
   // for RGBA). Grey and palette rows grow, so they get a buffer of their own.
+  // Every buffer comes from the scratch and goes back to it, the
+  // output's too when the decode fails (*out is left as it was).
   const bool shared = out_stride <= h.row_bytes;
-  std::unique_ptr<uint8_t[]> separate;
+  struct GiveBack {
+    Image& img;
+    bool keep = false;
+    ~GiveBack() {
+      if (!keep) scratch::Give(std::move(img.pixels));
+    }
+  } give{img};
+  img.pixels = scratch::Take(shared ? expected : out_stride * h.height);
+  std::unique_ptr<Kept> separate;
   uint8_t* raw;
   if (shared) {
     img.pixels.resize(expected);
     raw = img.pixels.data();
   } else {
-    // Not value-initialised: every byte is written by the inflate or it fails.
-    separate.reset(new uint8_t[expected]);
-    raw = separate.get();
+    // Every byte is written by the inflate or it fails.
+    separate = std::make_unique<Kept>(expected);
+    raw = separate->b.data();
   }
   r = Inflate(f, raw, expected);
   if (r.status != Status::kOk) return r;
@@ -113,7 +138,9 @@ Result Decode(const uint8_t* data, size_t size, const Limits& limits, Image* out
     prev = dst;
   }
   if (shared) img.pixels.resize(out_stride * h.height);
+  scratch::Give(std::move(out->pixels));
   *out = std::move(img);
+  give.keep = true;
   return {};
 }
 
