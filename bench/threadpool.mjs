@@ -62,10 +62,10 @@ function api(mode, n) {
     child.once('message', (r) => {
       if (!r.ok) return reject(new Error(r.error));
       const run = r.runs[0];
-      resolve({ ips: run.images / run.seconds, cpuMs: (1000 * run.cpuSeconds) / run.images, errors: run.errors });
+      resolve({ ips: run.images / run.seconds, cpuMs: (1000 * run.cpuSeconds) / run.images, errors: run.errors, probe: run.poolProbe });
     });
     child.once('exit', (code) => code && reject(new Error(`measure.mjs exited with ${code}`)));
-    child.send({ contender: 'imlage', kind: 'throughput', plugins: PLUGINS, mode, files, runs: 1 });
+    child.send({ contender: 'imlage', kind: 'throughput', plugins: PLUGINS, mode, files, runs: 1, poolProbe: true });
   });
 }
 
@@ -146,15 +146,27 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 const larger = POOLS.filter((n) => n !== DEFAULT_POOL);
+const fmt = (xs) => `${median(xs).toFixed(3)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 const lines = [];
-lines.push(`| case | ${POOLS.map((n) => `pool ${n}, images/s`).join(' | ')} | ${larger.map((n) => `4 / ${n}`).join(' | ')} | 4 / best larger |`);
+lines.push(`| case | ${POOLS.map((n) => `pool ${n}: images/s`).join(' | ')} | ${larger.map((n) => `4 / ${n} (rounds)`).join(' | ')} | 4 / mean of larger |`);
 lines.push(`|---|${POOLS.map(() => '---:').join('|')}|${larger.map(() => '---:').join('|')}|---:|`);
 for (const c of cases) {
-  const med = Object.fromEntries(POOLS.map((n) => [n, median(figures[c][n].map((f) => f.ips))]));
-  // The ratio per round (same load), then its median.
-  const ratio = (n) => median(figures[c][DEFAULT_POOL].map((f, k) => f.ips / figures[c][n][k].ips));
-  const best = median(figures[c][DEFAULT_POOL].map((f, k) => f.ips / Math.max(...larger.map((n) => figures[c][n][k].ips))));
-  lines.push(`| ${c} | ${POOLS.map((n) => med[n].toFixed(1)).join(' | ')} | ${larger.map((n) => `${ratio(n).toFixed(3)}×`).join(' | ')} | ${best.toFixed(3)}× |`);
+  const med = (n) => median(figures[c][n].map((f) => f.ips));
+  const cpu = (n) => (figures[c][n][0].cpuMs === undefined ? '' : ` (${median(figures[c][n].map((f) => f.cpuMs)).toFixed(1)} CPU ms)`);
+  // Each round's own ratio (same load), then their median and range.
+  const per = (n) => figures[c][DEFAULT_POOL].map((f, k) => f.ips / figures[c][n][k].ips);
+  const pooled = figures[c][DEFAULT_POOL].map((f, k) => f.ips / (larger.reduce((a, n) => a + figures[c][n][k].ips, 0) / larger.length));
+  lines.push(`| ${c} | ${POOLS.map((n) => `${med(n).toFixed(1)}${cpu(n)}`).join(' | ')} | ${larger.map((n) => fmt(per(n))).join(' | ')} | ${fmt(pooled)} |`);
+}
+// How long a short call (fs.stat) waited for libuv's pool while the engine
+// ran: a pool too small for the engine shows here as waits as long as a
+// decode, whatever the machine's load does to the wall-clock figures.
+const probed = cases.filter((c) => figures[c][DEFAULT_POOL][0].probe);
+if (probed.length) {
+  lines.push('', `| fs.stat on libuv's pool during Engine.tag, ms | ${POOLS.map((n) => `pool ${n}: p50 / p99`).join(' | ')} |`, `|---|${POOLS.map(() => '---:').join('|')}|`);
+  for (const c of probed) {
+    lines.push(`| ${c} | ${POOLS.map((n) => `${median(figures[c][n].map((f) => f.probe.p50)).toFixed(2)} / ${median(figures[c][n].map((f) => f.probe.p99)).toFixed(2)}`).join(' | ')} |`);
+  }
 }
 console.log(lines.join('\n'));
 console.log(`\nload average ${load0.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end; ratios are medians of each round's own ratio; target: 4 / larger pool ≥ 0.95×`);
