@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COLORS_LABELS } from './colors-peer.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NM = join(ROOT, 'node_modules');
@@ -36,6 +37,9 @@ export const MODELS = {
     // The plugin never reports it ([output] exclude).
     exclude: ['toilet'],
   },
+  // Not a model: the colors plugin's statistics, which the peers compute in
+  // JS (bench/colors-peer.mjs) on sharp's 256×256 decode (plugins/colors/plugin.toml [input]).
+  colors: { js: true, size: 256, labels: COLORS_LABELS },
 };
 
 export const CORES = availableParallelism();

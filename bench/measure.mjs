@@ -7,7 +7,7 @@
 // same list of images.
 
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lib from './lib.mjs';
@@ -31,6 +31,7 @@ const CONTENDERS = {
         let errors = 0;
         // Each file's best label per plugin (null: failed or no tag).
         const labels = Object.fromEntries(cfg.plugins.map((p) => [p, {}]));
+        const probe = cfg.poolProbe ? poolProbe() : undefined;
         for await (const r of engine.tag(files)) {
           images++;
           if (r.error || Object.values(r.results).some((p) => isFailure(p))) errors++;
@@ -40,7 +41,7 @@ const CONTENDERS = {
             labels[p][r.file] = best?.label ?? null;
           }
         }
-        return { images, errors, labels };
+        return { images, errors, labels, ...(probe ? { poolProbe: probe.stop() } : {}) };
       },
       close: () => engine.close(),
     };
@@ -190,6 +191,25 @@ const CONTENDERS = {
   },
 };
 
+/**
+ * bench:threadpool's probe: one fs.stat at a time on libuv's pool, each as
+ * soon as the last returned (at most every 2 ms), timed; stop() gives the
+ * median and 99th percentile in ms.
+ */
+function poolProbe() {
+  const ms = [];
+  let on = true;
+  (async () => {
+    while (on) {
+      const t = performance.now();
+      await stat(lib.ROOT);
+      ms.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  return { stop: () => ((on = false), { p50: lib.percentile(ms, 50), p99: lib.percentile(ms, 99), n: ms.length }) };
+}
+
 /** What a floor's decode returns when it handed the file to sharp instead. */
 const FELL_BACK = Symbol('fell back to sharp');
 
@@ -274,10 +294,10 @@ async function throughput(cfg) {
   for (let r = 0; r < cfg.runs; r++) {
     const cpu0 = process.cpuUsage();
     const s0 = performance.now();
-    const { images, errors, labels: l, groups } = await c.pass(files);
+    const { images, errors, labels: l, groups, poolProbe: probe } = await c.pass(files);
     const seconds = (performance.now() - s0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    runs.push({ seconds, images, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...(groups ? { groups } : {}) });
+    runs.push({ seconds, images, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...(groups ? { groups } : {}), ...(probe ? { poolProbe: probe } : {}) });
     labels = l;
   }
   await c.close();

@@ -8,10 +8,13 @@
 // and model and sends the buffers back; at most TUNED.buffers batches are in
 // circulation, so decoding runs ahead of inference by at most that much.
 // With several models, each gets its own decode at its own size, as a user
-// running those tools side by side would do.
+// running those tools side by side would do. colors has no model: its
+// statistics are computed in JS on the main thread right after its decode
+// (bench/colors-peer.mjs), as a user of sharp would.
 
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { colorsAnalyse, colorsTable } from './colors-peer.mjs';
 import { MODELS, TUNED, mapLimit, modelPath, normalisationTables } from './lib.mjs';
 
 /** uint8 RGB pixels (3 channels) into slot `slot` of dst, through the model's tables, in its layout and channel order. */
@@ -37,17 +40,22 @@ function fill(name, tables, px, dst, slot) {
   }
 }
 
-export async function tunedPeer(models) {
+export async function tunedPeer(all) {
   const sharp = (await import('sharp')).default;
   sharp.cache(false);
   sharp.concurrency(1);
   const B = TUNED.batch;
+  const models = all.filter((n) => !MODELS[n].js);
+  const inJs = all.filter((n) => MODELS[n].js);
+  if (inJs.length) colorsTable(); // set-up, not timed
   const tables = models.map(normalisationTables);
-  const worker = new Worker(new URL('./tuned-worker.mjs', import.meta.url), {
+  const worker = models.length ? new Worker(new URL('./tuned-worker.mjs', import.meta.url), {
     workerData: { models: await Promise.all(models.map(async (name) => ({ name, path: await modelPath(name) }))), threads: TUNED.threads },
-  });
-  const [first] = await once(worker, 'message');
-  if (!first.ready) throw new Error('tuned peer: the inference worker did not start');
+  }) : undefined;
+  if (worker) {
+    const [first] = await once(worker, 'message');
+    if (!first.ready) throw new Error('tuned peer: the inference worker did not start');
+  }
 
   // Buffer sets (one Float32Array's ArrayBuffer per model) not in use, and
   // those waiting for one.
@@ -56,13 +64,13 @@ export async function tunedPeer(models) {
   const acquire = () => (free.length ? Promise.resolve(free.pop()) : new Promise((r) => waiting.push(r)));
   const release = (set) => (waiting.length ? waiting.shift()(set) : free.push(set));
   const replies = new Map();
-  worker.on('message', (msg) => {
+  worker?.on('message', (msg) => {
     release(msg.buffers);
     replies.get(msg.id).resolve(msg);
     replies.delete(msg.id);
   });
   // A worker that dies fails the batches it held instead of leaving them pending.
-  worker.on('error', (err) => {
+  worker?.on('error', (err) => {
     for (const r of replies.values()) r.reject(err);
     replies.clear();
   });
@@ -93,17 +101,24 @@ export async function tunedPeer(models) {
       }
       const failed = new Uint8Array(files.length);
       const tops = models.map(() => new Int16Array(files.length));
+      const jsTops = inJs.map(() => new Int16Array(files.length));
       const inferred = [];
       let errors = 0;
       await mapLimit(files, TUNED.inFlight, async (file, i) => {
         const b = batches[Math.floor(i / B)];
         let px;
         try {
-          px = await Promise.all(models.map((n) => decode(file, MODELS[n].size)));
+          const [onnx, js] = await Promise.all([
+            Promise.all(models.map((n) => decode(file, MODELS[n].size))),
+            Promise.all(inJs.map((n) => decode(file, MODELS[n].size))),
+          ]);
+          js.forEach((p, k) => (jsTops[k][i] = colorsAnalyse(p).top));
+          px = onnx;
         } catch {
           failed[i] = 1;
           errors++;
         }
+        if (!models.length) return;
         b.set ??= acquire();
         const set = await b.set;
         if (px) models.forEach((n, k) => fill(n, tables[k], px[k], new Float32Array(set[k]), i - b.start));
@@ -115,9 +130,10 @@ export async function tunedPeer(models) {
         }
       });
       await Promise.all(inferred);
-      tops.forEach((t) => failed.forEach((f, i) => f && (t[i] = -1)));
-      return { images: files.length, errors, tops: Object.fromEntries(models.map((n, k) => [n, Array.from(tops[k])])) };
+      const all = [...tops, ...jsTops];
+      all.forEach((t) => failed.forEach((f, i) => f && (t[i] = -1)));
+      return { images: files.length, errors, tops: Object.fromEntries([...models, ...inJs].map((n, k) => [n, Array.from(all[k])])) };
     },
-    close: () => worker.terminate(),
+    close: async () => worker?.terminate(),
   };
 }

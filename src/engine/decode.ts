@@ -19,7 +19,7 @@ import type { FastKernel } from '../plugins/manifest.js';
 import type { DecodeLimits } from './limits.js';
 import { decodeBytes, type ImageHeader } from './probe.js';
 import { FORMAT_NAMES } from './sniff.js';
-import { vipsCall } from './vips-lock.js';
+import { vipsDecode } from './vips-lock.js';
 import { dataLossMessage, describeVipsFailure, onlyHarmlessWarnings, timeoutMessage, type MessageContext } from './vips-message.js';
 
 export interface DecodeRequest {
@@ -61,7 +61,7 @@ async function run(req: DecodeRequest, build: (failOn: FailOn) => Sharp): Promis
       throw err;
     }
   };
-  return vipsCall(async (alone) => {
+  return vipsDecode(async (alone) => {
     if (!alone) return once('warning');
     const warnings: string[] = [];
     try {
@@ -102,7 +102,7 @@ export async function decodeResized(req: DecodeRequest, width: number, height: n
 /** Another size from pixels already decoded (no second decode of the file). */
 export async function resizeDecoded(img: ImageInput, width: number, height: number, kernel: FastKernel): Promise<ImageInput> {
   // Through the lock too: a call running while another file's failure is read again alone would disturb it.
-  return vipsCall(async () => {
+  return vipsDecode(async () => {
     const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 3 | 4 } })
       .resize(width, height, { fit: 'fill', kernel })
       .raw()

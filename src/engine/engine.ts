@@ -230,7 +230,7 @@ export class Engine {
       availableMiB: freemem() / (1024 * 1024),
     });
     log(`ONNX Runtime ${ort.version} (${ort.libraryPath}, ${ortChoice.reason}); ${loaded.map((p) => `${p.name} on ${p.provider}`).join(', ')}; mode ${mode}`);
-    log(describeThreads(threads, names.length));
+    log(describeThreads(threads));
     for (const p of loaded) for (const w of p.warnings) log(`warning: ${p.name}: ${w}`);
 
     const overrides = new Map<string, ScoreOverrides>();

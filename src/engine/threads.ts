@@ -7,11 +7,25 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { loadAddon } from '../native/binding.js';
+import { setVipsDecodeSlots } from './vips-lock.js';
+
+/**
+ * libuv's pool for this process, as UV_THREADPOOL_SIZE said when this module
+ * was loaded: the pool starts at its first use and never grows, and under
+ * ESM Node's module loader has used it before any module's code runs, so a
+ * value set later (from inside the program) does not count.
+ */
+const UV_POOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 
 export interface ThreadOptions {
   /** Images decoded at the same time (default: the core count). */
   decoders?: number;
-  /** libvips threads per decode (default 1: parallel images scale better than threads per image). */
+  /**
+   * libvips threads per decode (default 1 where libuv's pool can run every
+   * decoder's libvips call at once: parallel images scale better than
+   * threads per image; else the decoders' cores shared out over the calls
+   * the pool can run).
+   */
   vipsThreads?: number;
   /** ONNX Runtime intra-op threads per model (default: the core count). */
   ortThreads?: number;
@@ -22,17 +36,24 @@ export interface ThreadBudget {
   decoders: number;
   vipsThreads: number;
   ortThreads: number;
-  /** libuv's pool: decodes and inference calls both wait on it. */
+  /** libuv's pool: sharp's calls, file reads, SMI plugin calls and malloc_trim run on it. */
   uvThreads: number;
+  /**
+   * libvips decodes and resizes (sharp) run at the same time: one per
+   * decoder, but one pool thread fewer than the pool has, so that the short
+   * calls every image makes (reading the file, its header) never queue
+   * behind a full decode.
+   */
+  vipsCalls: number;
 }
 
-export function planThreads(o: ThreadOptions, cores: number = availableParallelism()): ThreadBudget {
+export function planThreads(o: ThreadOptions, cores: number = availableParallelism(), uvThreads: number = UV_POOL): ThreadBudget {
   cores = Math.max(1, cores);
   const decoders = o.decoders ?? cores;
-  const vipsThreads = o.vipsThreads ?? 1;
+  const vipsCalls = Math.max(1, Math.min(decoders, uvThreads - 1));
+  const vipsThreads = o.vipsThreads ?? Math.max(1, Math.floor(decoders / vipsCalls));
   const ortThreads = o.ortThreads ?? cores;
-  const uvThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return { cores, decoders, vipsThreads, ortThreads, uvThreads };
+  return { cores, decoders, vipsThreads, ortThreads, uvThreads, vipsCalls };
 }
 
 /** What the batch size is derived from: `imlage hardware` reads it with systeminformation, the engine from what it loaded. */
@@ -60,26 +81,28 @@ export function planRun(f: BatchFacts & { cores: number }, o: ThreadOptions = {}
 }
 
 /**
- * libvips' threads per operation and the addon's decode pool are
- * process-wide (per environment): set them once per engine, the pool to one
- * thread per decoder.
+ * libvips' threads per operation, the cap on sharp's decodes and the addon's
+ * decode pool are process-wide (per environment): set them once per engine,
+ * the pool to one thread per decoder.
  */
 export function applyThreads(b: ThreadBudget): void {
   sharp.concurrency(b.vipsThreads);
+  setVipsDecodeSlots(b.vipsCalls);
   loadAddon().setDecodeThreads(Math.min(256, Math.max(1, b.decoders)));
 }
 
-/** `plugins`: how many the engine runs, each of which can hold a libuv thread during a call. */
-export function describeThreads(b: ThreadBudget, plugins: number): string {
-  const tooSmall = b.uvThreads < b.decoders + plugins;
-  return `threads: ${b.cores} cores; ${b.decoders} decoders (native decode pool ${b.decoders}; ${b.vipsThreads} libvips thread(s) each); ` +
-    `ONNX Runtime ${b.ortThreads} per model; libuv pool ${b.uvThreads}` +
-    (tooSmall ? ` (smaller than decoders + models: set UV_THREADPOOL_SIZE=${b.decoders + 4})` : '');
+/** The plan in one line (`imlage tag -v`, the engine's log). */
+export function describeThreads(b: ThreadBudget): string {
+  return `threads: ${b.cores} cores; ${b.decoders} decoders (native decode pool ${b.decoders}; at most ${b.vipsCalls} libvips call(s) at once, ` +
+    `${b.vipsThreads} libvips thread(s) each); ONNX Runtime ${b.ortThreads} per model; libuv pool ${b.uvThreads}` +
+    (b.vipsCalls < b.decoders ? ` (exact mode and formats the native decoders do not cover decode at most ${b.vipsCalls} images at once: UV_THREADPOOL_SIZE=${b.decoders + 1} lifts that)` : '');
 }
 
 /**
- * The CLI sizes libuv's pool before anything uses it (it is created on first
- * use and cannot grow later); an embedding application sets UV_THREADPOOL_SIZE itself.
+ * Sets UV_THREADPOOL_SIZE for what this process starts (an isolated plugin's
+ * host, a worker's children). It cannot resize this process's own pool: under
+ * ESM, Node's module loader has started it before the CLI's first line runs
+ * (planThreads reads the size it really has).
  */
 export function sizeUvPoolEarly(): void {
   if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableParallelism() + 4));

@@ -8,6 +8,7 @@
 // process (per thread's copy of this module).
 
 import { ImlageError } from '../errors.js';
+import { Semaphore } from '../util/semaphore.js';
 
 type Waiter = { exclusive: boolean; wake: () => void };
 
@@ -65,5 +66,29 @@ export async function vipsCall<T>(run: (alone: boolean) => Promise<T>, signal?: 
   } catch (err) {
     if (err instanceof ImlageError || signal?.aborted) throw err;
     return locked(true, () => run(true));
+  }
+}
+
+// A sharp call that decodes or resizes holds one of libuv's threads for its
+// whole run (tens of milliseconds), while every image also makes short
+// calls on the same pool (reading its file, its header). With as many such
+// calls at once as the pool has threads, the short calls queue behind them
+// and the pipeline stalls; so they are capped below the pool's size
+// (threads.ts, vipsCalls), process-wide like the pool itself.
+let decodeSlots = new Semaphore(3);
+
+/** At most n decoding or resizing sharp calls at once (the thread plan's vipsCalls). */
+export function setVipsDecodeSlots(n: number): void {
+  if (n !== decodeSlots.capacity) decodeSlots = new Semaphore(Math.max(1, n));
+}
+
+/** vipsCall for a decode or resize: waits for one of the slots above first. */
+export async function vipsDecode<T>(run: (alone: boolean) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const slots = decodeSlots;
+  await slots.acquire();
+  try {
+    return await vipsCall(run, signal);
+  } finally {
+    slots.release();
   }
 }
