@@ -34,7 +34,7 @@ const pluginNames = engine.plugins.map((p) => p.name);
 const manifests = discoverPlugins([join(ROOT, 'plugins')]).plugins.filter((m) => pluginNames.includes(m.name));
 const sizes = [...new Set(manifests.map((m) => m.input?.width && m.input?.height ? `${m.input.width}x${m.input.height}` : null).filter(Boolean))];
 
-const { loadAddon } = await importDist('native/binding.js');
+const { loadAddon } = await importDist('binding/binding.js');
 const addon = loadAddon();
 const hasNative = typeof addon.decodeToSize === 'function';
 

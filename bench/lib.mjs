@@ -169,7 +169,7 @@ export function reduceOutputs(name, out, batch) {
 
 /**
  * One 256-entry table per output channel: pixel value → the model's input,
- * computed as imlage's native preprocessing does it (native/src/preprocess.cc:
+ * computed as imlage's native preprocessing does it (native/src/core/preprocess.cc:
  * f32(f32(f32(p / scale) - mean) / std)), so a peer feeds the same numbers.
  */
 export function normalisationTables(name) {

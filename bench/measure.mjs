@@ -171,7 +171,7 @@ const CONTENDERS = {
   // cover goes to sharp, as imlage's fast mode would send it; counted.
   async floorNativeDecode(cfg) {
     const sharp = (await import('sharp')).default;
-    const { loadAddon } = await lib.importDist('native/binding.js');
+    const { loadAddon } = await lib.importDist('binding/binding.js');
     const addon = loadAddon();
     // One decode thread per core, as the engine's thread plan sizes the pool (its default is 1).
     addon.setDecodeThreads(lib.CORES);
@@ -260,7 +260,7 @@ const LATENCY = {
   // what is timed is the host's ABI path (checks, result copies) and, when
   // isolated, the IPC round trip with the pixels.
   async abiNoop(cfg) {
-    const { loadAddon, defaultOrtLibrary } = await lib.importDist('native/binding.js');
+    const { loadAddon, defaultOrtLibrary } = await lib.importDist('binding/binding.js');
     const library = join(lib.ROOT, 'build', 'test-plugins', 'libsmi_test_noop.so');
     if (!existsSync(library)) throw new Error(`${library} is missing: build the test plugins (npx cmake-js compile)`);
     const sharp = (await import('sharp')).default;

@@ -12,7 +12,7 @@ import { ROOT, importDist, median, modelPath } from './lib.mjs';
 
 const { values: o, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '15' } }, allowPositionals: true });
 const photos = positionals.length ? positionals : ['messi5.jpg', 'fruits.jpg', 'home.jpg'].map((f) => join(ROOT, 'tests', 'fixtures', 'photos', f));
-const { loadAddon, defaultOrtLibrary } = await importDist('native/binding.js');
+const { loadAddon, defaultOrtLibrary } = await importDist('binding/binding.js');
 const { readManifest } = await importDist('plugins/manifest.js');
 const m = readManifest(join(ROOT, 'plugins', 'objects', 'plugin.toml'));
 const r = m.output.regions;

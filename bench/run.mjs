@@ -101,7 +101,7 @@ const hasColors = listedPlugins().includes('colors');
 // The addon's own decoders (issue #9), loaded the way the rest of the bench loads the addon.
 async function nativeDecodeBuilt() {
   try {
-    const { loadAddon } = await importDist('native/binding.js');
+    const { loadAddon } = await importDist('binding/binding.js');
     return typeof loadAddon().decodeToSize === 'function';
   } catch {
     return false;

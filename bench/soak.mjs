@@ -13,7 +13,7 @@
 //  - RSS of this process, sampled every second, does not grow after warm-up
 //    (fitted slope, reported per 1000 images, and the median of each sixth of
 //    the run; the isolated child is sampled too). glibc's malloc is tuned by
-//    the addon (native/src/malloc_tuning.h): IMLAGE_MALLOC_TUNING=off for
+//    the addon (native/src/napi/malloc_tuning.h): IMLAGE_MALLOC_TUNING=off for
 //    glibc's defaults.
 //
 //   node bench/soak.mjs [--images N] [--corpus DIR] [--crash-every N] [--reload-ms MS] [--trim-every N] [--json FILE]
@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 import { Engine } from '../dist/index.js';
-import { loadAddon } from '../dist/native/binding.js';
+import { loadAddon } from '../dist/binding/binding.js';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {

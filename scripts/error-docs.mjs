@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Reads the error catalogue (native/src/error_codes.def) and writes its table
+// Reads the error catalogue (native/src/core/error_codes.def) and writes its table
 // into docs/errors.md, between the begin/end markers. `--check` only says
 // whether the table is current (exit 1 if not). The unit test
 // tests/unit/error-catalogue.test.ts uses the same reader and renderer.
@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CATALOGUE = 'native/src/error_codes.def';
+export const CATALOGUE = 'native/src/core/error_codes.def';
 export const DOC = 'docs/errors.md';
-export const BEGIN = '<!-- error-codes:begin (written by node scripts/error-docs.mjs from native/src/error_codes.def) -->';
+export const BEGIN = '<!-- error-codes:begin (written by node scripts/error-docs.mjs from native/src/core/error_codes.def) -->';
 export const END = '<!-- error-codes:end -->';
 
 const cString = String.raw`"((?:[^"\\]|\\.)*)"`;

@@ -87,9 +87,9 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 flags=()
 for t in "${targets[@]}"; do
   case "$t" in
-    preprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target preprocess native/src/preprocess.cc; run_native preprocess ;;
-    postprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target postprocess native/src/postprocess.cc; run_native postprocess ;;
-    results) [ ${#flags[@]} -gt 0 ] || native_build; build_target results native/src/plugin/results.cc; run_native results ;;
+    preprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target preprocess native/src/core/preprocess.cc; run_native preprocess ;;
+    postprocess) [ ${#flags[@]} -gt 0 ] || native_build; build_target postprocess native/src/core/postprocess.cc; run_native postprocess ;;
+    results) [ ${#flags[@]} -gt 0 ] || native_build; build_target results native/src/smi/results.cc; run_native results ;;
     jpeg)
       jpeg_lib="$(node scripts/jpeg-static.cjs lib)"
       if [ -z "$jpeg_lib" ]; then

@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cycles="${1:-100}"
 
-[ -f dist/native/binding.js ] || npm run build >/dev/null
+[ -f dist/binding/binding.js ] || npm run build >/dev/null
 echo "== leaks: $cycles cycles per kind, normal build"
 node --expose-gc tests/leaks/cycles.mjs --cycles "$cycles"
 

@@ -1,7 +1,7 @@
 // Every error a user sees carries a stable code; messages say what failed,
 // where (file, key, plugin) and how to fix it.
 
-// The catalogue of codes is native/src/error_codes.def (with each code's
+// The catalogue of codes is native/src/core/error_codes.def (with each code's
 // meaning and fix, and docs/errors.md made from it); this union lists the
 // same codes, in the same order, which tests/unit/error-catalogue.test.ts checks.
 export type ErrorCode =

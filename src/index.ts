@@ -8,7 +8,7 @@ export { ImlageError, type ErrorCode } from './errors.js';
 export { discoverPlugins, type Discovery, type DiscoveryProblem } from './plugins/discover.js';
 export { readManifest, parseManifest, type PluginManifest, type PreprocessMode } from './plugins/manifest.js';
 export { loadConfig, parseConfig, defaultConfigFile, type Config } from './config/config.js';
-export type { ExecutionProvider, GraphOptimization, OrtInfo } from './native/types.js';
+export type { ExecutionProvider, GraphOptimization, OrtInfo } from './binding/types.js';
 export { createServer, type ImlageServer, type ServerOptions } from './server/index.js';
 export { checkConfigText } from './config/check.js';
 export { configFilePath, setConfigValue, unsetConfigValue } from './config/file.js';

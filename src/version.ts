@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonBuild, defaultOrtLibrary, loadAddon, type AddonBuild } from './native/binding.js';
-import type { DecoderInfo, OrtInfo, SmiVersion } from './native/types.js';
+import { addonBuild, defaultOrtLibrary, loadAddon, type AddonBuild } from './binding/binding.js';
+import type { DecoderInfo, OrtInfo, SmiVersion } from './binding/types.js';
 import { packageRoot } from './paths.js';
 
 export interface VersionReport {

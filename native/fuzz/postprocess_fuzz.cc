@@ -1,4 +1,4 @@
-// libFuzzer target: Postprocess, Softmax/Sigmoid and TopK (native/src/postprocess.cc).
+// libFuzzer target: Postprocess, Softmax/Sigmoid and TopK (native/src/core/postprocess.cc).
 // Tensors are shaped as ONNX Runtime hands them over (data.size() equals the
 // product of the shape; any shape, any float including NaN and infinities),
 // the spec as js_args.cc reads it. A shape the spec cannot use must be
@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "errors.h"
-#include "postprocess.h"
+#include "core/errors.h"
+#include "core/postprocess.h"
 
 using imlage::FloatTensor;
 using imlage::PostprocessSpec;

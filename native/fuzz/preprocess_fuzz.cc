@@ -1,4 +1,4 @@
-// libFuzzer target: ValidateImage + Preprocess (native/src/preprocess.cc).
+// libFuzzer target: ValidateImage + Preprocess (native/src/core/preprocess.cc).
 // The input decides a spec within the bounds js_args.cc enforces (and small
 // sizes, for speed) and an image whose declared size may lie about its
 // bytes. ValidateImage must refuse every image Preprocess cannot read
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "preprocess.h"
+#include "core/preprocess.h"
 
 using imlage::ImageView;
 using imlage::PreprocessSpec;

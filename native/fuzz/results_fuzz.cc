@@ -1,4 +1,4 @@
-// libFuzzer target: CopyResult (native/src/plugin/results.cc), the check of
+// libFuzzer target: CopyResult (native/src/smi/results.cc), the check of
 // what a plugin wrote into an smi_image_result. The input plays a hostile
 // plugin: NULL or short arrays behind any count, NULL, overlong and invalid
 // UTF-8 labels, any float score, tensors with lying struct_size, rank, shape
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "plugin/results.h"
+#include "smi/results.h"
 
 namespace {
 

@@ -58,7 +58,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     return;
   }
-  // Native errors carry the same catalogue codes (native/src/error_codes.def) as ImlageError.
+  // Native errors carry the same catalogue codes (native/src/core/error_codes.def) as ImlageError.
   const known = errorCode(err);
   const code = known ? ` [${known}]` : '';
   const msg = err instanceof Error ? err.message : String(err);

@@ -7,7 +7,7 @@
 
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadAddon } from '../native/binding.js';
+import { loadAddon } from '../binding/binding.js';
 
 /** Moves fd 1 to stderr and returns a descriptor on the real stdout, for results only. */
 export function divertStdout(): number {

@@ -5,7 +5,7 @@
 
 import { loadConfig } from '../config/config.js';
 import { ACCELERATORS, probeProviders, type Accelerator } from '../hardware/providers.js';
-import type { ExecutionProvider } from '../native/types.js';
+import type { ExecutionProvider } from '../binding/types.js';
 import { cacheDir } from '../paths.js';
 import type { Logger } from './log.js';
 

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
-import type { ExecutionProvider } from '../native/types.js';
+import type { ExecutionProvider } from '../binding/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { createServer } from '../server/index.js';
 import { collect, collectChoice, number, PROVIDER_CHOICES } from './options.js';

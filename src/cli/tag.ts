@@ -10,7 +10,7 @@ import { expandInputs } from '../engine/inputs.js';
 import type { EngineStats } from '../engine/stats.js';
 import { isFailure, type TagInput, type TagResult } from '../engine/types.js';
 import { ImlageError } from '../errors.js';
-import type { ExecutionProvider } from '../native/types.js';
+import type { ExecutionProvider } from '../binding/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { EXIT } from './exit.js';
 import { FORMATS, makeFormatter, type Format } from './format.js';

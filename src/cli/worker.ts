@@ -3,7 +3,7 @@
 
 import { Option, type Command } from 'commander';
 import { Engine } from '../engine/engine.js';
-import type { ExecutionProvider } from '../native/types.js';
+import type { ExecutionProvider } from '../binding/types.js';
 import type { PreprocessMode } from '../plugins/manifest.js';
 import { checkRedis } from '../queue/connection.js';
 import { startWorker } from '../queue/worker.js';

@@ -7,7 +7,7 @@ import { ImlageError, errorMessage } from '../errors.js';
 import { configDir, expandHome } from '../paths.js';
 import { readTomlDocument } from '../util/toml-reader.js';
 import { lineOf, splitKey } from './toml-layout.js';
-import type { ExecutionProvider, GraphOptimization } from '../native/types.js';
+import type { ExecutionProvider, GraphOptimization } from '../binding/types.js';
 import { PREPROCESS_MODES, type PreprocessMode } from '../plugins/manifest.js';
 import { TIMEOUT_MS_RANGE } from '../plugins/manifest-native.js';
 import type { LimitSettings } from '../engine/limits.js';

@@ -9,7 +9,7 @@
 
 import sharp from 'sharp';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput } from '../native/types.js';
+import type { ImageInput } from '../binding/types.js';
 import type { CropsInput } from '../plugins/manifest-crops.js';
 import type { TaggerPlugin } from './plugin.js';
 import type { Stage } from './stats.js';

@@ -14,7 +14,7 @@
 
 import sharp, { type Sharp } from 'sharp';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ImageInput } from '../native/types.js';
+import type { ImageInput } from '../binding/types.js';
 import type { FastKernel } from '../plugins/manifest.js';
 import type { DecodeLimits } from './limits.js';
 import { decodeBytes, type ImageHeader } from './probe.js';

@@ -4,7 +4,7 @@
 // (docs/hardening.md, "Soak"). The trim runs on a libuv thread (the addon's
 // trimMemory), one at a time; elsewhere than glibc it does nothing.
 
-import type { NativeAddon, TrimResult } from '../native/types.js';
+import type { NativeAddon, TrimResult } from '../binding/types.js';
 
 export const DEFAULT_TRIM_EVERY = 200;
 

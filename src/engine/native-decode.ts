@@ -11,8 +11,8 @@
 // (docs/performance.md).
 
 import { ImlageError } from '../errors.js';
-import { loadAddon } from '../native/binding.js';
-import type { DecoderInfo, EncodedTarget, ImageInput, NativeDecodeFailure, SmiSubmitted, Submitted } from '../native/types.js';
+import { loadAddon } from '../binding/binding.js';
+import type { DecoderInfo, EncodedTarget, ImageInput, NativeDecodeFailure, SmiSubmitted, Submitted } from '../binding/types.js';
 import type { DecodeRequest } from './decode.js';
 import { RAISE } from './limits.js';
 import type { BatchOptions } from './plugin.js';

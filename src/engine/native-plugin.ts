@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ImlageError, errorCode, errorMessage } from '../errors.js';
-import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiImageResult, SmiRegion, SmiRunResult, SmiSubmitted } from '../native/types.js';
+import type { ImageInput, NativeAddon, NativeAddonPlugins, NativePlugin, SessionOptions, SmiImageResult, SmiRegion, SmiRunResult, SmiSubmitted } from '../binding/types.js';
 import type { SettingValue } from '../plugins/config-schema.js';
 import { IsolatedPlugin } from '../plugins/isolation/host.js';
 import type { NativeManifest } from '../plugins/manifest.js';

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { convertCached, type GrayInput } from '../convert/index.js';
 import { ImlageError, errorMessage } from '../errors.js';
-import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, NativeSpec, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, Submitted, TensorInfo } from '../native/types.js';
+import type { ClassScore, ImageInput, ImageResult, NativeAddon, NativeSession, NativeSpec, PostprocessSpec, PreprocessSpec, RunTiming, SessionOptions, Submitted, TensorInfo } from '../binding/types.js';
 import type { InputSpec, ModelSource, OnnxManifest, PreprocessMode } from '../plugins/manifest.js';
 import { resolveModelFiles } from '../plugins/model-source.js';
 import { withRegionTags } from './region-tags.js';
@@ -47,7 +47,7 @@ function checkShape(m: OnnxManifest, key: string, spec: InputSpec, input: Tensor
 /**
  * The labels must name every score the post-processing yields. With reduce
  * "max" each output has the same classes, one label each; with reduce
- * "none" the outputs' values are concatenated (native/src/postprocess.h),
+ * "none" the outputs' values are concatenated (native/src/core/postprocess.h),
  * so the labels cover all outputs together, in output.names order.
  */
 function checkOutputs(m: OnnxManifest, namesKey: string, names: string[], outputs: TensorInfo[]): void {
@@ -145,7 +145,7 @@ function addTiming(a: RunTiming | undefined, b: RunTiming): RunTiming {
 }
 
 export class OnnxPlugin implements TaggerPlugin {
-  /** Per mode and overrides, one compiled spec per member (native/src/compiled_spec.h). */
+  /** Per mode and overrides, one compiled spec per member (native/src/core/compiled_spec.h). */
   private readonly compiled = new Map<string, NativeSpec[]>();
 
   private constructor(

@@ -1,6 +1,6 @@
 // What the engine needs from a loaded plugin, whatever its kind.
 
-import type { EncodedTarget, ImageInput, RunTiming, SmiSubmitted, Submitted } from '../native/types.js';
+import type { EncodedTarget, ImageInput, RunTiming, SmiSubmitted, Submitted } from '../binding/types.js';
 import type { FastKernel, PluginManifest, PreprocessMode } from '../plugins/manifest.js';
 import type { PluginResult } from './types.js';
 

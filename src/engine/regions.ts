@@ -1,7 +1,7 @@
 // A detector's boxes (fractions of the model input, from the addon) to the
 // result contract's regions: original-image pixels and reported tag names.
 
-import type { Detection, ImageInput } from '../native/types.js';
+import type { Detection, ImageInput } from '../binding/types.js';
 import { round6 } from './plugin.js';
 import type { Region, Tag } from './types.js';
 

@@ -6,7 +6,7 @@
 
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
-import { loadAddon } from '../native/binding.js';
+import { loadAddon } from '../binding/binding.js';
 import { setVipsDecodeSlots } from './vips-lock.js';
 
 /**

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GraphBuilder } from '../convert/onnx-builder.js';
 import { errorMessage } from '../errors.js';
-import { loadAddon } from '../native/binding.js';
-import { GPU_PACKAGE, BASE_PACKAGE, chooseOrtLibrary } from '../native/ort-library.js';
-import type { ExecutionProvider } from '../native/types.js';
+import { loadAddon } from '../binding/binding.js';
+import { GPU_PACKAGE, BASE_PACKAGE, chooseOrtLibrary } from '../binding/ort-library.js';
+import type { ExecutionProvider } from '../binding/types.js';
 
 export const ACCELERATORS = ['cuda', 'tensorrt', 'coreml'] as const;
 export type Accelerator = (typeof ACCELERATORS)[number];

@@ -4,7 +4,7 @@
 // so no call ever meets a closed instance. (Closing first matters: a native
 // library can be loaded only once per process.)
 
-import type { ImageInput } from '../native/types.js';
+import type { ImageInput } from '../binding/types.js';
 import type { BatchOptions, DecodeNeed, EncodedUse, PluginRun, PluginSubmitted, ScoreOverrides, TaggerPlugin } from '../engine/plugin.js';
 import type { PluginManifest, PreprocessMode } from './manifest.js';
 

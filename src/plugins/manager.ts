@@ -10,7 +10,7 @@ import { ImlageError, errorMessage } from '../errors.js';
 import { NativeTaggerPlugin, resolveLibrary } from '../engine/native-plugin.js';
 import { OnnxPlugin } from '../engine/onnx-plugin.js';
 import type { TaggerPlugin } from '../engine/plugin.js';
-import type { NativeAddon, NativeAddonPlugins, SessionOptions } from '../native/types.js';
+import type { NativeAddon, NativeAddonPlugins, SessionOptions } from '../binding/types.js';
 import { resolveSettings, type SettingValue } from './config-schema.js';
 import { discoverPlugins, type DiscoveryProblem } from './discover.js';
 import { PluginHandle } from './handle.js';

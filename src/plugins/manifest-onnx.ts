@@ -1,7 +1,7 @@
 // kind = "onnx": a model run by imlage's engine, with the pre- and
 // post-processing the manifest describes, executed in native code.
 
-import type { ResizeMode } from '../native/types.js';
+import type { ResizeMode } from '../binding/types.js';
 import type { TomlReader } from '../util/toml-reader.js';
 import type { ManifestBase } from './manifest.js';
 import { parseCrops, type CropsInput } from './manifest-crops.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { ImageInput, NativePlugin, SmiImageResult } from '../../src/native/types.js';
+import type { ImageInput, NativePlugin, SmiImageResult } from '../../src/binding/types.js';
 import { allPhotos, photo } from '../native/helpers.js';
 import { addon, COLORS_LIB, rejection, solid } from './helpers.js';
 

@@ -1,6 +1,6 @@
 // Child process for crash.test.ts: loads an SMI plugin through binding.ts
 // and runs it on a few images. The crashing plugin takes the process down.
-import { loadAddon } from '../../src/native/binding.js';
+import { loadAddon } from '../../src/binding/binding.js';
 
 const lib = process.argv[2];
 const plugin = await loadAddon().loadPlugin(lib, { configJson: '{}' });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
-import { loadAddon, packageRoot, type Addon } from '../../src/native/binding.js';
-import type { ImageInput } from '../../src/native/types.js';
+import { loadAddon, packageRoot, type Addon } from '../../src/binding/binding.js';
+import type { ImageInput } from '../../src/binding/types.js';
 
 /** Where cmake-js put the test plugins (scripts/test-asan.sh points this at build-asan/). */
 export const TEST_PLUGINS = process.env.IMLAGE_TEST_PLUGINS ?? path.join(packageRoot, 'build', 'test-plugins');

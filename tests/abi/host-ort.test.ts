@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
-import type { ImageInput } from '../../src/native/types.js';
+import type { ImageInput } from '../../src/binding/types.js';
 import { addonWithOrt, CLS_MODEL, CLS_POST, CLS_PRE, photo } from '../native/helpers.js';
 import { addon, rejection, testPlugin } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../src/native/binding.js';
+import { packageRoot } from '../../src/binding/binding.js';
 import { COLORS_LIB, TEST_PLUGINS, addon, solid, testPlugin } from './helpers.js';
 
 const VARIANTS = [

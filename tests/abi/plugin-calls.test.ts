@@ -2,7 +2,7 @@
 // versions, every optional entry point, logging, serialisation and close().
 import { describe, expect, it } from 'vitest';
 
-import type { SmiLogLevel } from '../../src/native/types.js';
+import type { SmiLogLevel } from '../../src/binding/types.js';
 import { addon, rejection, solid, testPlugin } from './helpers.js';
 
 const GOOD = solid(3, 3, [10, 20, 30]);

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { ImageInput, NativePlugin, SmiSubmitted } from '../../src/native/types.js';
-import { defaultOrtLibrary } from '../../src/native/binding.js';
+import type { ImageInput, NativePlugin, SmiSubmitted } from '../../src/binding/types.js';
+import { defaultOrtLibrary } from '../../src/binding/binding.js';
 import { IsolatedPlugin } from '../../src/plugins/isolation/host.js';
 import { photo } from '../native/helpers.js';
 import { addon, COLORS_LIB, rejection, solid, testPlugin } from './helpers.js';

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 
 import { Engine, isFailure, type TagResult } from '../../src/index.js';
 import type { NativeTaggerPlugin } from '../../src/engine/native-plugin.js';
-import { defaultOrtLibrary, loadAddon } from '../../src/native/binding.js';
-import type { NativeAddon, NativeAddonPlugins, SmiImageResult } from '../../src/native/types.js';
+import { defaultOrtLibrary, loadAddon } from '../../src/binding/binding.js';
+import type { NativeAddon, NativeAddonPlugins, SmiImageResult } from '../../src/binding/types.js';
 import { photo, root } from '../helpers/paths.js';
 
 const PHOTOS = ['fruits.jpg', 'baboon.jpg', 'messi5.jpg', 'starry_night.jpg', 'home-exif6.jpg', 'apple.jpg', 'smarties.png', 'butterfly.png'].map(photo);

@@ -12,7 +12,7 @@
 // Prints one JSON line per kind; exits 1 when a kind grew past its limit.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultOrtLibrary, loadAddon, packageRoot } from '../../dist/native/binding.js';
+import { defaultOrtLibrary, loadAddon, packageRoot } from '../../dist/binding/binding.js';
 import { IsolatedPlugin } from '../../dist/plugins/isolation/host.js';
 
 const args = process.argv.slice(2);

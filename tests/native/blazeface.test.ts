@@ -4,7 +4,7 @@
 // in advance from MediaPipe's anchor layout and box encoding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/convert/onnx-builder.js';
-import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RegionsSpec } from '../../src/native/types.js';
+import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RegionsSpec } from '../../src/binding/types.js';
 import { addonWithOrt } from './helpers.js';
 
 const SIZE = 256;

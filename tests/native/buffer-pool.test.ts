@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ImageInput } from '../../src/native/types.js';
+import type { ImageInput } from '../../src/binding/types.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, allPhotos, decode } from './helpers.js';
 
 // Input batches come from a per-session pool of reused buffers: a reused

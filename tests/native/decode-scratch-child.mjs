@@ -12,7 +12,7 @@ const collect = async () => {
     await new Promise((r) => setTimeout(r, 20));
   }
 };
-const { loadAddon } = await import('../../dist/native/binding.js');
+const { loadAddon } = await import('../../dist/binding/binding.js');
 const addon = loadAddon();
 addon.setDecodeThreads(1);
 const png = (width, height) => sharp({ create: { width, height, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 1 } } })

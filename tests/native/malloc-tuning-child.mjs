@@ -19,7 +19,7 @@ const collect = async () => {
 let tuning = null;
 let addon = null;
 if (!process.env.NO_ADDON) {
-  const { loadAddon } = await import('../../dist/native/binding.js');
+  const { loadAddon } = await import('../../dist/binding/binding.js');
   addon = loadAddon();
   tuning = addon.mallocTuning();
 }

@@ -1,7 +1,7 @@
 // The addon fixes glibc's mmap and trim thresholds when it loads, so large
 // freed buffers go back to the system instead of staying resident in
 // malloc's arenas, and trimMemory() hands back what the arenas hold free
-// (native/src/malloc_tuning.h; the soak figures in docs/hardening.md).
+// (native/src/napi/malloc_tuning.h; the soak figures in docs/hardening.md).
 // Each case runs in a fresh process: the setting is process-wide.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // Native postprocessing against a JS reference, on real ORT outputs.
 import { describe, expect, it } from 'vitest';
 
-import type { ClassScore, PostprocessSpec, RawTensor } from '../../src/native/types.js';
+import type { ClassScore, PostprocessSpec, RawTensor } from '../../src/binding/types.js';
 import { CLS_MODEL, CLS_PRE, REC_MODEL, addonWithOrt, allPhotos, decode } from './helpers.js';
 
 function softmax(v: number[]): number[] {

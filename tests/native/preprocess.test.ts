@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { ImageInput, PreprocessSpec } from '../../src/native/types.js';
+import type { ImageInput, PreprocessSpec } from '../../src/binding/types.js';
 import { addonWithOrt, decode, photo } from './helpers.js';
 
 const FILES = ['fruits.jpg', 'baboon.jpg', 'rubberwhale1.png'];

@@ -3,7 +3,7 @@
 // stride 8 and 16, 2 classes, 8 distance bins), so every box, score and NMS
 // decision below is known in advance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RegionsSpec } from '../../src/native/types.js';
+import type { ImageInput, NativeAddon, NativeSession, PostprocessSpec, PreprocessSpec, RegionsSpec } from '../../src/binding/types.js';
 import { detectorModel, detectorOutputs, type PlacedBox } from '../helpers/detector-model.js';
 import { addonWithOrt } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { NativeSession } from '../../src/native/types.js';
+import type { NativeSession } from '../../src/binding/types.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, allPhotos, decode } from './helpers.js';
 
 describe('native sessions', () => {

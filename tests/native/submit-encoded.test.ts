@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { defaultOrtLibrary, packageRoot } from '../../src/native/binding.js';
-import type { NativeAddon, NativeSession, NativeSpec, Submitted } from '../../src/native/types.js';
+import { defaultOrtLibrary, packageRoot } from '../../src/binding/binding.js';
+import type { NativeAddon, NativeSession, NativeSpec, Submitted } from '../../src/binding/types.js';
 import { jpegCutWithEnd, manyScansJpeg } from '../hardening/hostile-files.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, photo } from './helpers.js';
 

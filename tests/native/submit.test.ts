@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { NativeSpec } from '../../src/native/types.js';
+import type { NativeSpec } from '../../src/binding/types.js';
 import { CLS_MODEL, CLS_POST, CLS_PRE, addonWithOrt, allPhotos, decode } from './helpers.js';
 
 describe('session.submit (native dynamic batching)', () => {
@@ -146,7 +146,7 @@ describe('session.submit (native dynamic batching)', () => {
     // In a child process: only its exit shows that teardown joined the thread.
     const { spawn } = await import('node:child_process');
     const { createRequire } = await import('node:module');
-    const { defaultOrtLibrary, packageRoot } = await import('../../src/native/binding.js');
+    const { defaultOrtLibrary, packageRoot } = await import('../../src/binding/binding.js');
     const require = createRequire(import.meta.url);
     const addonFile = process.env.IMLAGE_ADDON_PATH ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(packageRoot);
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));
@@ -180,7 +180,7 @@ describe('session.submit in a worker thread', () => {
   it('a worker that exits with submits queued and its thread waiting tears down cleanly', async () => {
     const { Worker } = await import('node:worker_threads');
     const { createRequire } = await import('node:module');
-    const { defaultOrtLibrary, packageRoot } = await import('../../src/native/binding.js');
+    const { defaultOrtLibrary, packageRoot } = await import('../../src/binding/binding.js');
     const require = createRequire(import.meta.url);
     const addonFile = process.env.IMLAGE_ADDON_PATH ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(packageRoot);
     const [image] = await Promise.all(allPhotos().slice(0, 1).map(decode));

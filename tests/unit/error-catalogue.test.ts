@@ -1,4 +1,4 @@
-// One list of error codes: native/src/error_codes.def. The TS ErrorCode union,
+// One list of error codes: native/src/core/error_codes.def. The TS ErrorCode union,
 // docs/errors.md and every code the sources use must agree with it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

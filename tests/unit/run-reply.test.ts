@@ -3,7 +3,7 @@
 // produce passes unchanged; anything past smi.h's bounds fails that image,
 // and a reply that is not one result per image fails the call.
 import { describe, expect, it } from 'vitest';
-import { SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../src/native/smi-limits.js';
+import { SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../src/binding/smi-limits.js';
 import { checkRunReply, checkSubmitReply } from '../../src/plugins/isolation/run-reply.js';
 
 const region = { label: 'cat', confidence: 0.8, box: [1, 2, 30.5, 40] };

@@ -1,8 +1,8 @@
-// The TS copy of smi.h's bounds (src/native/smi-limits.ts) is the header's.
+// The TS copy of smi.h's bounds (src/binding/smi-limits.ts) is the header's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as limits from '../../src/native/smi-limits.js';
+import * as limits from '../../src/binding/smi-limits.js';
 import { root } from '../helpers/paths.js';
 
 const header = readFileSync(join(root, 'native', 'include', 'imlage', 'smi.h'), 'utf8');

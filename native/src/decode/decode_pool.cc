@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "decode/encoded_bytes.h"
-#include "errors.h"
+#include "core/errors.h"
 
 namespace imlage::decode {
 

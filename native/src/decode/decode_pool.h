@@ -74,7 +74,7 @@ class DecodePool {
   DecodePool(const DecodePool&) = delete;
   DecodePool& operator=(const DecodePool&) = delete;
 
-  // JS thread. info: (bytes, opts); see decodeToSize in src/native/types.ts.
+  // JS thread. info: (bytes, opts); see decodeToSize in src/binding/types.ts.
   Napi::Value Submit(const Napi::CallbackInfo& info);
   // JS thread: runs task on a decode thread. Throws NativeError (kClosed,
   // kBusy), leaving task with the caller.

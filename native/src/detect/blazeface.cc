@@ -12,7 +12,7 @@
 #include <string>
 
 #include "detect/heads.h"
-#include "errors.h"
+#include "core/errors.h"
 
 namespace imlage {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "detect/detect.h"
 #include "detect/heads.h"
-#include "errors.h"
+#include "core/errors.h"
 
 namespace imlage {
 namespace {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace imlage {
 namespace {

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace imlage {
 namespace {

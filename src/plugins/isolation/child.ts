@@ -2,8 +2,8 @@
 // serves the engine's calls. If the plugin crashes or hangs, only this
 // process dies; the engine fails the calls in flight and starts a new one.
 
-import { loadAddon } from '../../native/binding.js';
-import type { NativeAddon, NativeAddonPlugins, NativePlugin } from '../../native/types.js';
+import { loadAddon } from '../../binding/binding.js';
+import type { NativeAddon, NativeAddonPlugins, NativePlugin } from '../../binding/types.js';
 import type { Flush, Reply, Request } from './protocol.js';
 
 let plugin: NativePlugin | undefined;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImlageError, errorCode, errorMessage } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
-import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult, SmiSubmitOptions, SmiSubmitted } from '../../native/types.js';
+import type { ImageInput, NativePlugin, SmiLoadOptions, SmiModelSpec, SmiPluginInfo, SmiRunResult, SmiSubmitOptions, SmiSubmitted } from '../../binding/types.js';
 import type { Flush, Reply, Request } from './protocol.js';
 import { checkRunReply, checkSubmitReply } from './run-reply.js';
 

@@ -5,7 +5,7 @@
 // comes; the child's native batch queue forms the batches, and 'flush'
 // (no id, no reply) tells it that no more are coming.
 
-import type { ImageInput, SessionOptions, SmiLogLevel, SmiModelSpec, SubmitOptions } from '../../native/types.js';
+import type { ImageInput, SessionOptions, SmiLogLevel, SmiModelSpec, SubmitOptions } from '../../binding/types.js';
 
 export type Request =
   | { id: number; op: 'load'; library: string; configJson: string; ortLibrary: string; session?: SessionOptions }

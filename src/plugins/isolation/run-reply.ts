@@ -1,13 +1,13 @@
 // What an isolated plugin's child sends back for run() and submit(),
 // checked before the engine uses it. The child's addon already checked the plugin's result
-// (native/src/plugin/results.cc), but the plugin shares that process and can
+// (native/src/smi/results.cc), but the plugin shares that process and can
 // corrupt it, and structured clone carries whatever it is handed. So the
 // reply is held to the bounds smi.h sets: a malformed image result fails
 // that image only; a reply that is not one result per image fails the call.
 
 import { ImlageError } from '../../errors.js';
-import { SMI_MAX_LABEL_BYTES, SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../native/smi-limits.js';
-import type { SmiImageResult, SmiRunResult, SmiSubmitted } from '../../native/types.js';
+import { SMI_MAX_LABEL_BYTES, SMI_MAX_REGIONS, SMI_MAX_TAGS } from '../../binding/smi-limits.js';
+import type { SmiImageResult, SmiRunResult, SmiSubmitted } from '../../binding/types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const inUnit = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 1;
